@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde-collector-private.h"
+#include "sonde-error.h"
+
+/**
+ * SondeCollector:
+ *
+ * The base class of every source of metrics. A collector has a name
+ * ("cpu"), a catalog of the metrics it produces, and a
+ * #SondeCollectorClass.collect virtual method returning a #SondeSample.
+ *
+ * Collectors are usually loaded from plugins by #SondeEngine, which calls
+ * #SondeCollectorClass.collect from a worker thread once per tick while
+ * anybody needs the collector, and emits #SondeCollector::sampled (or
+ * #SondeCollector::failed) on the main thread with the result.
+ *
+ * Collectors that read /proc or /sys do so below #SondeCollector:proc-root
+ * and #SondeCollector:sys-root, so that they can be tested on recorded
+ * fixture trees.
+ */
+
+typedef struct
+{
+  char         *name;
+  char         *proc_root;
+  char         *sys_root;
+  GPtrArray    *metrics;
+  GMainContext *main_context;
+  GWeakRef      engine;
+  guint         running : 1;
+} SondeCollectorPrivate;
+
+enum {
+  PROP_0,
+  PROP_NAME,
+  PROP_PROC_ROOT,
+  PROP_SYS_ROOT,
+  PROP_RUNNING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SAMPLED,
+  FAILED,
+  EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (SondeCollector, sonde_collector, G_TYPE_OBJECT)
+
+static void
+sonde_collector_finalize (GObject *object)
+{
+  SondeCollector *self = SONDE_COLLECTOR (object);
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_clear_pointer (&priv->name, g_free);
+  g_clear_pointer (&priv->proc_root, g_free);
+  g_clear_pointer (&priv->sys_root, g_free);
+  g_clear_pointer (&priv->metrics, g_ptr_array_unref);
+  g_clear_pointer (&priv->main_context, g_main_context_unref);
+  g_weak_ref_clear (&priv->engine);
+
+  G_OBJECT_CLASS (sonde_collector_parent_class)->finalize (object);
+}
+
+static void
+sonde_collector_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  SondeCollector *self = SONDE_COLLECTOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, sonde_collector_get_name (self));
+      break;
+
+    case PROP_PROC_ROOT:
+      g_value_set_string (value, sonde_collector_get_proc_root (self));
+      break;
+
+    case PROP_SYS_ROOT:
+      g_value_set_string (value, sonde_collector_get_sys_root (self));
+      break;
+
+    case PROP_RUNNING:
+      g_value_set_boolean (value, sonde_collector_get_running (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sonde_collector_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  SondeCollector *self = SONDE_COLLECTOR (object);
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_assert (priv->name == NULL);
+      priv->name = g_value_dup_string (value);
+      break;
+
+    case PROP_PROC_ROOT:
+      sonde_collector_set_proc_root (self, g_value_get_string (value));
+      break;
+
+    case PROP_SYS_ROOT:
+      sonde_collector_set_sys_root (self, g_value_get_string (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sonde_collector_constructed (GObject *object)
+{
+  SondeCollector *self = SONDE_COLLECTOR (object);
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  G_OBJECT_CLASS (sonde_collector_parent_class)->constructed (object);
+
+  if (priv->name == NULL || *priv->name == '\0')
+    g_critical ("A %s was created without a name", G_OBJECT_TYPE_NAME (object));
+}
+
+static gboolean
+sonde_collector_real_start (SondeCollector  *self,
+                            GError         **error)
+{
+  return TRUE;
+}
+
+static void
+sonde_collector_real_stop (SondeCollector *self)
+{
+}
+
+static SondeSample *
+sonde_collector_real_collect (SondeCollector  *self,
+                              GError         **error)
+{
+  g_set_error (error, SONDE_ERROR, SONDE_ERROR_FAILED,
+               "%s does not implement collect()", G_OBJECT_TYPE_NAME (self));
+  return NULL;
+}
+
+static void
+sonde_collector_class_init (SondeCollectorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = sonde_collector_constructed;
+  object_class->finalize = sonde_collector_finalize;
+  object_class->get_property = sonde_collector_get_property;
+  object_class->set_property = sonde_collector_set_property;
+
+  klass->start = sonde_collector_real_start;
+  klass->stop = sonde_collector_real_stop;
+  klass->collect = sonde_collector_real_collect;
+
+  /**
+   * SondeCollector:name:
+   *
+   * The collector's name: the first part of its metric names.
+   */
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SondeCollector:proc-root:
+   *
+   * Where procfs is read from; "/proc" unless a test points it at fixtures.
+   * Set it before the collector starts.
+   */
+  properties[PROP_PROC_ROOT] =
+    g_param_spec_string ("proc-root", NULL, NULL,
+                         "/proc",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SondeCollector:sys-root:
+   *
+   * Where sysfs is read from; "/sys" unless a test points it at fixtures.
+   * Set it before the collector starts.
+   */
+  properties[PROP_SYS_ROOT] =
+    g_param_spec_string ("sys-root", NULL, NULL,
+                         "/sys",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SondeCollector:running:
+   *
+   * Whether the collector has been started and not stopped since.
+   */
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SondeCollector::sampled:
+   * @self: a #SondeCollector
+   * @sample: the new sample
+   *
+   * Emitted on the main thread after each successful collection.
+   */
+  signals[SAMPLED] =
+    g_signal_new ("sampled",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (SondeCollectorClass, sampled),
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SONDE_TYPE_SAMPLE | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * SondeCollector::failed:
+   * @self: a #SondeCollector
+   * @error: what went wrong
+   *
+   * Emitted on the main thread when a collection fails or misses its
+   * deadline.
+   */
+  signals[FAILED] =
+    g_signal_new ("failed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (SondeCollectorClass, failed),
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * SondeCollector::event:
+   * @self: a #SondeCollector
+   * @event: what happened
+   *
+   * Emitted on the main thread when the collector reports an event.
+   */
+  signals[EVENT] =
+    g_signal_new ("event",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (SondeCollectorClass, event),
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SONDE_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+sonde_collector_init (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  priv->proc_root = g_strdup ("/proc");
+  priv->sys_root = g_strdup ("/sys");
+  priv->metrics = g_ptr_array_new_with_free_func ((GDestroyNotify) sonde_metric_unref);
+  priv->main_context = g_main_context_ref_thread_default ();
+  g_weak_ref_init (&priv->engine, NULL);
+}
+
+/**
+ * sonde_collector_get_name:
+ * @self: a #SondeCollector
+ *
+ * Returns: the collector's name, such as "cpu"
+ */
+const char *
+sonde_collector_get_name (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
+
+  return priv->name;
+}
+
+/**
+ * sonde_collector_get_proc_root:
+ * @self: a #SondeCollector
+ *
+ * Returns: the directory procfs is read from
+ */
+const char *
+sonde_collector_get_proc_root (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
+
+  return priv->proc_root;
+}
+
+/**
+ * sonde_collector_set_proc_root:
+ * @self: a #SondeCollector
+ * @proc_root: (nullable): the directory to read procfs from, or %NULL for "/proc"
+ *
+ * Points the collector at another procfs tree, typically recorded fixtures.
+ */
+void
+sonde_collector_set_proc_root (SondeCollector *self,
+                               const char     *proc_root)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_if_fail (SONDE_IS_COLLECTOR (self));
+
+  if (proc_root == NULL)
+    proc_root = "/proc";
+
+  if (g_strcmp0 (priv->proc_root, proc_root) == 0)
+    return;
+
+  g_free (priv->proc_root);
+  priv->proc_root = g_strdup (proc_root);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROC_ROOT]);
+}
+
+/**
+ * sonde_collector_get_sys_root:
+ * @self: a #SondeCollector
+ *
+ * Returns: the directory sysfs is read from
+ */
+const char *
+sonde_collector_get_sys_root (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
+
+  return priv->sys_root;
+}
+
+/**
+ * sonde_collector_set_sys_root:
+ * @self: a #SondeCollector
+ * @sys_root: (nullable): the directory to read sysfs from, or %NULL for "/sys"
+ *
+ * Points the collector at another sysfs tree, typically recorded fixtures.
+ */
+void
+sonde_collector_set_sys_root (SondeCollector *self,
+                              const char     *sys_root)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_if_fail (SONDE_IS_COLLECTOR (self));
+
+  if (sys_root == NULL)
+    sys_root = "/sys";
+
+  if (g_strcmp0 (priv->sys_root, sys_root) == 0)
+    return;
+
+  g_free (priv->sys_root);
+  priv->sys_root = g_strdup (sys_root);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYS_ROOT]);
+}
+
+/**
+ * sonde_collector_get_engine:
+ * @self: a #SondeCollector
+ *
+ * Returns: (transfer none) (nullable): the engine @self was added to, if any
+ */
+SondeEngine *
+sonde_collector_get_engine (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  SondeEngine *engine;
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
+
+  /* The engine owns its collectors, so it outlives this borrowed pointer. */
+  engine = g_weak_ref_get (&priv->engine);
+  if (engine != NULL)
+    g_object_unref (engine);
+  return engine;
+}
+
+void
+_sonde_collector_set_engine (SondeCollector *self,
+                             SondeEngine    *engine)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_weak_ref_set (&priv->engine, engine);
+}
+
+/**
+ * sonde_collector_get_running:
+ * @self: a #SondeCollector
+ *
+ * Returns: %TRUE between a successful sonde_collector_start() and
+ *   sonde_collector_stop()
+ */
+gboolean
+sonde_collector_get_running (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), FALSE);
+
+  return priv->running;
+}
+
+/**
+ * sonde_collector_add_metric:
+ * @self: a #SondeCollector
+ * @field: the field name in the collector's samples, such as "usage_percent"
+ * @unit: the unit: "percent", "bytes", "bytes/s", "seconds", "ms", "MHz",
+ *   "count", or "" when there is none
+ * @kind: the kind of value
+ * @description: a one-line human description
+ *
+ * Declares a metric of the collector's catalog. Collectors call this from
+ * their instance init (or Python `__init__`).
+ */
+void
+sonde_collector_add_metric (SondeCollector  *self,
+                            const char      *field,
+                            const char      *unit,
+                            SondeMetricKind  kind,
+                            const char      *description)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_if_fail (SONDE_IS_COLLECTOR (self));
+  g_return_if_fail (field != NULL);
+  g_return_if_fail (priv->name != NULL);
+
+  if (sonde_collector_lookup_metric (self, field) != NULL)
+    {
+      g_warning ("Collector %s declares metric %s twice", priv->name, field);
+      return;
+    }
+
+  g_ptr_array_add (priv->metrics, sonde_metric_new (priv->name, field, unit, kind, description));
+}
+
+/**
+ * sonde_collector_get_metrics:
+ * @self: a #SondeCollector
+ *
+ * Returns: (transfer container) (element-type SondeMetric): the catalog
+ */
+GPtrArray *
+sonde_collector_get_metrics (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  GPtrArray *ret;
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
+
+  ret = g_ptr_array_new_full (priv->metrics->len, (GDestroyNotify) sonde_metric_unref);
+  for (guint i = 0; i < priv->metrics->len; i++)
+    g_ptr_array_add (ret, sonde_metric_ref (g_ptr_array_index (priv->metrics, i)));
+  return ret;
+}
+
+/**
+ * sonde_collector_lookup_metric:
+ * @self: a #SondeCollector
+ * @field: a field name
+ *
+ * Returns: (transfer none) (nullable): the catalog entry of @field
+ */
+SondeMetric *
+sonde_collector_lookup_metric (SondeCollector *self,
+                               const char     *field)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
+  g_return_val_if_fail (field != NULL, NULL);
+
+  for (guint i = 0; i < priv->metrics->len; i++)
+    {
+      SondeMetric *metric = g_ptr_array_index (priv->metrics, i);
+
+      if (g_str_equal (sonde_metric_get_field (metric), field))
+        return metric;
+    }
+
+  return NULL;
+}
+
+/**
+ * sonde_collector_start:
+ * @self: a #SondeCollector
+ * @error: return location for a #GError
+ *
+ * Prepares the collector for collection. Starting a running collector
+ * does nothing.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+sonde_collector_start (SondeCollector  *self,
+                       GError         **error)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), FALSE);
+
+  if (priv->running)
+    return TRUE;
+
+  if (!SONDE_COLLECTOR_GET_CLASS (self)->start (self, error))
+    return FALSE;
+
+  priv->running = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  return TRUE;
+}
+
+/**
+ * sonde_collector_stop:
+ * @self: a #SondeCollector
+ *
+ * Releases what sonde_collector_start() acquired. The next start begins
+ * afresh: rates restart from a first sample.
+ */
+void
+sonde_collector_stop (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_if_fail (SONDE_IS_COLLECTOR (self));
+
+  if (!priv->running)
+    return;
+
+  SONDE_COLLECTOR_GET_CLASS (self)->stop (self);
+  priv->running = FALSE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+/**
+ * sonde_collector_collect: (virtual collect)
+ * @self: a #SondeCollector
+ * @error: return location for a #GError
+ *
+ * Collects one sample synchronously. #SondeEngine calls this from a worker
+ * thread; direct callers (tests, scripts) may call it from any one thread.
+ *
+ * Returns: (transfer full) (nullable): a new #SondeSample, or %NULL with
+ *   @error set
+ */
+SondeSample *
+sonde_collector_collect (SondeCollector  *self,
+                         GError         **error)
+{
+  SondeSample *sample;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
+
+  sample = SONDE_COLLECTOR_GET_CLASS (self)->collect (self, &local_error);
+
+  if (sample == NULL)
+    {
+      if (local_error == NULL)
+        g_set_error (&local_error, SONDE_ERROR, SONDE_ERROR_COLLECTOR_FAILED,
+                     "Collector %s returned no sample", sonde_collector_get_name (self));
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return sample;
+}
+
+typedef struct
+{
+  SondeCollector *collector;
+  SondeEvent     *event;
+} EmitEvent;
+
+static gboolean
+emit_event_cb (gpointer data)
+{
+  EmitEvent *emit = data;
+
+  g_signal_emit (emit->collector, signals[EVENT], 0, emit->event);
+  g_object_unref (emit->collector);
+  sonde_event_unref (emit->event);
+  g_free (emit);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * sonde_collector_emit_event:
+ * @self: a #SondeCollector
+ * @event_type: the protocol name of the event, such as "log_line"
+ * @data: (nullable): details of the event
+ *
+ * Reports an event. It may be called from any thread: #SondeCollector::event
+ * is always emitted on the thread that created the collector.
+ */
+void
+sonde_collector_emit_event (SondeCollector *self,
+                            const char     *event_type,
+                            JsonObject     *data)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  EmitEvent *emit;
+
+  g_return_if_fail (SONDE_IS_COLLECTOR (self));
+  g_return_if_fail (event_type != NULL);
+
+  emit = g_new0 (EmitEvent, 1);
+  emit->collector = g_object_ref (self);
+  emit->event = sonde_event_new (event_type, priv->name, g_get_real_time (), data);
+  g_main_context_invoke (priv->main_context, emit_event_cb, emit);
+}
+
+void
+_sonde_collector_emit_sampled (SondeCollector *self,
+                               SondeSample    *sample)
+{
+  g_signal_emit (self, signals[SAMPLED], 0, sample);
+}
+
+void
+_sonde_collector_emit_failed (SondeCollector *self,
+                              const GError   *error)
+{
+  g_signal_emit (self, signals[FAILED], 0, error);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(SONDE_INSIDE) && !defined(SONDE_COMPILATION)
+# error "Only <sonde.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "sonde-event.h"
+#include "sonde-metric.h"
+#include "sonde-sample.h"
+#include "sonde-version-macros.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SONDE_COLLECTOR_EXTENSION_POINT:
+ *
+ * The #GIOExtensionPoint that collector plugins implement, with the
+ * collector's name as the extension name.
+ */
+#define SONDE_COLLECTOR_EXTENSION_POINT "sonde-collector"
+
+#define SONDE_TYPE_COLLECTOR (sonde_collector_get_type ())
+
+SONDE_AVAILABLE_IN_ALL
+G_DECLARE_DERIVABLE_TYPE (SondeCollector, sonde_collector, SONDE, COLLECTOR, GObject)
+
+typedef struct _SondeEngine SondeEngine;
+
+/**
+ * SondeCollectorClass:
+ * @parent_class: the parent class
+ * @start: prepare for collection (open files, reset counters); called on
+ *   the main thread when the collector gets its first consumer
+ * @stop: release what @start acquired; called when the last consumer goes
+ * @collect: produce one sample. Called from a worker thread, never twice
+ *   at once for the same collector; it must not touch state shared with the
+ *   main thread without locking.
+ * @sampled: class handler of #SondeCollector::sampled
+ * @failed: class handler of #SondeCollector::failed
+ * @event: class handler of #SondeCollector::event
+ */
+struct _SondeCollectorClass
+{
+  GObjectClass parent_class;
+
+  gboolean     (*start)   (SondeCollector  *self,
+                           GError         **error);
+  void         (*stop)    (SondeCollector  *self);
+  SondeSample *(*collect) (SondeCollector  *self,
+                           GError         **error);
+
+  void         (*sampled) (SondeCollector  *self,
+                           SondeSample     *sample);
+  void         (*failed)  (SondeCollector  *self,
+                           const GError    *error);
+  void         (*event)   (SondeCollector  *self,
+                           SondeEvent      *event);
+
+  /*< private >*/
+  gpointer _reserved[8];
+};
+
+SONDE_AVAILABLE_IN_ALL
+const char   *sonde_collector_get_name        (SondeCollector   *self);
+SONDE_AVAILABLE_IN_ALL
+const char   *sonde_collector_get_proc_root   (SondeCollector   *self);
+SONDE_AVAILABLE_IN_ALL
+void          sonde_collector_set_proc_root   (SondeCollector   *self,
+                                               const char       *proc_root);
+SONDE_AVAILABLE_IN_ALL
+const char   *sonde_collector_get_sys_root    (SondeCollector   *self);
+SONDE_AVAILABLE_IN_ALL
+void          sonde_collector_set_sys_root    (SondeCollector   *self,
+                                               const char       *sys_root);
+SONDE_AVAILABLE_IN_ALL
+SondeEngine  *sonde_collector_get_engine      (SondeCollector   *self);
+SONDE_AVAILABLE_IN_ALL
+gboolean      sonde_collector_get_running     (SondeCollector   *self);
+SONDE_AVAILABLE_IN_ALL
+void          sonde_collector_add_metric      (SondeCollector   *self,
+                                               const char       *field,
+                                               const char       *unit,
+                                               SondeMetricKind   kind,
+                                               const char       *description);
+SONDE_AVAILABLE_IN_ALL
+GPtrArray    *sonde_collector_get_metrics     (SondeCollector   *self);
+SONDE_AVAILABLE_IN_ALL
+SondeMetric  *sonde_collector_lookup_metric   (SondeCollector   *self,
+                                               const char       *field);
+SONDE_AVAILABLE_IN_ALL
+gboolean      sonde_collector_start           (SondeCollector   *self,
+                                               GError          **error);
+SONDE_AVAILABLE_IN_ALL
+void          sonde_collector_stop            (SondeCollector   *self);
+SONDE_AVAILABLE_IN_ALL
+SondeSample  *sonde_collector_collect         (SondeCollector   *self,
+                                               GError          **error);
+SONDE_AVAILABLE_IN_ALL
+void          sonde_collector_emit_event      (SondeCollector   *self,
+                                               const char       *event_type,
+                                               JsonObject       *data);
+
+G_END_DECLS

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "sonde-engine.h"
+
+G_BEGIN_DECLS
+
+/* Whether @collector was due at tick @tick_ms for an interval of @interval_ms:
+ * ticks are aligned to wall-clock multiples of the interval. */
+static inline gboolean
+_sonde_tick_is_due (gint64 tick_ms,
+                    guint  interval_ms)
+{
+  return interval_ms > 0 && tick_ms % interval_ms == 0;
+}
+
+gboolean _sonde_engine_is_stale (SondeEngine *self,
+                                 const char  *collector);
+
+G_END_DECLS

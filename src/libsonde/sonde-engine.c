@@ -1,0 +1,1214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde-collector-private.h"
+#include "sonde-engine-private.h"
+#include "sonde-error.h"
+
+/**
+ * SondeEngine:
+ *
+ * Owns the collectors, loads them from plugins and samples them on one
+ * clock aligned to wall-clock ticks.
+ *
+ * Collection is demand-driven: consumers take a hold on a collector at an
+ * interval with sonde_engine_hold(); the collector starts with its first
+ * hold and stops with its last. At each tick the engine collects every
+ * collector that a hold makes due, once, whatever the number of consumers,
+ * each in a worker thread. When all of them have answered, or the tick's
+ * deadline passed, #SondeEngine::tick is emitted and consumers read the
+ * latest samples with sonde_engine_get_latest().
+ *
+ * A collector that misses the deadline keeps its previous sample, is
+ * reported stale and raises a `collector_error` event; it is not collected
+ * again until its pending collection returns, so a hung collector (a dead
+ * network mount under statvfs) never stalls the clock or the others.
+ */
+
+/* The longest a tick waits for its collections before it is published. */
+#define TICK_DEADLINE_MAX_MS 2000
+/* A refresh (snapshot request) keeps its collectors sampled this long, so
+ * that polling clients get rates rather than a first sample each time. */
+#define REFRESH_LINGER_MS 10000
+
+typedef struct _SondeEngineTick SondeEngineTick;
+
+typedef struct
+{
+  SondeEngine     *engine;        /* unowned; NULL once the engine is gone */
+  SondeCollector  *collector;
+  SondeSample     *latest;
+  GArray          *hold_intervals; /* guint interval_ms, one per hold */
+  GPtrArray       *waiters;        /* GTask of refreshes awaiting the next sample */
+  SondeEngineTick *tick;           /* the tick the running collection belongs to */
+  gulong           event_handler;
+  guint            busy : 1;
+  guint            stale : 1;
+  guint            removed : 1;
+} CollectorState;
+
+struct _SondeEngineTick
+{
+  gint64 timestamp_ms;
+  guint  pending;
+  guint  deadline_source;
+};
+
+typedef struct
+{
+  CollectorState *state;
+  guint           interval_ms;
+} Hold;
+
+struct _SondeEngine
+{
+  GObject             parent_instance;
+
+  GPtrArray          *collectors;    /* CollectorState, in the order added */
+  GHashTable         *holds;         /* id -> Hold */
+  guint               next_hold_id;
+  GList              *modules;       /* GIOModule, kept loaded for good */
+  SondeGatewayStats  *gateway_stats;
+  char               *proc_root;
+
+  SondeEngineTick    *tick;          /* the tick being collected, if any */
+  gint64              last_tick_ms;
+  gint64              next_tick_ms;
+  guint               clock_source;
+};
+
+enum {
+  PROP_0,
+  PROP_PROC_ROOT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  TICK,
+  EVENT,
+  COLLECTOR_ADDED,
+  COLLECTOR_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (SondeEngine, sonde_engine, G_TYPE_OBJECT)
+
+static void schedule_clock (SondeEngine *self);
+
+static void
+collector_state_release (CollectorState *state)
+{
+  g_clear_pointer (&state->latest, sonde_sample_unref);
+  g_clear_pointer (&state->hold_intervals, g_array_unref);
+  g_clear_pointer (&state->waiters, g_ptr_array_unref);
+  g_clear_object (&state->collector);
+}
+
+static void
+collector_state_unref (CollectorState *state)
+{
+  g_rc_box_release_full (state, (GDestroyNotify) collector_state_release);
+}
+
+static CollectorState *
+find_state (SondeEngine *self,
+            const char  *name)
+{
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      if (g_strcmp0 (sonde_collector_get_name (state->collector), name) == 0)
+        return state;
+    }
+
+  return NULL;
+}
+
+static void
+sonde_engine_emit_collector_error (SondeEngine    *self,
+                                   SondeCollector *collector,
+                                   const GError   *error)
+{
+  g_autoptr(JsonObject) data = json_object_new ();
+  g_autoptr(SondeEvent) event = NULL;
+
+  json_object_set_string_member (data, "collector", sonde_collector_get_name (collector));
+  json_object_set_string_member (data, "message", error->message);
+  event = sonde_event_new ("collector_error", sonde_collector_get_name (collector),
+                           g_get_real_time (), data);
+
+  _sonde_collector_emit_failed (collector, error);
+  g_signal_emit (self, signals[EVENT], 0, event);
+}
+
+static void
+collector_event_cb (SondeCollector *collector,
+                    SondeEvent     *event,
+                    SondeEngine    *self)
+{
+  g_signal_emit (self, signals[EVENT], 0, event);
+}
+
+static void
+sonde_engine_dispose (GObject *object)
+{
+  SondeEngine *self = SONDE_ENGINE (object);
+
+  g_clear_handle_id (&self->clock_source, g_source_remove);
+  if (self->tick != NULL)
+    {
+      g_clear_handle_id (&self->tick->deadline_source, g_source_remove);
+      g_clear_pointer (&self->tick, g_free);
+    }
+
+  if (self->collectors != NULL)
+    {
+      for (guint i = 0; i < self->collectors->len; i++)
+        {
+          CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+          state->engine = NULL;
+          state->tick = NULL;
+          g_clear_signal_handler (&state->event_handler, state->collector);
+          /* A collection still running in a worker finishes on its own;
+           * its completion sees the engine gone and stops the collector. */
+          if (!state->busy)
+            sonde_collector_stop (state->collector);
+          _sonde_collector_set_engine (state->collector, NULL);
+        }
+    }
+
+  g_clear_pointer (&self->holds, g_hash_table_unref);
+  g_clear_pointer (&self->collectors, g_ptr_array_unref);
+  g_clear_object (&self->gateway_stats);
+
+  G_OBJECT_CLASS (sonde_engine_parent_class)->dispose (object);
+}
+
+static void
+sonde_engine_finalize (GObject *object)
+{
+  SondeEngine *self = SONDE_ENGINE (object);
+
+  /* Modules stay loaded: their types are registered statically. */
+  g_list_free (self->modules);
+  g_free (self->proc_root);
+
+  G_OBJECT_CLASS (sonde_engine_parent_class)->finalize (object);
+}
+
+static void
+sonde_engine_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  SondeEngine *self = SONDE_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROC_ROOT:
+      g_value_set_string (value, self->proc_root);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sonde_engine_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  SondeEngine *self = SONDE_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROC_ROOT:
+      sonde_engine_set_proc_root (self, g_value_get_string (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sonde_engine_class_init (SondeEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sonde_engine_dispose;
+  object_class->finalize = sonde_engine_finalize;
+  object_class->get_property = sonde_engine_get_property;
+  object_class->set_property = sonde_engine_set_property;
+
+  /**
+   * SondeEngine:proc-root:
+   *
+   * The procfs root given to every collector added from now on; %NULL
+   * leaves each collector's own setting alone.
+   */
+  properties[PROP_PROC_ROOT] =
+    g_param_spec_string ("proc-root", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SondeEngine::tick:
+   * @self: a #SondeEngine
+   * @timestamp_us: the wall-clock time of the tick, in microseconds
+   *
+   * Emitted once the collections due at a tick have answered (or missed
+   * their deadline). The tick time is a multiple of every interval that
+   * was due at it.
+   */
+  signals[TICK] =
+    g_signal_new ("tick",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_INT64);
+
+  /**
+   * SondeEngine::event:
+   * @self: a #SondeEngine
+   * @event: the event
+   *
+   * Relays every collector's #SondeCollector::event, and reports
+   * `collector_error` events for failed or late collections.
+   */
+  signals[EVENT] =
+    g_signal_new ("event",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SONDE_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * SondeEngine::collector-added:
+   * @self: a #SondeEngine
+   * @collector: the new collector
+   */
+  signals[COLLECTOR_ADDED] =
+    g_signal_new ("collector-added",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SONDE_TYPE_COLLECTOR);
+
+  /**
+   * SondeEngine::collector-removed:
+   * @self: a #SondeEngine
+   * @collector: the collector that left
+   */
+  signals[COLLECTOR_REMOVED] =
+    g_signal_new ("collector-removed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SONDE_TYPE_COLLECTOR);
+
+  g_io_extension_point_set_required_type (g_io_extension_point_register (SONDE_COLLECTOR_EXTENSION_POINT),
+                                          SONDE_TYPE_COLLECTOR);
+}
+
+static void
+sonde_engine_init (SondeEngine *self)
+{
+  self->collectors = g_ptr_array_new_with_free_func ((GDestroyNotify) collector_state_unref);
+  self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->gateway_stats = sonde_gateway_stats_new ();
+}
+
+/**
+ * sonde_engine_new:
+ *
+ * Returns: (transfer full): a new engine with no collectors
+ */
+SondeEngine *
+sonde_engine_new (void)
+{
+  return g_object_new (SONDE_TYPE_ENGINE, NULL);
+}
+
+static void
+load_directory (SondeEngine     *self,
+                const char      *dir,
+                GIOModuleScope  *scope)
+{
+  GList *modules;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_debug ("Plugin directory %s does not exist", dir);
+      return;
+    }
+
+  /* GIO warns itself, with the module's file name and dlerror(), about
+   * modules that fail to load; they are skipped. */
+  modules = g_io_modules_load_all_in_directory_with_scope (dir, scope);
+  self->modules = g_list_concat (self->modules, modules);
+}
+
+/**
+ * sonde_engine_load_plugins:
+ * @self: a #SondeEngine
+ * @plugin_dirs: (array zero-terminated=1) (nullable): directories to search
+ *   after `SONDE_PLUGIN_PATH` and before the installed plugin directory
+ *
+ * Loads collector plugins and adds one collector of each. Directories are
+ * searched in order: each of `SONDE_PLUGIN_PATH` (colon-separated), then
+ * @plugin_dirs, then the installed plugin directory; the first module of a
+ * given name wins. A plugin that fails to load or whose collector cannot
+ * be created is logged and skipped.
+ *
+ * Returns: the number of collectors added
+ */
+guint
+sonde_engine_load_plugins (SondeEngine        *self,
+                           const char * const *plugin_dirs)
+{
+  GIOModuleScope *scope;
+  GIOExtensionPoint *point;
+  const char *env;
+  guint n_added = 0;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), 0);
+
+  /* Blocking duplicates makes a module in an earlier directory shadow a
+   * module of the same name later in the path (a build tree over an
+   * installed copy). */
+  scope = g_io_module_scope_new (G_IO_MODULE_SCOPE_BLOCK_DUPLICATES);
+
+  env = g_getenv ("SONDE_PLUGIN_PATH");
+  if (env != NULL && *env != '\0')
+    {
+      g_auto(GStrv) dirs = g_strsplit (env, G_SEARCHPATH_SEPARATOR_S, 0);
+
+      for (guint i = 0; dirs[i] != NULL; i++)
+        if (*dirs[i] != '\0')
+          load_directory (self, dirs[i], scope);
+    }
+
+  for (guint i = 0; plugin_dirs != NULL && plugin_dirs[i] != NULL; i++)
+    load_directory (self, plugin_dirs[i], scope);
+
+  load_directory (self, SONDE_PLUGINDIR, scope);
+  g_io_module_scope_free (scope);
+
+  point = g_io_extension_point_lookup (SONDE_COLLECTOR_EXTENSION_POINT);
+  for (GList *l = g_io_extension_point_get_extensions (point); l != NULL; l = l->next)
+    {
+      GIOExtension *extension = l->data;
+      const char *name = g_io_extension_get_name (extension);
+      g_autoptr(SondeCollector) collector = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (find_state (self, name) != NULL)
+        continue;
+
+      collector = g_object_new (g_io_extension_get_type (extension), "name", name, NULL);
+      if (!sonde_engine_add_collector (self, collector, &error))
+        g_warning ("Skipping collector plugin %s: %s", name, error->message);
+      else
+        n_added++;
+    }
+
+  return n_added;
+}
+
+/**
+ * sonde_engine_add_collector:
+ * @self: a #SondeEngine
+ * @collector: a collector, possibly implemented in another language
+ * @error: return location for a #GError
+ *
+ * Adds @collector: it is then listed in the catalog and sampled when held,
+ * exactly like a collector from a plugin.
+ *
+ * Returns: %TRUE on success, %FALSE if a collector of that name exists
+ */
+gboolean
+sonde_engine_add_collector (SondeEngine     *self,
+                            SondeCollector  *collector,
+                            GError         **error)
+{
+  CollectorState *state;
+  const char *name;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (collector), FALSE);
+
+  name = sonde_collector_get_name (collector);
+  if (name == NULL || *name == '\0' || strchr (name, '.') != NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "A collector needs a name without dots");
+      return FALSE;
+    }
+
+  if (find_state (self, name) != NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_EXISTS,
+                   "A collector named %s already exists", name);
+      return FALSE;
+    }
+
+  state = g_rc_box_new0 (CollectorState);
+  state->engine = self;
+  state->collector = g_object_ref (collector);
+  state->hold_intervals = g_array_new (FALSE, FALSE, sizeof (guint));
+  state->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  state->event_handler = g_signal_connect (collector, "event", G_CALLBACK (collector_event_cb), self);
+  g_ptr_array_add (self->collectors, state);
+
+  if (self->proc_root != NULL)
+    sonde_collector_set_proc_root (collector, self->proc_root);
+  _sonde_collector_set_engine (collector, self);
+
+  g_signal_emit (self, signals[COLLECTOR_ADDED], 0, collector);
+  return TRUE;
+}
+
+/**
+ * sonde_engine_remove_collector:
+ * @self: a #SondeEngine
+ * @name: the name of a collector
+ *
+ * Removes a collector. Holds on it are dropped; consumers stop seeing its
+ * data at the next tick.
+ *
+ * Returns: %TRUE if a collector was removed
+ */
+gboolean
+sonde_engine_remove_collector (SondeEngine *self,
+                               const char  *name)
+{
+  CollectorState *state;
+  GHashTableIter iter;
+  gpointer value;
+  g_autoptr(SondeCollector) collector = NULL;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  state = find_state (self, name);
+  if (state == NULL)
+    return FALSE;
+
+  g_hash_table_iter_init (&iter, self->holds);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Hold *) value)->state == state)
+      g_hash_table_iter_remove (&iter);
+
+  collector = g_object_ref (state->collector);
+  state->removed = TRUE;
+  state->engine = NULL;
+  g_clear_signal_handler (&state->event_handler, collector);
+  if (state->tick != NULL)
+    {
+      /* Do not make the tick wait for a collector that left. */
+      state->tick->pending--;
+      state->tick = NULL;
+    }
+  if (!state->busy)
+    sonde_collector_stop (collector);
+  _sonde_collector_set_engine (collector, NULL);
+  g_ptr_array_remove (self->collectors, state);
+
+  g_signal_emit (self, signals[COLLECTOR_REMOVED], 0, collector);
+  schedule_clock (self);
+  return TRUE;
+}
+
+/**
+ * sonde_engine_get_collector:
+ * @self: a #SondeEngine
+ * @name: a collector name
+ *
+ * Returns: (transfer none) (nullable): the collector named @name
+ */
+SondeCollector *
+sonde_engine_get_collector (SondeEngine *self,
+                            const char  *name)
+{
+  CollectorState *state;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  state = find_state (self, name);
+  return state ? state->collector : NULL;
+}
+
+/**
+ * sonde_engine_list_collectors:
+ * @self: a #SondeEngine
+ *
+ * Returns: (transfer container) (element-type SondeCollector): the
+ *   collectors, in the order they were added
+ */
+GPtrArray *
+sonde_engine_list_collectors (SondeEngine *self)
+{
+  GPtrArray *ret;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
+
+  ret = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+      g_ptr_array_add (ret, g_object_ref (state->collector));
+    }
+  return ret;
+}
+
+/**
+ * sonde_engine_list_metrics:
+ * @self: a #SondeEngine
+ *
+ * Returns: (transfer container) (element-type SondeMetric): the catalog of
+ *   every collector
+ */
+GPtrArray *
+sonde_engine_list_metrics (SondeEngine *self)
+{
+  GPtrArray *ret;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
+
+  ret = g_ptr_array_new_with_free_func ((GDestroyNotify) sonde_metric_unref);
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+      g_autoptr(GPtrArray) metrics = sonde_collector_get_metrics (state->collector);
+
+      for (guint j = 0; j < metrics->len; j++)
+        g_ptr_array_add (ret, sonde_metric_ref (g_ptr_array_index (metrics, j)));
+    }
+  return ret;
+}
+
+/**
+ * sonde_engine_lookup_metric:
+ * @self: a #SondeEngine
+ * @name: a full metric name, such as "cpu.usage_percent"
+ *
+ * Returns: (transfer none) (nullable): the catalog entry of @name
+ */
+SondeMetric *
+sonde_engine_lookup_metric (SondeEngine *self,
+                            const char  *name)
+{
+  const char *dot;
+  g_autofree char *collector = NULL;
+  CollectorState *state;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  dot = strchr (name, '.');
+  if (dot == NULL)
+    return NULL;
+
+  collector = g_strndup (name, dot - name);
+  state = find_state (self, collector);
+  if (state == NULL)
+    return NULL;
+
+  return sonde_collector_lookup_metric (state->collector, dot + 1);
+}
+
+/**
+ * sonde_engine_get_latest:
+ * @self: a #SondeEngine
+ * @collector: a collector name
+ *
+ * Returns: (transfer none) (nullable): the most recent sample of
+ *   @collector, if it was ever collected
+ */
+SondeSample *
+sonde_engine_get_latest (SondeEngine *self,
+                         const char  *collector)
+{
+  CollectorState *state;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (collector != NULL, NULL);
+
+  state = find_state (self, collector);
+  return state ? state->latest : NULL;
+}
+
+gboolean
+_sonde_engine_is_stale (SondeEngine *self,
+                        const char  *collector)
+{
+  CollectorState *state = find_state (self, collector);
+
+  return state != NULL && state->stale;
+}
+
+/* Collection ------------------------------------------------------------ */
+
+static void
+publish_tick (SondeEngine *self)
+{
+  SondeEngineTick *tick = g_steal_pointer (&self->tick);
+
+  g_clear_handle_id (&tick->deadline_source, g_source_remove);
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      if (state->tick == tick)
+        state->tick = NULL;
+    }
+
+  g_object_ref (self);
+  g_signal_emit (self, signals[TICK], 0, tick->timestamp_ms * 1000);
+  g_object_unref (self);
+  g_free (tick);
+}
+
+static gboolean
+tick_deadline_cb (gpointer data)
+{
+  SondeEngine *self = data;
+
+  self->tick->deadline_source = 0;
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      if (state->tick == self->tick && state->busy)
+        {
+          g_autoptr(GError) error = NULL;
+
+          state->stale = TRUE;
+          g_set_error (&error, SONDE_ERROR, SONDE_ERROR_TIMED_OUT,
+                       "Collector %s missed its deadline; its data is stale",
+                       sonde_collector_get_name (state->collector));
+          sonde_engine_emit_collector_error (self, state->collector, error);
+        }
+    }
+
+  publish_tick (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+collect_in_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  GError *error = NULL;
+  SondeSample *sample = sonde_collector_collect (SONDE_COLLECTOR (source_object), &error);
+
+  if (sample == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, sample, (GDestroyNotify) sonde_sample_unref);
+}
+
+typedef struct
+{
+  guint    pending;
+  gboolean returned;
+} RefreshData;
+
+static void
+refresh_return (GTask *task)
+{
+  RefreshData *data = g_task_get_task_data (task);
+
+  if (data->returned)
+    return;
+  data->returned = TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+flush_waiters (CollectorState *state)
+{
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&state->waiters);
+
+  state->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      GTask *refresh = g_ptr_array_index (waiters, i);
+      RefreshData *data = g_task_get_task_data (refresh);
+
+      if (--data->pending == 0)
+        refresh_return (refresh);
+    }
+}
+
+static void
+collect_done_cb (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  CollectorState *state = user_data;
+  SondeEngine *self = state->engine;
+  g_autoptr(SondeSample) sample = NULL;
+  g_autoptr(GError) error = NULL;
+  SondeEngineTick *tick = state->tick;
+
+  state->busy = FALSE;
+  state->tick = NULL;
+  sample = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (self == NULL || state->removed)
+    {
+      /* The engine or the collector went away while collecting. */
+      sonde_collector_stop (state->collector);
+      collector_state_unref (state);
+      return;
+    }
+
+  g_object_ref (self);
+
+  if (sample != NULL)
+    {
+      g_clear_pointer (&state->latest, sonde_sample_unref);
+      state->latest = sonde_sample_ref (sample);
+      state->stale = FALSE;
+      _sonde_collector_emit_sampled (state->collector, sample);
+    }
+  else
+    {
+      state->stale = state->latest != NULL;
+      sonde_engine_emit_collector_error (self, state->collector, error);
+    }
+
+  if (state->hold_intervals->len == 0)
+    sonde_collector_stop (state->collector);
+
+  flush_waiters (state);
+
+  if (tick != NULL && tick == self->tick && --tick->pending == 0)
+    publish_tick (self);
+
+  g_object_unref (self);
+  collector_state_unref (state);
+}
+
+/* Starts a collection of @state unless one is running. Returns whether the
+ * collector will answer (a failure to start is reported as an event). */
+static gboolean
+dispatch_collection (SondeEngine     *self,
+                     CollectorState  *state,
+                     SondeEngineTick *tick)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (state->busy)
+    return FALSE;
+
+  if (!sonde_collector_start (state->collector, &error))
+    {
+      sonde_engine_emit_collector_error (self, state->collector, error);
+      return FALSE;
+    }
+
+  state->busy = TRUE;
+  state->tick = tick;
+  task = g_task_new (state->collector, NULL, collect_done_cb, g_rc_box_acquire (state));
+  g_task_set_source_tag (task, dispatch_collection);
+  g_task_set_name (task, "[sonde] collect");
+  g_task_run_in_thread (task, collect_in_thread);
+  return TRUE;
+}
+
+static gboolean
+state_is_due (CollectorState *state,
+              gint64          tick_ms,
+              guint          *min_interval_ms)
+{
+  gboolean due = FALSE;
+
+  for (guint i = 0; i < state->hold_intervals->len; i++)
+    {
+      guint interval = g_array_index (state->hold_intervals, guint, i);
+
+      if (_sonde_tick_is_due (tick_ms, interval))
+        {
+          due = TRUE;
+          *min_interval_ms = MIN (*min_interval_ms, interval);
+        }
+    }
+
+  return due;
+}
+
+static gint64
+compute_next_tick_ms (SondeEngine *self,
+                      gint64       now_ms)
+{
+  gint64 next = G_MAXINT64;
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      for (guint j = 0; j < state->hold_intervals->len; j++)
+        {
+          guint interval = g_array_index (state->hold_intervals, guint, j);
+          gint64 candidate = (now_ms / interval + 1) * interval;
+
+          next = MIN (next, candidate);
+        }
+    }
+
+  return next;
+}
+
+static gboolean
+clock_cb (gpointer data)
+{
+  SondeEngine *self = data;
+  gint64 tick_ms = self->next_tick_ms;
+  guint min_interval = G_MAXUINT;
+  SondeEngineTick *tick;
+  gint64 deadline_ms;
+
+  self->clock_source = 0;
+  self->last_tick_ms = tick_ms;
+
+  /* A previous tick still waiting for a collector is published now, so
+   * that ticks never pile up. */
+  if (self->tick != NULL)
+    tick_deadline_cb (self);
+
+  tick = g_new0 (SondeEngineTick, 1);
+  tick->timestamp_ms = tick_ms;
+  self->tick = tick;
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      if (!state_is_due (state, tick_ms, &min_interval))
+        continue;
+
+      if (dispatch_collection (self, state, tick))
+        tick->pending++;
+    }
+
+  schedule_clock (self);
+
+  if (tick->pending == 0)
+    {
+      publish_tick (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  /* Wait for the collections at most until the next tick, and never more
+   * than TICK_DEADLINE_MAX_MS. */
+  deadline_ms = MIN (min_interval * 9 / 10, TICK_DEADLINE_MAX_MS);
+  if (self->next_tick_ms != G_MAXINT64)
+    deadline_ms = MIN (deadline_ms, self->next_tick_ms - g_get_real_time () / 1000 - 5);
+  tick->deadline_source = g_timeout_add (MAX (deadline_ms, 1), tick_deadline_cb, self);
+  g_source_set_name_by_id (tick->deadline_source, "[sonde] tick deadline");
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_clock (SondeEngine *self)
+{
+  gint64 now_ms = g_get_real_time () / 1000;
+  /* A timer that fires a little early must not produce the same tick twice. */
+  gint64 next_ms = compute_next_tick_ms (self, MAX (now_ms, self->last_tick_ms));
+
+  if (self->clock_source != 0 && next_ms == self->next_tick_ms)
+    return;
+
+  g_clear_handle_id (&self->clock_source, g_source_remove);
+  self->next_tick_ms = next_ms;
+
+  if (next_ms == G_MAXINT64)
+    return;
+
+  self->clock_source = g_timeout_add (MAX (next_ms - now_ms, 0), clock_cb, self);
+  g_source_set_name_by_id (self->clock_source, "[sonde] clock");
+}
+
+/* Holds ----------------------------------------------------------------- */
+
+/**
+ * sonde_engine_hold:
+ * @self: a #SondeEngine
+ * @collector: the name of a collector
+ * @interval_ms: how often it must be sampled, between
+ *   %SONDE_INTERVAL_MIN_MS and %SONDE_INTERVAL_MAX_MS
+ * @error: return location for a #GError
+ *
+ * Asks for @collector to be sampled every @interval_ms, on ticks aligned
+ * to wall-clock multiples of @interval_ms. The first hold starts the
+ * collector. Holds at the same interval share the collection.
+ *
+ * Returns: a hold id for sonde_engine_release(), or 0 on error
+ */
+guint
+sonde_engine_hold (SondeEngine  *self,
+                   const char   *collector,
+                   guint         interval_ms,
+                   GError      **error)
+{
+  CollectorState *state;
+  Hold *hold;
+  guint id;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), 0);
+  g_return_val_if_fail (collector != NULL, 0);
+
+  if (interval_ms < SONDE_INTERVAL_MIN_MS || interval_ms > SONDE_INTERVAL_MAX_MS)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "Interval %u ms is outside %u-%u ms",
+                   interval_ms, SONDE_INTERVAL_MIN_MS, SONDE_INTERVAL_MAX_MS);
+      return 0;
+    }
+
+  state = find_state (self, collector);
+  if (state == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
+                   "No collector named %s", collector);
+      return 0;
+    }
+
+  id = ++self->next_hold_id;
+  if (id == 0)
+    id = ++self->next_hold_id;
+
+  hold = g_new0 (Hold, 1);
+  hold->state = state;
+  hold->interval_ms = interval_ms;
+  g_hash_table_insert (self->holds, GUINT_TO_POINTER (id), hold);
+  g_array_append_val (state->hold_intervals, interval_ms);
+
+  schedule_clock (self);
+  return id;
+}
+
+/**
+ * sonde_engine_release:
+ * @self: a #SondeEngine
+ * @hold_id: an id returned by sonde_engine_hold()
+ *
+ * Drops a hold. The last hold on a collector stops it.
+ */
+void
+sonde_engine_release (SondeEngine *self,
+                      guint        hold_id)
+{
+  Hold *hold;
+  CollectorState *state;
+
+  g_return_if_fail (SONDE_IS_ENGINE (self));
+
+  hold = g_hash_table_lookup (self->holds, GUINT_TO_POINTER (hold_id));
+  if (hold == NULL)
+    return;
+
+  state = hold->state;
+  for (guint i = 0; i < state->hold_intervals->len; i++)
+    {
+      if (g_array_index (state->hold_intervals, guint, i) == hold->interval_ms)
+        {
+          g_array_remove_index_fast (state->hold_intervals, i);
+          break;
+        }
+    }
+  g_hash_table_remove (self->holds, GUINT_TO_POINTER (hold_id));
+
+  /* A running collection stops the collector when it returns. */
+  if (state->hold_intervals->len == 0 && !state->busy)
+    sonde_collector_stop (state->collector);
+
+  schedule_clock (self);
+}
+
+/* Refresh --------------------------------------------------------------- */
+
+typedef struct
+{
+  SondeEngine *engine;
+  guint        hold_id;
+} Linger;
+
+
+static gboolean
+linger_done_cb (gpointer data)
+{
+  Linger *linger = data;
+
+  sonde_engine_release (linger->engine, linger->hold_id);
+  g_object_unref (linger->engine);
+  g_free (linger);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+refresh_timeout_cb (gpointer data)
+{
+  GTask *task = data;
+
+  /* Late collectors are reported by their own events; answer with what
+   * there is. */
+  refresh_return (task);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * sonde_engine_refresh_async:
+ * @self: a #SondeEngine
+ * @collectors: (array zero-terminated=1) (nullable): collector names, or
+ *   %NULL for all
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the samples are fresh
+ * @user_data: (closure callback): data for @callback
+ *
+ * Makes sure the latest sample of each collector is fresh, for one-off
+ * readers such as `GET /api/v1/snapshot`: collectors that are not being
+ * sampled are collected now and kept sampled at 1 s for a short while, so
+ * that a client polling once a second gets rates, not first samples.
+ */
+void
+sonde_engine_refresh_async (SondeEngine         *self,
+                            const char * const  *collectors,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  RefreshData *data;
+  gint64 now = g_get_real_time ();
+
+  g_return_if_fail (SONDE_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sonde_engine_refresh_async);
+  data = g_new0 (RefreshData, 1);
+  data->pending = 1;   /* released below, once every collector is dispatched */
+  g_task_set_task_data (task, data, g_free);
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+      const char *name = sonde_collector_get_name (state->collector);
+      gboolean held = state->hold_intervals->len > 0;
+      Linger *linger;
+
+      if (collectors != NULL && !g_strv_contains (collectors, name))
+        continue;
+
+      /* A sample from a collector being sampled at 1 s or faster is fresh. */
+      if (held && state->latest != NULL &&
+          now - sonde_sample_get_timestamp (state->latest) < 1500 * G_TIME_SPAN_MILLISECOND)
+        continue;
+
+      linger = g_new0 (Linger, 1);
+      linger->engine = g_object_ref (self);
+      linger->hold_id = sonde_engine_hold (self, name, 1000, NULL);
+      g_timeout_add (REFRESH_LINGER_MS, linger_done_cb, linger);
+
+      if (state->busy || dispatch_collection (self, state, NULL))
+        {
+          data->pending++;
+          g_ptr_array_add (state->waiters, g_object_ref (task));
+        }
+    }
+
+  if (--data->pending == 0)
+    {
+      refresh_return (task);
+      return;
+    }
+
+  g_timeout_add_full (G_PRIORITY_DEFAULT, TICK_DEADLINE_MAX_MS, refresh_timeout_cb,
+                      g_object_ref (task), g_object_unref);
+}
+
+/**
+ * sonde_engine_refresh_finish:
+ * @self: a #SondeEngine
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE once the samples are as fresh as they can be
+ */
+gboolean
+sonde_engine_refresh_finish (SondeEngine   *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Misc ------------------------------------------------------------------ */
+
+/**
+ * sonde_engine_get_gateway_stats:
+ * @self: a #SondeEngine
+ *
+ * Returns: (transfer none): the traffic statistics that servers built on
+ *   this engine record and the `gateway` collector reports
+ */
+SondeGatewayStats *
+sonde_engine_get_gateway_stats (SondeEngine *self)
+{
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
+  return self->gateway_stats;
+}
+
+/**
+ * sonde_engine_get_proc_root:
+ * @self: a #SondeEngine
+ *
+ * Returns: (nullable): the procfs root given to new collectors
+ */
+const char *
+sonde_engine_get_proc_root (SondeEngine *self)
+{
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
+  return self->proc_root;
+}
+
+/**
+ * sonde_engine_set_proc_root:
+ * @self: a #SondeEngine
+ * @proc_root: (nullable): a procfs root for the collectors added from now on
+ */
+void
+sonde_engine_set_proc_root (SondeEngine *self,
+                            const char  *proc_root)
+{
+  g_return_if_fail (SONDE_IS_ENGINE (self));
+
+  if (g_strcmp0 (self->proc_root, proc_root) == 0)
+    return;
+
+  g_free (self->proc_root);
+  self->proc_root = g_strdup (proc_root);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROC_ROOT]);
+}

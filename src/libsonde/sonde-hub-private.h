@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "sonde-engine.h"
+#include "sonde-filter-private.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The subscription manager. Subscriptions with the same dialect,
+ * subscription id, interval and filter form a group; at each due tick the
+ * group's frame is encoded once and the same bytes are handed to every
+ * member. A member's cost per tick is one send.
+ */
+typedef struct _SondeHub      SondeHub;
+typedef struct _SondeHubGroup SondeHubGroup;
+
+typedef GBytes *(*SondeHubEncodeFunc) (SondeHubGroup *group,
+                                       SondeEngine   *engine,
+                                       gint64         tick_us);
+typedef void    (*SondeHubSendFunc)   (gpointer       member,
+                                       SondeHubGroup *group,
+                                       GBytes        *frame);
+
+SondeHub      *_sonde_hub_new                      (SondeEngine        *engine);
+void           _sonde_hub_free                     (SondeHub           *self);
+SondeHubGroup *_sonde_hub_join                     (SondeHub           *self,
+                                                    const char         *dialect,
+                                                    const char         *subscription_id,
+                                                    SondeFilter        *filter,
+                                                    guint               interval_ms,
+                                                    SondeHubEncodeFunc  encode,
+                                                    SondeHubSendFunc    send,
+                                                    gpointer            member);
+void           _sonde_hub_leave                    (SondeHub           *self,
+                                                    SondeHubGroup      *group,
+                                                    gpointer            member);
+guint          _sonde_hub_get_n_groups             (SondeHub           *self);
+guint64        _sonde_hub_get_n_encoded            (SondeHub           *self);
+
+const char    *_sonde_hub_group_get_subscription_id (SondeHubGroup     *group);
+SondeFilter   *_sonde_hub_group_get_filter         (SondeHubGroup      *group);
+guint          _sonde_hub_group_get_interval       (SondeHubGroup      *group);
+guint64        _sonde_hub_group_get_seq            (SondeHubGroup      *group);
+guint          _sonde_hub_group_get_n_members      (SondeHubGroup      *group);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeHub, _sonde_hub_free)
+
+G_END_DECLS

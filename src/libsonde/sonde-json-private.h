@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+char   *_sonde_format_timestamp   (gint64       timestamp_us);
+GBytes *_sonde_json_object_to_bytes (JsonObject *object);
+GBytes *_sonde_json_node_to_bytes (JsonNode    *node);
+GBytes *_sonde_error_frame_new    (const char  *code,
+                                   const char  *message,
+                                   const char  *subscription);
+JsonNode *_sonde_json_parse_bounded (const char *text,
+                                     gsize       length,
+                                     GError    **error);
+
+G_END_DECLS

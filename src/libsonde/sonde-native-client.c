@@ -1,0 +1,672 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "sonde-error.h"
+#include "sonde-json-private.h"
+#include "sonde-native-frames-private.h"
+#include "sonde-server-private.h"
+
+/*
+ * One connection speaking the native protocol at /ws/v1: it parses the
+ * client's messages, keeps its subscriptions as memberships of hub groups,
+ * and sends frames with backpressure: when the socket is full, frames are
+ * not queued but counted, and the next frame that fits says how many were
+ * dropped (it holds the latest values anyway).
+ */
+
+#define MAX_SUBSCRIPTIONS        16
+#define MAX_SUBSCRIPTION_ID      64
+#define MAX_HISTORY_SECONDS      3600
+/* Token bucket against floods: a burst of 50 messages, then 20 per second. */
+#define RATE_BURST               50.0
+#define RATE_PER_SECOND          20.0
+
+static const char * const known_events[] = {
+  "alert", "task_start", "task_output", "task_complete", "log_line",
+  "server_added", "server_removed", "server_status", "collector_error",
+  NULL
+};
+
+typedef struct
+{
+  SondeNativeClient *client;
+  char              *id;
+  SondeHubGroup     *group;
+  GStrv              events;
+  guint              dropped;
+} Subscription;
+
+struct _SondeNativeClient
+{
+  SondeServer             *server;
+  SoupWebsocketConnection *connection;
+  GHashTable              *subscriptions;  /* id -> Subscription */
+  gboolean                 implicit_default;
+  gint64                   last_send_us;
+  gint64                   stalled_since_us;
+  double                   tokens;
+  gint64                   tokens_updated_us;
+  gint64                   last_rate_error_us;
+  guint                    heartbeat_source;
+  gulong                   message_handler;
+  gulong                   closed_handler;
+  gboolean                 closing;
+};
+
+static void
+subscription_free (Subscription *sub)
+{
+  SondeHub *hub = _sonde_server_get_hub (sub->client->server);
+
+  if (sub->group != NULL)
+    _sonde_hub_leave (hub, sub->group, sub);
+  g_strfreev (sub->events);
+  g_free (sub->id);
+  g_free (sub);
+}
+
+static gboolean
+connection_is_open (SondeNativeClient *self)
+{
+  return !self->closing &&
+         soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+/* Whether the kernel would take more bytes now. When it would not, libsoup
+ * would queue the frame in memory without bound; so we don't hand it one. */
+static gboolean
+socket_is_writable (SondeNativeClient *self)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream (self->connection);
+  GOutputStream *output = g_io_stream_get_output_stream (stream);
+
+  if (G_IS_POLLABLE_OUTPUT_STREAM (output) &&
+      g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output)))
+    return g_pollable_output_stream_is_writable (G_POLLABLE_OUTPUT_STREAM (output));
+
+  return TRUE;
+}
+
+static void
+send_bytes (SondeNativeClient *self,
+            GBytes            *frame)
+{
+  SondeGatewayStats *stats = sonde_engine_get_gateway_stats (sonde_server_get_engine (self->server));
+
+  soup_websocket_connection_send_message (self->connection, SOUP_WEBSOCKET_DATA_TEXT, frame);
+  self->last_send_us = g_get_monotonic_time ();
+  sonde_gateway_stats_add_messages_sent (stats, 1);
+}
+
+/* Control replies (errors, pongs, catalog) are small and rare: they are
+ * always sent, even to a slow client. */
+static void
+send_control (SondeNativeClient *self,
+              GBytes            *frame)
+{
+  if (connection_is_open (self))
+    send_bytes (self, frame);
+}
+
+static void
+send_error (SondeNativeClient *self,
+            const char        *code,
+            const char        *message,
+            const char        *subscription)
+{
+  g_autoptr(GBytes) frame = _sonde_error_frame_new (code, message, subscription);
+
+  send_control (self, frame);
+}
+
+/* Returns FALSE when the frame could not be sent now because the client is
+ * not keeping up; a client stuck for too long is disconnected. */
+static gboolean
+send_stream_frame (SondeNativeClient *self,
+                   GBytes            *frame)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (!connection_is_open (self))
+    return FALSE;
+
+  if (!socket_is_writable (self))
+    {
+      if (self->stalled_since_us == 0)
+        self->stalled_since_us = now;
+      else if (now - self->stalled_since_us > SONDE_STALL_TIMEOUT_SECONDS * G_USEC_PER_SEC)
+        {
+          self->closing = TRUE;
+          soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+                                           "client too slow");
+        }
+      sonde_gateway_stats_add_frames_dropped (sonde_engine_get_gateway_stats (sonde_server_get_engine (self->server)), 1);
+      return FALSE;
+    }
+
+  self->stalled_since_us = 0;
+  send_bytes (self, frame);
+  return TRUE;
+}
+
+static void
+subscription_send_cb (gpointer       member,
+                      SondeHubGroup *group,
+                      GBytes        *frame)
+{
+  Subscription *sub = member;
+
+  if (sub->dropped > 0)
+    {
+      g_autoptr(GBytes) spliced = _sonde_frame_add_dropped (frame, sub->dropped);
+
+      if (send_stream_frame (sub->client, spliced))
+        sub->dropped = 0;
+      else
+        sub->dropped++;
+    }
+  else if (!send_stream_frame (sub->client, frame))
+    sub->dropped++;
+}
+
+void
+_sonde_native_client_send_event (SondeNativeClient *self,
+                                 const char        *event_type,
+                                 GBytes            *frame)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->subscriptions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Subscription *sub = value;
+
+      if (sub->events != NULL && g_strv_contains ((const char * const *) sub->events, event_type))
+        {
+          send_stream_frame (self, frame);
+          return;
+        }
+    }
+}
+
+/* Subscriptions ---------------------------------------------------------- */
+
+static const char *
+error_code_for (const GError *error)
+{
+  if (g_error_matches (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC))
+    return "unknown_metric";
+  return "invalid_subscription";
+}
+
+static gboolean
+add_subscription (SondeNativeClient  *self,
+                  const char         *id,
+                  const char * const *patterns,
+                  const char * const *events,
+                  guint               interval_ms)
+{
+  SondeEngine *engine = sonde_server_get_engine (self->server);
+  g_autoptr(GError) error = NULL;
+  SondeFilter *filter;
+  Subscription *sub;
+
+  if (!g_hash_table_contains (self->subscriptions, id) &&
+      g_hash_table_size (self->subscriptions) >= MAX_SUBSCRIPTIONS)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("At most %d subscriptions per connection", MAX_SUBSCRIPTIONS);
+      send_error (self, "invalid_subscription", message, id);
+      return FALSE;
+    }
+
+  filter = _sonde_filter_new (engine, patterns, &error);
+  if (filter == NULL)
+    {
+      send_error (self, error_code_for (error), error->message, id);
+      return FALSE;
+    }
+
+  /* A subscribe with an existing id replaces it. */
+  g_hash_table_remove (self->subscriptions, id);
+
+  sub = g_new0 (Subscription, 1);
+  sub->client = self;
+  sub->id = g_strdup (id);
+  sub->events = g_strdupv ((char **) events);
+  sub->group = _sonde_hub_join (_sonde_server_get_hub (self->server), "native", id, filter,
+                                interval_ms, _sonde_native_encode_snapshot,
+                                subscription_send_cb, sub);
+  g_hash_table_insert (self->subscriptions, sub->id, sub);
+  return TRUE;
+}
+
+static gboolean
+is_valid_subscription_id (const char *id)
+{
+  gsize length = strlen (id);
+
+  if (length == 0 || length > MAX_SUBSCRIPTION_ID)
+    return FALSE;
+
+  for (const char *p = id; *p; p++)
+    if (!g_ascii_isalnum (*p) && !strchr ("_-.:", *p))
+      return FALSE;
+
+  return TRUE;
+}
+
+/* Reads an optional array of strings. Returns FALSE if @member is present
+ * but not an array of strings. */
+static gboolean
+read_string_array (JsonObject  *object,
+                   const char  *member,
+                   GStrv       *out)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  g_autoptr(GStrvBuilder) builder = NULL;
+  JsonArray *array;
+
+  *out = NULL;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+
+  array = json_node_get_array (node);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+        return FALSE;
+      g_strv_builder_add (builder, json_node_get_string (element));
+    }
+
+  *out = g_strv_builder_end (builder);
+  return TRUE;
+}
+
+/* Reads an optional integer member. Returns FALSE if it is present but not
+ * an integral number. */
+static gboolean
+read_integer (JsonObject *object,
+              const char *member,
+              gint64      fallback,
+              gint64     *out)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  *out = fallback;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      *out = json_node_get_int (node);
+      return TRUE;
+
+    case G_TYPE_DOUBLE:
+      {
+        double value = json_node_get_double (node);
+
+        if (value != (double) (gint64) value)
+          return FALSE;
+        *out = (gint64) value;
+        return TRUE;
+      }
+
+    default:
+      return FALSE;
+    }
+}
+
+static void
+handle_subscribe (SondeNativeClient *self,
+                  JsonObject        *message)
+{
+  const char *id = "default";
+  JsonNode *id_node = json_object_get_member (message, "id");
+  g_auto(GStrv) metrics = NULL;
+  g_auto(GStrv) events = NULL;
+  gint64 interval_ms, history_seconds;
+
+  if (id_node != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (id_node) || json_node_get_value_type (id_node) != G_TYPE_STRING ||
+          !is_valid_subscription_id (json_node_get_string (id_node)))
+        {
+          send_error (self, "invalid_subscription",
+                      "\"id\" must be a string of 1-64 letters, digits, '_', '-', '.' or ':'", NULL);
+          return;
+        }
+      id = json_node_get_string (id_node);
+    }
+
+  if (!read_string_array (message, "metrics", &metrics))
+    {
+      send_error (self, "invalid_subscription", "\"metrics\" must be an array of strings", id);
+      return;
+    }
+  if (metrics != NULL && metrics[0] == NULL)
+    {
+      send_error (self, "invalid_subscription", "\"metrics\" must not be empty; use [\"*\"] for everything", id);
+      return;
+    }
+
+  if (!read_string_array (message, "events", &events))
+    {
+      send_error (self, "invalid_subscription", "\"events\" must be an array of strings", id);
+      return;
+    }
+  for (guint i = 0; events != NULL && events[i] != NULL; i++)
+    {
+      if (!g_strv_contains (known_events, events[i]))
+        {
+          g_autofree char *text = g_strdup_printf ("Unknown event type '%s'", events[i]);
+          send_error (self, "invalid_subscription", text, id);
+          return;
+        }
+    }
+
+  if (!read_integer (message, "interval_ms", 1000, &interval_ms))
+    {
+      send_error (self, "invalid_subscription", "\"interval_ms\" must be an integer", id);
+      return;
+    }
+  if (interval_ms < SONDE_INTERVAL_MIN_MS || interval_ms > SONDE_INTERVAL_MAX_MS)
+    {
+      g_autofree char *text = g_strdup_printf ("\"interval_ms\" must be between %d and %d",
+                                               SONDE_INTERVAL_MIN_MS, SONDE_INTERVAL_MAX_MS);
+      send_error (self, "interval_out_of_range", text, id);
+      return;
+    }
+
+  if (!read_integer (message, "history_seconds", 0, &history_seconds) ||
+      history_seconds < 0 || history_seconds > MAX_HISTORY_SECONDS)
+    {
+      send_error (self, "invalid_subscription",
+                  "\"history_seconds\" must be an integer between 0 and 3600", id);
+      return;
+    }
+
+  /* The implicit all-metrics subscription gives way to the client's own. */
+  if (self->implicit_default)
+    {
+      self->implicit_default = FALSE;
+      g_hash_table_remove (self->subscriptions, "default");
+    }
+
+  {
+    static const char * const everything[] = { "*", NULL };
+
+    add_subscription (self, id, metrics ? (const char * const *) metrics : everything,
+                      (const char * const *) events, (guint) interval_ms);
+  }
+}
+
+static void
+handle_unsubscribe (SondeNativeClient *self,
+                    JsonObject        *message)
+{
+  JsonNode *id_node = json_object_get_member (message, "id");
+  const char *id = "default";
+
+  if (id_node != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (id_node) || json_node_get_value_type (id_node) != G_TYPE_STRING)
+        {
+          send_error (self, "invalid_subscription", "\"id\" must be a string", NULL);
+          return;
+        }
+      id = json_node_get_string (id_node);
+    }
+
+  if (!g_hash_table_remove (self->subscriptions, id))
+    {
+      g_autofree char *text = g_strdup_printf ("No subscription with id '%s'", id);
+      send_error (self, "invalid_subscription", text, NULL);
+      return;
+    }
+
+  if (g_str_equal (id, "default"))
+    self->implicit_default = FALSE;
+}
+
+static void
+handle_ping (SondeNativeClient *self,
+             JsonObject        *message)
+{
+  g_autoptr(JsonObject) pong = json_object_new ();
+  g_autoptr(GBytes) frame = NULL;
+  JsonNode *id = json_object_get_member (message, "id");
+
+  json_object_set_string_member (pong, "type", "pong");
+  if (id != NULL)
+    json_object_set_member (pong, "id", json_node_copy (id));
+  frame = _sonde_json_object_to_bytes (pong);
+  send_control (self, frame);
+}
+
+static gboolean
+take_token (SondeNativeClient *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->tokens = MIN (RATE_BURST, self->tokens + (now - self->tokens_updated_us) * RATE_PER_SECOND / G_USEC_PER_SEC);
+  self->tokens_updated_us = now;
+
+  if (self->tokens < 1.0)
+    return FALSE;
+
+  self->tokens -= 1.0;
+  return TRUE;
+}
+
+static void
+message_cb (SoupWebsocketConnection *connection,
+            int                      type,
+            GBytes                  *bytes,
+            SondeNativeClient       *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *message;
+  const char *text;
+  gsize length;
+  JsonNode *type_node;
+  const char *message_type;
+
+  if (!take_token (self))
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      /* Tell the client once a second at most; the messages are dropped. */
+      if (now - self->last_rate_error_us > G_USEC_PER_SEC)
+        {
+          self->last_rate_error_us = now;
+          send_error (self, "rate_limited", "Too many messages; slow down", NULL);
+        }
+      return;
+    }
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    {
+      send_error (self, "bad_json", "Binary frames are not accepted; send JSON in text frames", NULL);
+      return;
+    }
+
+  text = g_bytes_get_data (bytes, &length);
+  if (length > SONDE_MAX_CLIENT_MESSAGE)
+    {
+      g_autofree char *message_text =
+        g_strdup_printf ("Message of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d bytes",
+                         length, SONDE_MAX_CLIENT_MESSAGE);
+      send_error (self, "too_large", message_text, NULL);
+      return;
+    }
+
+  root = _sonde_json_parse_bounded (text, length, &error);
+  if (root == NULL)
+    {
+      g_autofree char *message_text = g_strdup_printf ("Invalid JSON: %s", error->message);
+      send_error (self, "bad_json", message_text, NULL);
+      return;
+    }
+
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      send_error (self, "bad_json", "Expected a JSON object", NULL);
+      return;
+    }
+
+  message = json_node_get_object (root);
+  type_node = json_object_get_member (message, "type");
+  if (type_node == NULL || !JSON_NODE_HOLDS_VALUE (type_node) ||
+      json_node_get_value_type (type_node) != G_TYPE_STRING)
+    {
+      send_error (self, "bad_json", "Missing string member \"type\"", NULL);
+      return;
+    }
+
+  message_type = json_node_get_string (type_node);
+  if (g_str_equal (message_type, "subscribe"))
+    handle_subscribe (self, message);
+  else if (g_str_equal (message_type, "unsubscribe"))
+    handle_unsubscribe (self, message);
+  else if (g_str_equal (message_type, "ping"))
+    handle_ping (self, message);
+  else if (g_str_equal (message_type, "catalog"))
+    send_control (self, _sonde_server_get_catalog_frame (self->server));
+  else
+    {
+      g_autofree char *message_text = g_strdup_printf ("Unknown message type '%s'", message_type);
+      send_error (self, "bad_json", message_text, NULL);
+    }
+}
+
+static gboolean
+heartbeat_cb (gpointer data)
+{
+  SondeNativeClient *self = data;
+  gint64 now = g_get_monotonic_time ();
+  guint interval = sonde_server_get_heartbeat_interval (self->server);
+
+  /* Only after a whole interval of silence. */
+  if (now - self->last_send_us >= (gint64) interval * G_USEC_PER_SEC - G_USEC_PER_SEC / 10)
+    {
+      g_autoptr(GBytes) frame = _sonde_native_encode_heartbeat (g_get_real_time ());
+      send_stream_frame (self, frame);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+closed_cb (SoupWebsocketConnection *connection,
+           SondeNativeClient       *self)
+{
+  _sonde_server_client_closed (self->server, self);
+}
+
+/* Query parameters preset the default subscription:
+ * /ws/v1?metrics=cpu.*,memory.usage_percent&interval_ms=500&events=alert */
+static void
+apply_query (SondeNativeClient *self,
+             GHashTable        *query)
+{
+  const char *metrics = query ? g_hash_table_lookup (query, "metrics") : NULL;
+  const char *interval = query ? g_hash_table_lookup (query, "interval_ms") : NULL;
+  const char *events = query ? g_hash_table_lookup (query, "events") : NULL;
+  g_auto(GStrv) patterns = NULL;
+  g_auto(GStrv) event_types = NULL;
+  guint64 interval_ms = 1000;
+
+  if (metrics == NULL && interval == NULL && events == NULL)
+    {
+      static const char * const everything[] = { "*", NULL };
+
+      if (add_subscription (self, "default", everything, NULL, 1000))
+        self->implicit_default = TRUE;
+      return;
+    }
+
+  patterns = g_strsplit (metrics ? metrics : "*", ",", -1);
+  if (events != NULL)
+    event_types = g_strsplit (events, ",", -1);
+
+  for (guint i = 0; event_types != NULL && event_types[i] != NULL; i++)
+    {
+      if (!g_strv_contains (known_events, event_types[i]))
+        {
+          g_autofree char *text = g_strdup_printf ("Unknown event type '%s'", event_types[i]);
+          send_error (self, "invalid_subscription", text, "default");
+          return;
+        }
+    }
+
+  if (interval != NULL &&
+      (!g_ascii_string_to_unsigned (interval, 10, 0, G_MAXUINT, &interval_ms, NULL) ||
+       interval_ms < SONDE_INTERVAL_MIN_MS || interval_ms > SONDE_INTERVAL_MAX_MS))
+    {
+      g_autofree char *text = g_strdup_printf ("interval_ms must be an integer between %d and %d",
+                                               SONDE_INTERVAL_MIN_MS, SONDE_INTERVAL_MAX_MS);
+      send_error (self, "interval_out_of_range", text, "default");
+      return;
+    }
+
+  add_subscription (self, "default", (const char * const *) patterns,
+                    (const char * const *) event_types, (guint) interval_ms);
+}
+
+SondeNativeClient *
+_sonde_native_client_new (SondeServer             *server,
+                          SoupWebsocketConnection *connection,
+                          GHashTable              *query)
+{
+  SondeNativeClient *self = g_new0 (SondeNativeClient, 1);
+
+  self->server = server;
+  self->connection = g_object_ref (connection);
+  self->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                               (GDestroyNotify) subscription_free);
+  self->tokens = RATE_BURST;
+  self->tokens_updated_us = g_get_monotonic_time ();
+  self->last_send_us = g_get_monotonic_time ();
+
+  soup_websocket_connection_set_max_incoming_payload_size (connection, SONDE_MAX_INCOMING_PAYLOAD);
+  self->message_handler = g_signal_connect (connection, "message", G_CALLBACK (message_cb), self);
+  self->closed_handler = g_signal_connect (connection, "closed", G_CALLBACK (closed_cb), self);
+  self->heartbeat_source = g_timeout_add_seconds (sonde_server_get_heartbeat_interval (server),
+                                                  heartbeat_cb, self);
+  g_source_set_name_by_id (self->heartbeat_source, "[sonde] heartbeat");
+
+  send_control (self, _sonde_server_get_hello_frame (server));
+  apply_query (self, query);
+
+  return self;
+}
+
+void
+_sonde_native_client_free (SondeNativeClient *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_handle_id (&self->heartbeat_source, g_source_remove);
+  g_clear_signal_handler (&self->message_handler, self->connection);
+  g_clear_signal_handler (&self->closed_handler, self->connection);
+  g_clear_pointer (&self->subscriptions, g_hash_table_unref);
+
+  if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  g_clear_object (&self->connection);
+  g_free (self);
+}

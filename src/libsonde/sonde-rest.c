@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde-engine-private.h"
+#include "sonde-error.h"
+#include "sonde-json-private.h"
+#include "sonde-native-frames-private.h"
+#include "sonde-server-private.h"
+#include "sonde-version.h"
+
+/* The plain HTTP routes: GET /status, /api/v1/catalog, /api/v1/snapshot. */
+
+static void
+respond_json (SoupServerMessage *msg,
+              guint              status,
+              JsonObject        *object)
+{
+  g_autoptr(GBytes) body = _sonde_json_object_to_bytes (object);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
+static void
+respond_error (SoupServerMessage *msg,
+               guint              status,
+               const char        *code,
+               const char        *message)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "type", "error");
+  json_object_set_string_member (object, "code", code);
+  json_object_set_string_member (object, "message", message);
+  respond_json (msg, status, object);
+}
+
+static gboolean
+require_get (SoupServerMessage *msg)
+{
+  const char *method = soup_server_message_get_method (msg);
+
+  if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
+    return TRUE;
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
+  respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed", "Only GET is allowed here");
+  return FALSE;
+}
+
+static void
+status_cb (SoupServer        *soup_server,
+           SoupServerMessage *msg,
+           const char        *path,
+           GHashTable        *query,
+           gpointer           user_data)
+{
+  SondeServer *self = user_data;
+  SondeEngine *engine = sonde_server_get_engine (self);
+  g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (engine);
+  g_autoptr(JsonObject) object = json_object_new ();
+  JsonArray *array = json_array_new ();
+
+  if (!require_get (msg))
+    return;
+
+  for (guint i = 0; i < collectors->len; i++)
+    {
+      SondeCollector *collector = g_ptr_array_index (collectors, i);
+      const char *name = sonde_collector_get_name (collector);
+      SondeSample *latest = sonde_engine_get_latest (engine, name);
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "name", name);
+      json_object_set_boolean_member (entry, "running", sonde_collector_get_running (collector));
+      json_object_set_boolean_member (entry, "stale", _sonde_engine_is_stale (engine, name));
+      if (latest != NULL)
+        {
+          g_autofree char *timestamp = _sonde_format_timestamp (sonde_sample_get_timestamp (latest));
+          json_object_set_string_member (entry, "last_sample", timestamp);
+        }
+      else
+        json_object_set_null_member (entry, "last_sample");
+      json_array_add_object_element (array, entry);
+    }
+
+  json_object_set_string_member (object, "status", "ok");
+  json_object_set_string_member (object, "server", "sonde");
+  json_object_set_string_member (object, "version", SONDE_VERSION_S);
+  json_object_set_int_member (object, "protocol", SONDE_PROTOCOL_VERSION);
+  json_object_set_string_member (object, "hostname", g_get_host_name ());
+  json_object_set_int_member (object, "clients", sonde_server_get_n_clients (self));
+  json_object_set_int_member (object, "subscription_groups", _sonde_server_get_n_groups (self));
+  json_object_set_array_member (object, "collectors", array);
+  json_object_set_object_member (object, "gateway",
+                                 sonde_gateway_stats_to_json (sonde_engine_get_gateway_stats (engine)));
+  respond_json (msg, SOUP_STATUS_OK, object);
+}
+
+static void
+catalog_cb (SoupServer        *soup_server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  SondeServer *self = user_data;
+  g_autoptr(JsonObject) catalog = NULL;
+
+  if (!require_get (msg))
+    return;
+
+  catalog = _sonde_native_build_catalog (sonde_server_get_engine (self));
+  respond_json (msg, SOUP_STATUS_OK, catalog);
+}
+
+typedef struct
+{
+  SondeServer       *server;
+  SoupServerMessage *msg;
+  SondeFilter       *filter;
+} SnapshotRequest;
+
+static void
+snapshot_request_free (SnapshotRequest *request)
+{
+  g_object_unref (request->server);
+  g_object_unref (request->msg);
+  _sonde_filter_free (request->filter);
+  g_free (request);
+}
+
+static void
+snapshot_refreshed_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  SnapshotRequest *request = user_data;
+  SondeEngine *engine = SONDE_ENGINE (source);
+  g_autoptr(JsonObject) object = json_object_new ();
+  g_autofree char *timestamp = _sonde_format_timestamp (g_get_real_time ());
+  JsonArray *stale = NULL;
+  JsonObject *data;
+
+  sonde_engine_refresh_finish (engine, result, NULL);
+
+  data = _sonde_native_build_data (engine, request->filter, &stale);
+  json_object_set_string_member (object, "timestamp", timestamp);
+  json_object_set_object_member (object, "data", data);
+  if (stale != NULL)
+    json_object_set_array_member (object, "stale", stale);
+
+  respond_json (request->msg, SOUP_STATUS_OK, object);
+  soup_server_message_unpause (request->msg);
+  snapshot_request_free (request);
+}
+
+/* GET /api/v1/snapshot[?metrics=cpu.*,memory.usage_percent] */
+static void
+snapshot_cb (SoupServer        *soup_server,
+             SoupServerMessage *msg,
+             const char        *path,
+             GHashTable        *query,
+             gpointer           user_data)
+{
+  SondeServer *self = user_data;
+  SondeEngine *engine = sonde_server_get_engine (self);
+  const char *metrics = query ? g_hash_table_lookup (query, "metrics") : NULL;
+  g_auto(GStrv) patterns = g_strsplit (metrics ? metrics : "*", ",", -1);
+  g_autoptr(GPtrArray) collectors = NULL;
+  g_autoptr(GPtrArray) wanted = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  SnapshotRequest *request;
+  SondeFilter *filter;
+
+  if (!require_get (msg))
+    return;
+
+  filter = _sonde_filter_new (engine, (const char * const *) patterns, &error);
+  if (filter == NULL)
+    {
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+                     g_error_matches (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC)
+                       ? "unknown_metric" : "invalid_subscription",
+                     error->message);
+      return;
+    }
+
+  collectors = sonde_engine_list_collectors (engine);
+  for (guint i = 0; i < collectors->len; i++)
+    {
+      const char *name = sonde_collector_get_name (g_ptr_array_index (collectors, i));
+
+      if (_sonde_filter_wants_collector (filter, name))
+        g_ptr_array_add (wanted, (gpointer) name);
+    }
+  g_ptr_array_add (wanted, NULL);
+
+  request = g_new0 (SnapshotRequest, 1);
+  request->server = g_object_ref (self);
+  request->msg = g_object_ref (msg);
+  request->filter = filter;
+
+  soup_server_message_pause (msg);
+  sonde_engine_refresh_async (engine, (const char * const *) wanted->pdata, NULL,
+                              snapshot_refreshed_cb, request);
+}
+
+static void
+not_found_cb (SoupServer        *soup_server,
+              SoupServerMessage *msg,
+              const char        *path,
+              GHashTable        *query,
+              gpointer           user_data)
+{
+  g_autofree char *message = g_strdup_printf ("No such route: %s", path);
+
+  respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
+}
+
+void
+_sonde_rest_register (SondeServer *self,
+                      SoupServer  *soup_server)
+{
+  soup_server_add_handler (soup_server, NULL, not_found_cb, self, NULL);
+  soup_server_add_handler (soup_server, "/status", status_cb, self, NULL);
+  soup_server_add_handler (soup_server, "/api/v1/catalog", catalog_cb, self, NULL);
+  soup_server_add_handler (soup_server, "/api/v1/snapshot", snapshot_cb, self, NULL);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "sonde-hub-private.h"
+#include "sonde-server.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SondeNativeClient SondeNativeClient;
+
+/* Incoming client frames above this get `too_large`; libsoup closes the
+ * connection (1009) above SONDE_MAX_INCOMING_PAYLOAD. */
+#define SONDE_MAX_CLIENT_MESSAGE    (64 * 1024)
+#define SONDE_MAX_INCOMING_PAYLOAD  (1024 * 1024)
+/* A client whose socket stays full this long is disconnected. */
+#define SONDE_STALL_TIMEOUT_SECONDS 30
+
+SondeHub *_sonde_server_get_hub            (SondeServer       *self);
+GBytes   *_sonde_server_get_catalog_frame  (SondeServer       *self);
+GBytes   *_sonde_server_get_hello_frame    (SondeServer       *self);
+guint     _sonde_server_get_n_groups       (SondeServer       *self);
+void      _sonde_server_client_closed      (SondeServer       *self,
+                                            SondeNativeClient *client);
+
+SondeNativeClient *_sonde_native_client_new        (SondeServer             *server,
+                                                    SoupWebsocketConnection *connection,
+                                                    GHashTable              *query);
+void               _sonde_native_client_free       (SondeNativeClient       *client);
+void               _sonde_native_client_send_event (SondeNativeClient       *client,
+                                                    const char              *event_type,
+                                                    GBytes                  *frame);
+
+void _sonde_rest_register (SondeServer *self,
+                           SoupServer  *soup_server);
+
+G_END_DECLS

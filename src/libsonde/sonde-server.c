@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde-error.h"
+#include "sonde-json-private.h"
+#include "sonde-native-frames-private.h"
+#include "sonde-server-private.h"
+
+/**
+ * SondeServer:
+ *
+ * Serves a #SondeEngine over HTTP and WebSocket with libsoup: the native
+ * protocol at `/ws/v1`, and `/status`, `/api/v1/catalog` and
+ * `/api/v1/snapshot`.
+ *
+ * All WebSocket subscribers share one subscription manager: at each tick
+ * every group's frame is serialised once and the same bytes are sent to
+ * each member.
+ */
+
+#define NATIVE_ROUTE "/ws/v1"
+
+struct _SondeServer
+{
+  GObject      parent_instance;
+
+  SondeEngine *engine;
+  SoupServer  *soup_server;
+  SondeHub    *hub;
+  GPtrArray   *clients;        /* SondeNativeClient */
+  GBytes      *catalog_frame;  /* cached until the catalog changes */
+  GBytes      *hello_frame;
+  guint        heartbeat_interval;
+  gulong       event_handler;
+  gulong       added_handler;
+  gulong       removed_handler;
+};
+
+enum {
+  PROP_0,
+  PROP_ENGINE,
+  PROP_PORT,
+  PROP_HEARTBEAT_INTERVAL,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (SondeServer, sonde_server, G_TYPE_OBJECT)
+
+static void
+invalidate_catalog (SondeServer *self)
+{
+  g_clear_pointer (&self->catalog_frame, g_bytes_unref);
+  g_clear_pointer (&self->hello_frame, g_bytes_unref);
+}
+
+static void
+collectors_changed_cb (SondeEngine    *engine,
+                       SondeCollector *collector,
+                       SondeServer    *self)
+{
+  invalidate_catalog (self);
+}
+
+static void
+engine_event_cb (SondeEngine *engine,
+                 SondeEvent  *event,
+                 SondeServer *self)
+{
+  g_autoptr(GBytes) frame = NULL;
+
+  if (self->clients->len == 0)
+    return;
+
+  /* Serialised once, whatever the number of listeners. */
+  frame = _sonde_native_encode_event (event);
+  for (guint i = 0; i < self->clients->len; i++)
+    _sonde_native_client_send_event (g_ptr_array_index (self->clients, i),
+                                     sonde_event_get_event_type (event), frame);
+}
+
+static void
+request_started_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    SondeServer       *self)
+{
+  g_object_set_data_full (G_OBJECT (msg), "sonde-start-time",
+                          g_memdup2 (&(gint64) { g_get_monotonic_time () }, sizeof (gint64)),
+                          g_free);
+}
+
+static void
+request_finished_cb (SoupServer        *server,
+                     SoupServerMessage *msg,
+                     SondeServer       *self)
+{
+  gint64 *started = g_object_get_data (G_OBJECT (msg), "sonde-start-time");
+  guint status = soup_server_message_get_status (msg);
+  gboolean success = (status >= 200 && status < 400) || status == SOUP_STATUS_SWITCHING_PROTOCOLS;
+
+  sonde_gateway_stats_record_request (sonde_engine_get_gateway_stats (self->engine), success,
+                                      started ? g_get_monotonic_time () - *started : 0);
+}
+
+static void
+client_closed_by_route (SondeServer *self,
+                        const char  *route)
+{
+  sonde_gateway_stats_connection_closed (sonde_engine_get_gateway_stats (self->engine), route);
+}
+
+void
+_sonde_server_client_closed (SondeServer       *self,
+                             SondeNativeClient *client)
+{
+  if (g_ptr_array_remove_fast (self->clients, client))
+    client_closed_by_route (self, NATIVE_ROUTE);
+}
+
+static void
+native_websocket_cb (SoupServer              *server,
+                     SoupServerMessage       *msg,
+                     const char              *path,
+                     SoupWebsocketConnection *connection,
+                     gpointer                 user_data)
+{
+  SondeServer *self = user_data;
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *query_text = g_uri_get_query (uri);
+  g_autoptr(GHashTable) query = NULL;
+  SondeNativeClient *client;
+
+  if (query_text != NULL)
+    query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
+
+  sonde_gateway_stats_connection_opened (sonde_engine_get_gateway_stats (self->engine), NATIVE_ROUTE);
+  client = _sonde_native_client_new (self, connection, query);
+  g_ptr_array_add (self->clients, client);
+}
+
+static void
+sonde_server_dispose (GObject *object)
+{
+  SondeServer *self = SONDE_SERVER (object);
+
+  sonde_server_disconnect (self);
+
+  if (self->engine != NULL)
+    {
+      g_clear_signal_handler (&self->event_handler, self->engine);
+      g_clear_signal_handler (&self->added_handler, self->engine);
+      g_clear_signal_handler (&self->removed_handler, self->engine);
+    }
+
+  g_clear_pointer (&self->hub, _sonde_hub_free);
+  g_clear_object (&self->soup_server);
+  g_clear_object (&self->engine);
+  invalidate_catalog (self);
+
+  G_OBJECT_CLASS (sonde_server_parent_class)->dispose (object);
+}
+
+static void
+sonde_server_finalize (GObject *object)
+{
+  SondeServer *self = SONDE_SERVER (object);
+
+  g_clear_pointer (&self->clients, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
+}
+
+static void
+sonde_server_constructed (GObject *object)
+{
+  SondeServer *self = SONDE_SERVER (object);
+
+  G_OBJECT_CLASS (sonde_server_parent_class)->constructed (object);
+
+  g_assert (self->engine != NULL);
+
+  self->hub = _sonde_hub_new (self->engine);
+  self->event_handler = g_signal_connect (self->engine, "event", G_CALLBACK (engine_event_cb), self);
+  self->added_handler = g_signal_connect (self->engine, "collector-added",
+                                          G_CALLBACK (collectors_changed_cb), self);
+  self->removed_handler = g_signal_connect (self->engine, "collector-removed",
+                                            G_CALLBACK (collectors_changed_cb), self);
+
+  self->soup_server = soup_server_new ("server-header", "sonde/" PACKAGE_VERSION " ", NULL);
+  g_signal_connect (self->soup_server, "request-started", G_CALLBACK (request_started_cb), self);
+  g_signal_connect (self->soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
+  soup_server_add_websocket_handler (self->soup_server, NATIVE_ROUTE, NULL, NULL,
+                                     native_websocket_cb, self, NULL);
+  _sonde_rest_register (self, self->soup_server);
+}
+
+static void
+sonde_server_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  SondeServer *self = SONDE_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENGINE:
+      g_value_set_object (value, self->engine);
+      break;
+
+    case PROP_PORT:
+      g_value_set_uint (value, sonde_server_get_port (self));
+      break;
+
+    case PROP_HEARTBEAT_INTERVAL:
+      g_value_set_uint (value, self->heartbeat_interval);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sonde_server_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  SondeServer *self = SONDE_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENGINE:
+      self->engine = g_value_dup_object (value);
+      break;
+
+    case PROP_HEARTBEAT_INTERVAL:
+      sonde_server_set_heartbeat_interval (self, g_value_get_uint (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sonde_server_class_init (SondeServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = sonde_server_constructed;
+  object_class->dispose = sonde_server_dispose;
+  object_class->finalize = sonde_server_finalize;
+  object_class->get_property = sonde_server_get_property;
+  object_class->set_property = sonde_server_set_property;
+
+  /**
+   * SondeServer:engine:
+   *
+   * The engine whose collectors are served.
+   */
+  properties[PROP_ENGINE] =
+    g_param_spec_object ("engine", NULL, NULL,
+                         SONDE_TYPE_ENGINE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SondeServer:port:
+   *
+   * The TCP port listened on, or 0 before sonde_server_listen().
+   */
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL,
+                       0, G_MAXUINT16, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SondeServer:heartbeat-interval:
+   *
+   * Seconds of silence after which a WebSocket client gets a heartbeat.
+   */
+  properties[PROP_HEARTBEAT_INTERVAL] =
+    g_param_spec_uint ("heartbeat-interval", NULL, NULL,
+                       1, 3600, 30,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+sonde_server_init (SondeServer *self)
+{
+  self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_native_client_free);
+  self->heartbeat_interval = 30;
+}
+
+/**
+ * sonde_server_new:
+ * @engine: the engine to serve
+ *
+ * Returns: (transfer full): a new server, not yet listening
+ */
+SondeServer *
+sonde_server_new (SondeEngine *engine)
+{
+  g_return_val_if_fail (SONDE_IS_ENGINE (engine), NULL);
+
+  return g_object_new (SONDE_TYPE_SERVER, "engine", engine, NULL);
+}
+
+/**
+ * sonde_server_get_engine:
+ * @self: a #SondeServer
+ *
+ * Returns: (transfer none): the engine being served
+ */
+SondeEngine *
+sonde_server_get_engine (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
+  return self->engine;
+}
+
+/**
+ * sonde_server_listen:
+ * @self: a #SondeServer
+ * @address: (nullable): an IP address to listen on, or "localhost";
+ *   %NULL means 127.0.0.1
+ * @port: a TCP port, or 0 to pick a free one
+ * @error: return location for a #GError
+ *
+ * Starts listening. Call it more than once to listen on several
+ * addresses; sonde_server_get_port() tells which port was picked.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+sonde_server_listen (SondeServer  *self,
+                     const char   *address,
+                     guint         port,
+                     GError      **error)
+{
+  g_autoptr(GInetAddress) inet_address = NULL;
+  g_autoptr(GSocketAddress) socket_address = NULL;
+
+  g_return_val_if_fail (SONDE_IS_SERVER (self), FALSE);
+
+  if (port > G_MAXUINT16)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "Port %u is out of range", port);
+      return FALSE;
+    }
+
+  if (address == NULL || g_str_equal (address, "localhost"))
+    address = "127.0.0.1";
+
+  inet_address = g_inet_address_new_from_string (address);
+  if (inet_address == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "'%s' is not an IP address", address);
+      return FALSE;
+    }
+
+  socket_address = g_inet_socket_address_new (inet_address, port);
+  if (!soup_server_listen (self->soup_server, socket_address, 0, error))
+    return FALSE;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  return TRUE;
+}
+
+/**
+ * sonde_server_disconnect:
+ * @self: a #SondeServer
+ *
+ * Closes every client connection and stops listening.
+ */
+void
+sonde_server_disconnect (SondeServer *self)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+
+  while (self->clients != NULL && self->clients->len > 0)
+    {
+      /* Freeing a client closes its connection and leaves its groups. */
+      SondeNativeClient *client = g_ptr_array_steal_index_fast (self->clients, self->clients->len - 1);
+
+      client_closed_by_route (self, NATIVE_ROUTE);
+      _sonde_native_client_free (client);
+    }
+
+  if (self->soup_server != NULL)
+    soup_server_disconnect (self->soup_server);
+}
+
+static GUri *
+first_uri (SondeServer *self)
+{
+  g_autoptr(GSList) uris = NULL;
+  GUri *ret = NULL;
+
+  if (self->soup_server == NULL)
+    return NULL;
+
+  uris = soup_server_get_uris (self->soup_server);
+  if (uris != NULL)
+    ret = g_uri_ref (uris->data);
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+  return ret;
+}
+
+/**
+ * sonde_server_get_port:
+ * @self: a #SondeServer
+ *
+ * Returns: the port listened on, or 0 if not listening
+ */
+guint
+sonde_server_get_port (SondeServer *self)
+{
+  g_autoptr(GUri) uri = NULL;
+
+  g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
+
+  uri = first_uri (self);
+  return uri ? (guint) g_uri_get_port (uri) : 0;
+}
+
+/**
+ * sonde_server_get_uri:
+ * @self: a #SondeServer
+ *
+ * Returns: (transfer full) (nullable): the WebSocket URL of the native
+ *   protocol, such as `ws://127.0.0.1:54112/ws/v1`, or %NULL if not
+ *   listening
+ */
+char *
+sonde_server_get_uri (SondeServer *self)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *host;
+
+  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
+
+  uri = first_uri (self);
+  if (uri == NULL)
+    return NULL;
+
+  host = g_uri_get_host (uri);
+  if (strchr (host, ':') != NULL)
+    return g_strdup_printf ("ws://[%s]:%d%s", host, g_uri_get_port (uri), NATIVE_ROUTE);
+  return g_strdup_printf ("ws://%s:%d%s", host, g_uri_get_port (uri), NATIVE_ROUTE);
+}
+
+/**
+ * sonde_server_get_n_clients:
+ * @self: a #SondeServer
+ *
+ * Returns: the number of connected WebSocket clients
+ */
+guint
+sonde_server_get_n_clients (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
+  return self->clients->len;
+}
+
+/**
+ * sonde_server_get_heartbeat_interval:
+ * @self: a #SondeServer
+ *
+ * Returns: seconds of silence before a heartbeat is sent
+ */
+guint
+sonde_server_get_heartbeat_interval (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), 30);
+  return self->heartbeat_interval;
+}
+
+/**
+ * sonde_server_set_heartbeat_interval:
+ * @self: a #SondeServer
+ * @seconds: seconds of silence before a heartbeat, 1-3600; applies to
+ *   clients that connect from now on
+ */
+void
+sonde_server_set_heartbeat_interval (SondeServer *self,
+                                     guint        seconds)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+  g_return_if_fail (seconds >= 1 && seconds <= 3600);
+
+  if (self->heartbeat_interval == seconds)
+    return;
+
+  self->heartbeat_interval = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HEARTBEAT_INTERVAL]);
+}
+
+SondeHub *
+_sonde_server_get_hub (SondeServer *self)
+{
+  return self->hub;
+}
+
+/* Returns: (transfer none) */
+GBytes *
+_sonde_server_get_catalog_frame (SondeServer *self)
+{
+  if (self->catalog_frame == NULL)
+    {
+      g_autoptr(JsonObject) catalog = _sonde_native_build_catalog (self->engine);
+      g_autoptr(JsonObject) frame = json_object_new ();
+
+      json_object_set_string_member (frame, "type", "catalog");
+      json_object_set_array_member (frame, "metrics",
+                                    json_array_ref (json_object_get_array_member (catalog, "metrics")));
+      self->catalog_frame = _sonde_json_object_to_bytes (frame);
+    }
+
+  return self->catalog_frame;
+}
+
+/* Returns: (transfer none) */
+GBytes *
+_sonde_server_get_hello_frame (SondeServer *self)
+{
+  if (self->hello_frame == NULL)
+    self->hello_frame = _sonde_native_encode_hello (self->engine);
+
+  return self->hello_frame;
+}
+
+guint
+_sonde_server_get_n_groups (SondeServer *self)
+{
+  return _sonde_hub_get_n_groups (self->hub);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(SONDE_INSIDE) && !defined(SONDE_COMPILATION)
+# error "Only <sonde.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "sonde-engine.h"
+#include "sonde-version-macros.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SONDE_DEFAULT_PORT:
+ *
+ * The port sonded listens on unless told otherwise.
+ */
+#define SONDE_DEFAULT_PORT 54112
+
+#define SONDE_TYPE_SERVER (sonde_server_get_type ())
+
+SONDE_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (SondeServer, sonde_server, SONDE, SERVER, GObject)
+
+SONDE_AVAILABLE_IN_ALL
+SondeServer *sonde_server_new           (SondeEngine  *engine);
+SONDE_AVAILABLE_IN_ALL
+SondeEngine *sonde_server_get_engine    (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+gboolean     sonde_server_listen        (SondeServer  *self,
+                                         const char   *address,
+                                         guint         port,
+                                         GError      **error);
+SONDE_AVAILABLE_IN_ALL
+void         sonde_server_disconnect    (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+guint        sonde_server_get_port      (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+char        *sonde_server_get_uri       (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+guint        sonde_server_get_n_clients (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+guint        sonde_server_get_heartbeat_interval (SondeServer *self);
+SONDE_AVAILABLE_IN_ALL
+void         sonde_server_set_heartbeat_interval (SondeServer *self,
+                                                  guint        seconds);
+
+G_END_DECLS

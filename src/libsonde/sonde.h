@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#define SONDE_INSIDE
+# include "sonde-version-macros.h"
+# include "sonde-version.h"
+# include "sonde-error.h"
+# include "sonde-metric.h"
+# include "sonde-sample.h"
+# include "sonde-event.h"
+# include "sonde-collector.h"
+# include "sonde-gateway-stats.h"
+# include "sonde-engine.h"
+# include "sonde-server.h"
+#undef SONDE_INSIDE
