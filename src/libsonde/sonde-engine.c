@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "sonde-collector-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
@@ -360,6 +362,35 @@ load_directory (SondeEngine     *self,
   self->modules = g_list_concat (self->modules, modules);
 }
 
+/* The built-in collectors come in the order of DESIGN.md's table, so that
+ * snapshots read naturally; others follow by name. */
+static int
+collector_rank (const char *name)
+{
+  static const char * const order[] = {
+    "cpu", "memory", "disk", "network", "processes", "gateway", "host", NULL
+  };
+
+  for (int i = 0; order[i] != NULL; i++)
+    if (g_str_equal (order[i], name))
+      return i;
+  return G_N_ELEMENTS (order);
+}
+
+static int
+compare_extensions (gconstpointer a,
+                    gconstpointer b)
+{
+  const char *name_a = g_io_extension_get_name ((GIOExtension *) a);
+  const char *name_b = g_io_extension_get_name ((GIOExtension *) b);
+  int rank_a = collector_rank (name_a);
+  int rank_b = collector_rank (name_b);
+
+  if (rank_a != rank_b)
+    return rank_a - rank_b;
+  return strcmp (name_a, name_b);
+}
+
 /**
  * sonde_engine_load_plugins:
  * @self: a #SondeEngine
@@ -380,6 +411,7 @@ sonde_engine_load_plugins (SondeEngine        *self,
 {
   GIOModuleScope *scope;
   GIOExtensionPoint *point;
+  g_autoptr(GList) extensions = NULL;
   const char *env;
   guint n_added = 0;
 
@@ -407,7 +439,9 @@ sonde_engine_load_plugins (SondeEngine        *self,
   g_io_module_scope_free (scope);
 
   point = g_io_extension_point_lookup (SONDE_COLLECTOR_EXTENSION_POINT);
-  for (GList *l = g_io_extension_point_get_extensions (point); l != NULL; l = l->next)
+  extensions = g_list_sort (g_list_copy (g_io_extension_point_get_extensions (point)),
+                            compare_extensions);
+  for (GList *l = extensions; l != NULL; l = l->next)
     {
       GIOExtension *extension = l->data;
       const char *name = g_io_extension_get_name (extension);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "sonde-error.h"
 #include "sonde-json-private.h"
 
@@ -28,16 +31,162 @@ _sonde_format_timestamp (gint64 timestamp_us)
   return g_strdup_printf ("%s.%03dZ", base, millis);
 }
 
+static void write_node (GString *out, JsonNode *node);
+
+static void
+write_string (GString    *out,
+              const char *text)
+{
+  g_autofree char *valid = NULL;
+
+  /* Collected text (a process name, a mount point) may hold any bytes;
+   * the wire must be UTF-8. */
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
+
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p; p++)
+    {
+      guchar c = *p;
+
+      switch (c)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        default:
+          if (c < 0x20)
+            g_string_append_printf (out, "\\u%04x", c);
+          else
+            g_string_append_c (out, c);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+/* The shortest text that reads back as the same double: json-glib 1.6
+ * writes %.17g, which turns 0.39 into 0.39000000000000001 on the wire. */
+static void
+write_double (GString *out,
+              double   value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (value))
+    {
+      g_string_append (out, "null");
+      return;
+    }
+
+  static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_ascii_formatd (buffer, sizeof buffer, formats[i], value);
+      if (g_ascii_strtod (buffer, NULL) == value)
+        break;
+    }
+
+  g_string_append (out, buffer);
+  /* Keep doubles recognisable as such: 100.0, not 100. */
+  if (strpbrk (buffer, ".eEn") == NULL)
+    g_string_append (out, ".0");
+}
+
+static void
+write_value (GString  *out,
+             JsonNode *node)
+{
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+      break;
+
+    case G_TYPE_DOUBLE:
+      write_double (out, json_node_get_double (node));
+      break;
+
+    case G_TYPE_BOOLEAN:
+      g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+      break;
+
+    case G_TYPE_STRING:
+      write_string (out, json_node_get_string (node));
+      break;
+
+    default:
+      g_string_append (out, "null");
+    }
+}
+
+static void
+write_node (GString  *out,
+            JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *member;
+        JsonNode *child;
+        gboolean first = TRUE;
+
+        g_string_append_c (out, '{');
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, &member, &child))
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            first = FALSE;
+            write_string (out, member);
+            g_string_append_c (out, ':');
+            write_node (out, child);
+          }
+        g_string_append_c (out, '}');
+      }
+      break;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint length = json_array_get_length (array);
+
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < length; i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            write_node (out, json_array_get_element (array, i));
+          }
+        g_string_append_c (out, ']');
+      }
+      break;
+
+    case JSON_NODE_VALUE:
+      write_value (out, node);
+      break;
+
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+      break;
+    }
+}
+
+/* Compact JSON. Frames are written once per group per tick, then shared. */
 GBytes *
 _sonde_json_node_to_bytes (JsonNode *node)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  gsize length = 0;
-  char *text;
+  GString *out = g_string_sized_new (1024);
 
-  json_generator_set_root (generator, node);
-  text = json_generator_to_data (generator, &length);
-  return g_bytes_new_take (text, length);
+  write_node (out, node);
+  return g_string_free_to_bytes (out);
 }
 
 GBytes *

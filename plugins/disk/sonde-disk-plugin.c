@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde.h"
+
+#include "sonde-disk-collector.h"
+
+G_MODULE_EXPORT void g_io_sonde_disk_load   (GIOModule *module);
+G_MODULE_EXPORT void g_io_sonde_disk_unload (GIOModule *module);
+
+G_MODULE_EXPORT void
+g_io_sonde_disk_load (GIOModule *module)
+{
+  /* The collector type is static, so the module must never be unloaded. */
+  g_type_module_use (G_TYPE_MODULE (module));
+  g_io_extension_point_implement (SONDE_COLLECTOR_EXTENSION_POINT,
+                                  SONDE_TYPE_DISK_COLLECTOR, "disk", 0);
+}
+
+G_MODULE_EXPORT void
+g_io_sonde_disk_unload (GIOModule *module)
+{
+}

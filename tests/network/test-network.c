@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "sonde.h"
+
+#include "sonde-network-collector.h"
+#include "sonde-network-parser.h"
+
+#define EPSILON 1e-9
+
+static char *
+fixture (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "fixtures", "network", name, "proc", NULL);
+}
+
+static gint64 fake_now;
+
+static gint64
+fake_clock (gpointer user_data)
+{
+  return fake_now;
+}
+
+static SondeCollector *
+new_collector (const char *case_name)
+{
+  SondeCollector *collector = sonde_network_collector_new ();
+  g_autofree char *root = fixture (case_name);
+
+  sonde_collector_set_proc_root (collector, root);
+  _sonde_network_collector_set_clock (SONDE_NETWORK_COLLECTOR (collector), fake_clock, NULL);
+  return collector;
+}
+
+static SondeSample *
+collect (SondeCollector *collector)
+{
+  g_autoptr(GError) error = NULL;
+  SondeSample *sample;
+
+  sample = sonde_collector_collect (collector, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sample);
+  g_assert_cmpstr (sonde_sample_get_collector (sample), ==, "network");
+  return sample;
+}
+
+static JsonObject *
+find_interface (SondeSample *sample,
+                const char  *name)
+{
+  JsonArray *interfaces = json_object_get_array_member (sonde_sample_get_data (sample), "interfaces");
+
+  for (guint i = 0; i < json_array_get_length (interfaces); i++)
+    {
+      JsonObject *iface = json_array_get_object_element (interfaces, i);
+
+      if (g_str_equal (json_object_get_string_member (iface, "name"), name))
+        return iface;
+    }
+  return NULL;
+}
+
+static void
+assert_interface (SondeSample *sample,
+                  const char  *name,
+                  gint64       rx_bytes,
+                  gint64       rx_packets,
+                  gint64       tx_bytes,
+                  gint64       tx_packets,
+                  double       rx_rate,
+                  double       tx_rate)
+{
+  JsonObject *iface = find_interface (sample, name);
+
+  g_assert_nonnull (iface);
+  g_assert_cmpint (json_object_get_size (iface), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (iface, "rx_bytes"), ==, rx_bytes);
+  g_assert_cmpint (json_object_get_int_member (iface, "rx_packets"), ==, rx_packets);
+  g_assert_cmpint (json_object_get_int_member (iface, "tx_bytes"), ==, tx_bytes);
+  g_assert_cmpint (json_object_get_int_member (iface, "tx_packets"), ==, tx_packets);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (iface, "rx_bytes_per_sec"), rx_rate, EPSILON);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (iface, "tx_bytes_per_sec"), tx_rate, EPSILON);
+}
+
+static void
+assert_fields (SondeSample *sample)
+{
+  static const char * const fields[] = {
+    "interfaces", "rx_bytes_per_sec", "tx_bytes_per_sec", "total_rx_bytes",
+    "total_tx_bytes", "packets_sent", "packets_recv", "active_connections",
+  };
+  JsonObject *data = sonde_sample_get_data (sample);
+
+  g_assert_cmpint (json_object_get_size (data), ==, G_N_ELEMENTS (fields));
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    g_assert_true (json_object_has_member (data, fields[i]));
+}
+
+static void
+test_parse_dev_strings (void)
+{
+  const char *text =
+    "Inter-|   Receive                                                |  Transmit\n"
+    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
+    "    lo:    3267      29    0    0    0     0          0         0     3267      29    0    0    0     0       0          0\n"
+    "eth0:123 4 0 0 0 0 0 0 567 8 0 0 0 0 0 0\n"
+    "  truncated: 1 2 3\n"
+    "eth0.100:\t9 1 0 0 0 0 0 0 10 2 0 0 0 0 0 0\n"
+    "  br-x: 18446744073709551615 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0";   /* no final newline */
+  g_autoptr(GArray) entries = g_array_new (FALSE, FALSE, sizeof (SondeNetDevEntry));
+  SondeNetDevEntry *e;
+
+  g_assert_cmpuint (sonde_net_dev_parse (text, strlen (text), entries), ==, 4);
+  g_assert_cmpuint (entries->len, ==, 4);
+
+  e = &g_array_index (entries, SondeNetDevEntry, 0);
+  g_assert_cmpstr (e->name, ==, "lo");
+  g_assert_cmpuint (e->rx_bytes, ==, 3267);
+  g_assert_cmpuint (e->rx_packets, ==, 29);
+  g_assert_cmpuint (e->tx_bytes, ==, 3267);
+  g_assert_cmpuint (e->tx_packets, ==, 29);
+
+  e = &g_array_index (entries, SondeNetDevEntry, 1);
+  g_assert_cmpstr (e->name, ==, "eth0");
+  g_assert_cmpuint (e->rx_bytes, ==, 123);
+  g_assert_cmpuint (e->rx_packets, ==, 4);
+  g_assert_cmpuint (e->tx_bytes, ==, 567);
+  g_assert_cmpuint (e->tx_packets, ==, 8);
+
+  e = &g_array_index (entries, SondeNetDevEntry, 2);
+  g_assert_cmpstr (e->name, ==, "eth0.100");
+  g_assert_cmpuint (e->rx_bytes, ==, 9);
+  g_assert_cmpuint (e->tx_packets, ==, 2);
+
+  e = &g_array_index (entries, SondeNetDevEntry, 3);
+  g_assert_cmpstr (e->name, ==, "br-x");
+  g_assert_cmpuint (e->rx_bytes, ==, G_MAXUINT64);
+
+  /* Nothing but headers, or nothing at all. */
+  g_array_set_size (entries, 0);
+  g_assert_cmpuint (sonde_net_dev_parse (text, 200, entries), ==, 0);
+  g_assert_cmpuint (sonde_net_dev_parse ("", 0, entries), ==, 0);
+}
+
+static void
+test_counter_delta (void)
+{
+  g_assert_cmpuint (sonde_net_counter_delta (100, 250), ==, 150);
+  g_assert_cmpuint (sonde_net_counter_delta (7, 7), ==, 0);
+  /* 32-bit wrap. */
+  g_assert_cmpuint (sonde_net_counter_delta (G_MAXUINT32 - 9, 5), ==, 15);
+  g_assert_cmpuint (sonde_net_counter_delta (G_MAXUINT32, 0), ==, 1);
+  /* Crossing 2^32 upwards is no wrap. */
+  g_assert_cmpuint (sonde_net_counter_delta (G_MAXUINT32, G_MAXUINT32 + G_GUINT64_CONSTANT (10)), ==, 10);
+  /* A 64-bit counter going down was reset: unknown, never negative. */
+  g_assert_cmpuint (sonde_net_counter_delta (G_GUINT64_CONSTANT (10000000000), 100), ==, 0);
+}
+
+static const char tcp_text[] =
+  "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+  "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 01\n"
+  "   1: 0100007F:BE55 0100007F:DF04 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 0 0 10 -1\n"
+  "   2: 0100007F:BE55 0100007F:DF06 010 00000000:00000000 00:00000000 00000000     0        0 3 1 0 20 0 0 10 -1\n"
+  "   3: 0100007F:BE55 0100007F:DF07 1 00000000:00000000 00:00000000 00000000     0        0 4 1 0 20 0 0 10 -1\n"
+  "   4: 0100007F:BE55 01\n"
+  "  10000: 0100007F:DF02 0100007F:BE55 01 00000000:00000000 00:00000000 00000000     0        0 5 2 0 20 0 0 10 -1\n"
+  "   6: 0100007F:DF02 0100007F:BE55 01";
+
+static void
+test_tcp_counter_chunks (void)
+{
+  SondeTcpCounter counter;
+  gsize len = strlen (tcp_text);
+
+  /* Lines 1, 10000 and the last (no newline) are ESTABLISHED; "010", "1"
+   * and a state-less line are not, nor a "01" in a later column. */
+  sonde_tcp_counter_init (&counter);
+  sonde_tcp_counter_feed (&counter, tcp_text, len);
+  g_assert_cmpuint (sonde_tcp_counter_finish (&counter), ==, 3);
+
+  /* Any split of the text gives the same count. */
+  for (gsize chunk = 1; chunk < 40; chunk++)
+    {
+      sonde_tcp_counter_init (&counter);
+      for (gsize off = 0; off < len; off += chunk)
+        sonde_tcp_counter_feed (&counter, tcp_text + off, MIN (chunk, len - off));
+      g_assert_cmpuint (sonde_tcp_counter_finish (&counter), ==, 3);
+    }
+
+  sonde_tcp_counter_init (&counter);
+  g_assert_cmpuint (sonde_tcp_counter_finish (&counter), ==, 0);
+}
+
+/* Recorded on the development machine while a script held 3 IPv4 and 2
+ * IPv6 loopback connections open (each has two ESTABLISHED ends); psutil
+ * read at the same moment: bytes_recv=42763569 bytes_sent=59561
+ * packets_recv=1172 packets_sent=632, 10 ESTABLISHED. */
+static void
+test_recorded (void)
+{
+  g_autoptr(SondeCollector) collector = new_collector ("recorded");
+  g_autoptr(SondeSample) sample = NULL;
+  JsonObject *data;
+  JsonArray *interfaces;
+
+  fake_now = 1000000;
+  sample = collect (collector);
+  data = sonde_sample_get_data (sample);
+  assert_fields (sample);
+
+  interfaces = json_object_get_array_member (data, "interfaces");
+  g_assert_cmpuint (json_array_get_length (interfaces), ==, 4);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (interfaces, 0), "name"), ==, "lo");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (interfaces, 3), "name"), ==, "eth0");
+
+  assert_interface (sample, "lo", 4247, 44, 4247, 44, 0, 0);
+  assert_interface (sample, "ifb0", 0, 0, 0, 0, 0, 0);
+  assert_interface (sample, "ifb1", 0, 0, 0, 0, 0, 0);
+  assert_interface (sample, "eth0", 42759322, 1128, 55314, 588, 0, 0);
+
+  g_assert_cmpint (sonde_sample_get_int (sample, "total_rx_bytes"), ==, 42763569);
+  g_assert_cmpint (sonde_sample_get_int (sample, "total_tx_bytes"), ==, 59561);
+  g_assert_cmpint (sonde_sample_get_int (sample, "packets_recv"), ==, 1172);
+  g_assert_cmpint (sonde_sample_get_int (sample, "packets_sent"), ==, 632);
+  g_assert_cmpint (sonde_sample_get_int (sample, "active_connections"), ==, 10);
+  /* First sample: rates are 0, not garbage. */
+  g_assert_cmpfloat (sonde_sample_get_double (sample, "rx_bytes_per_sec"), ==, 0.0);
+  g_assert_cmpfloat (sonde_sample_get_double (sample, "tx_bytes_per_sec"), ==, 0.0);
+}
+
+static void
+test_vlan_names (void)
+{
+  g_autoptr(SondeCollector) collector = new_collector ("vlan");
+  g_autoptr(SondeSample) sample = NULL;
+
+  fake_now = 1000000;
+  sample = collect (collector);
+  assert_fields (sample);
+
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sonde_sample_get_data (sample),
+                                                                         "interfaces")), ==, 5);
+  assert_interface (sample, "lo", 100, 10, 100, 10, 0, 0);
+  assert_interface (sample, "eth0.100", G_GINT64_CONSTANT (123456789012), 1000, 987654321, 2000, 0, 0);
+  assert_interface (sample, "br-1a2b3c4d5e6f", 500, 5, 600, 6, 0, 0);
+  assert_interface (sample, "eth1", G_MAXUINT32, 7, 42, 4, 0, 0);
+  assert_interface (sample, "veth-a.b_c", 12, 1, 34, 2, 0, 0);
+
+  g_assert_cmpint (sonde_sample_get_int (sample, "total_rx_bytes"), ==,
+                   100 + G_GINT64_CONSTANT (123456789012) + 500 + G_MAXUINT32 + 12);
+  g_assert_cmpint (sonde_sample_get_int (sample, "total_tx_bytes"), ==, 100 + 987654321 + 600 + 42 + 34);
+  g_assert_cmpint (sonde_sample_get_int (sample, "packets_recv"), ==, 10 + 1000 + 5 + 7 + 1);
+  g_assert_cmpint (sonde_sample_get_int (sample, "packets_sent"), ==, 10 + 2000 + 6 + 4 + 2);
+  /* tcp has only its header, tcp6 is missing (IPv6 disabled). */
+  g_assert_cmpint (sonde_sample_get_int (sample, "active_connections"), ==, 0);
+}
+
+static void
+test_rates (void)
+{
+  g_autoptr(SondeCollector) collector = new_collector ("rates/t0");
+  g_autoptr(SondeSample) s0 = NULL;
+  g_autoptr(SondeSample) s1 = NULL;
+  g_autofree char *t1 = fixture ("rates/t1");
+
+  fake_now = 5000000;
+  s0 = collect (collector);
+  g_assert_cmpint (sonde_sample_get_int (s0, "active_connections"), ==, 1);
+  assert_interface (s0, "docker0", G_GINT64_CONSTANT (10000000000), 70000,
+                    G_GINT64_CONSTANT (20000000000), 80000, 0, 0);
+
+  /* Two seconds later; the interfaces also changed order. */
+  sonde_collector_set_proc_root (collector, t1);
+  fake_now += 2 * G_USEC_PER_SEC;
+  s1 = collect (collector);
+  assert_fields (s1);
+
+  assert_interface (s1, "lo", 3000, 30, 3000, 30, 1000.0, 1000.0);
+  assert_interface (s1, "eth0", 7000000, 5000, 2500000, 2000, 1000000.0, 250000.0);
+  /* Reset 64-bit counters: rate 0 for this tick, never negative. */
+  assert_interface (s1, "docker0", 100, 1, 200, 2, 0, 0);
+  /* Appeared since t0: no rate yet. */
+  assert_interface (s1, "veth1", 999999, 9, 888888, 8, 0, 0);
+  g_assert_null (find_interface (s1, "wlan0"));
+
+  /* Neither the vanished wlan0 nor the new veth1 moves the total rates. */
+  g_assert_cmpfloat_with_epsilon (sonde_sample_get_double (s1, "rx_bytes_per_sec"), (2000 + 2000000) / 2.0, EPSILON);
+  g_assert_cmpfloat_with_epsilon (sonde_sample_get_double (s1, "tx_bytes_per_sec"), (2000 + 500000) / 2.0, EPSILON);
+  g_assert_cmpint (sonde_sample_get_int (s1, "total_rx_bytes"), ==, 3000 + 100 + 7000000 + 999999);
+  g_assert_cmpint (sonde_sample_get_int (s1, "total_tx_bytes"), ==, 3000 + 200 + 2500000 + 888888);
+  g_assert_cmpint (sonde_sample_get_int (s1, "packets_recv"), ==, 30 + 1 + 5000 + 9);
+  g_assert_cmpint (sonde_sample_get_int (s1, "packets_sent"), ==, 30 + 2 + 2000 + 8);
+  /* 2 IPv4 + 1 IPv6; TIME_WAIT, LISTEN and CLOSE_WAIT are not counted. */
+  g_assert_cmpint (sonde_sample_get_int (s1, "active_connections"), ==, 3);
+}
+
+static void
+test_wrap (void)
+{
+  g_autoptr(SondeCollector) collector = new_collector ("wrap/t0");
+  g_autoptr(SondeSample) s0 = NULL;
+  g_autoptr(SondeSample) s1 = NULL;
+  g_autofree char *t1 = fixture ("wrap/t1");
+
+  fake_now = 1;
+  s0 = collect (collector);
+  sonde_collector_set_proc_root (collector, t1);
+  fake_now += 4 * G_USEC_PER_SEC;
+  s1 = collect (collector);
+
+  /* eth0: rx 4294967000 -> 704 is 1000 bytes, tx 2^32-1000 -> 3000 is
+   * 4000 bytes, in 4 s. eth1 rx crosses 2^32 upwards: 1000 bytes. */
+  assert_interface (s1, "eth0", 704, 110, 3000, 220, 250.0, 1000.0);
+  assert_interface (s1, "eth1", G_GINT64_CONSTANT (4294968000), 110, 10, 1, 250.0, 0.0);
+  g_assert_cmpfloat_with_epsilon (sonde_sample_get_double (s1, "rx_bytes_per_sec"), 500.0, EPSILON);
+  g_assert_cmpfloat_with_epsilon (sonde_sample_get_double (s1, "tx_bytes_per_sec"), 1000.0, EPSILON);
+  /* No tcp files at all. */
+  g_assert_cmpint (sonde_sample_get_int (s1, "active_connections"), ==, 0);
+}
+
+static void
+test_restart_forgets (void)
+{
+  g_autoptr(SondeCollector) collector = new_collector ("rates/t0");
+  g_autoptr(SondeSample) s0 = NULL;
+  g_autoptr(SondeSample) s1 = NULL;
+  g_autofree char *t1 = fixture ("rates/t1");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sonde_collector_start (collector, &error));
+  g_assert_no_error (error);
+  fake_now = 0;
+  s0 = collect (collector);
+  sonde_collector_stop (collector);
+
+  /* After a restart the first sample has no rates. */
+  sonde_collector_set_proc_root (collector, t1);
+  g_assert_true (sonde_collector_start (collector, &error));
+  fake_now += G_USEC_PER_SEC;
+  s1 = collect (collector);
+  g_assert_cmpfloat (sonde_sample_get_double (s1, "rx_bytes_per_sec"), ==, 0.0);
+  assert_interface (s1, "eth0", 7000000, 5000, 2500000, 2000, 0, 0);
+  sonde_collector_stop (collector);
+}
+
+static void
+test_missing_dev (void)
+{
+  g_autoptr(SondeCollector) collector = sonde_network_collector_new ();
+  g_autoptr(SondeSample) sample = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sonde_collector_set_proc_root (collector, "/nonexistent");
+  g_assert_false (sonde_collector_start (collector, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  sample = sonde_collector_collect (collector, &error);
+  g_assert_null (sample);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+/* A tcp table far larger than the read chunk, so lines straddle chunks. */
+static void
+test_large_tcp (void)
+{
+  g_autoptr(SondeCollector) collector = sonde_network_collector_new ();
+  g_autoptr(SondeSample) sample = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) tcp = g_string_new ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n");
+  g_autofree char *root = g_dir_make_tmp ("sonde-network-XXXXXX", &error);
+  g_autofree char *net = NULL;
+  g_autofree char *tcp_path = NULL;
+  g_autofree char *dev_path = NULL;
+  g_autofree char *dev_fixture = fixture ("recorded");
+  g_autofree char *dev_src = g_build_filename (dev_fixture, "net", "dev", NULL);
+  g_autofree char *dev_text = NULL;
+  guint expected = 0;
+
+  g_assert_no_error (error);
+  net = g_build_filename (root, "net", NULL);
+  g_assert_cmpint (g_mkdir (net, 0755), ==, 0);
+
+  for (guint i = 0; i < 50000; i++)
+    {
+      static const char * const states[] = { "01", "0A", "06", "08", "01" };
+      const char *st = states[i % G_N_ELEMENTS (states)];
+
+      if (g_str_equal (st, "01"))
+        expected++;
+      g_string_append_printf (tcp, "%4u: 0100007F:%04X 0100007F:BE55 %s 00000000:00000000 00:00000000 "
+                              "00000000     0        0 %u 1 0000000000000000 20 0 0 10 -1\n",
+                              i, i & 0xffff, st, 100000 + i);
+    }
+  g_assert_cmpuint (tcp->len, >, 4 * 64 * 1024);
+
+  /* Only tcp6: a missing tcp is no error either. */
+  tcp_path = g_build_filename (net, "tcp6", NULL);
+  g_assert_true (g_file_set_contents (tcp_path, tcp->str, tcp->len, &error));
+  g_assert_true (g_file_get_contents (dev_src, &dev_text, NULL, &error));
+  dev_path = g_build_filename (net, "dev", NULL);
+  g_assert_true (g_file_set_contents (dev_path, dev_text, -1, &error));
+  g_assert_no_error (error);
+
+  sonde_collector_set_proc_root (collector, root);
+  sample = collect (collector);
+  g_assert_cmpint (sonde_sample_get_int (sample, "active_connections"), ==, expected);
+  g_clear_pointer (&sample, sonde_sample_unref);
+  /* Kept open and re-read from the start. */
+  sample = collect (collector);
+  g_assert_cmpint (sonde_sample_get_int (sample, "active_connections"), ==, expected);
+
+  g_clear_object (&collector);
+  g_remove (dev_path);
+  g_remove (tcp_path);
+  g_rmdir (net);
+  g_rmdir (root);
+}
+
+static void
+test_catalog (void)
+{
+  static const struct { const char *field; const char *unit; SondeMetricKind kind; } expected[] = {
+    { "interfaces", "", SONDE_METRIC_KIND_TABLE },
+    { "rx_bytes_per_sec", "bytes/s", SONDE_METRIC_KIND_RATE },
+    { "tx_bytes_per_sec", "bytes/s", SONDE_METRIC_KIND_RATE },
+    { "total_rx_bytes", "bytes", SONDE_METRIC_KIND_COUNTER },
+    { "total_tx_bytes", "bytes", SONDE_METRIC_KIND_COUNTER },
+    { "packets_sent", "count", SONDE_METRIC_KIND_COUNTER },
+    { "packets_recv", "count", SONDE_METRIC_KIND_COUNTER },
+    { "active_connections", "count", SONDE_METRIC_KIND_GAUGE },
+  };
+  g_autoptr(SondeCollector) collector = sonde_network_collector_new ();
+  g_autoptr(GPtrArray) metrics = sonde_collector_get_metrics (collector);
+
+  g_assert_cmpstr (sonde_collector_get_name (collector), ==, "network");
+  g_assert_cmpuint (metrics->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      SondeMetric *metric = sonde_collector_lookup_metric (collector, expected[i].field);
+      g_autofree char *name = g_strconcat ("network.", expected[i].field, NULL);
+
+      g_assert_nonnull (metric);
+      g_assert_cmpstr (sonde_metric_get_name (metric), ==, name);
+      g_assert_cmpstr (sonde_metric_get_unit (metric), ==, expected[i].unit);
+      g_assert_cmpint (sonde_metric_get_kind (metric), ==, expected[i].kind);
+    }
+}
+
+static void
+test_live (void)
+{
+  g_autoptr(SondeCollector) collector = sonde_network_collector_new ();
+  g_autoptr(SondeSample) s0 = NULL;
+  g_autoptr(SondeSample) s1 = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *interfaces;
+
+  if (!g_file_test ("/proc/net/dev", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no /proc/net/dev");
+      return;
+    }
+
+  g_assert_true (sonde_collector_start (collector, &error));
+  g_assert_no_error (error);
+  s0 = collect (collector);
+  g_usleep (G_USEC_PER_SEC / 10);
+  s1 = collect (collector);
+  sonde_collector_stop (collector);
+
+  assert_fields (s1);
+  g_assert_nonnull (find_interface (s1, "lo"));
+  g_assert_cmpfloat (sonde_sample_get_double (s0, "rx_bytes_per_sec"), ==, 0.0);
+  g_assert_cmpfloat (sonde_sample_get_double (s1, "rx_bytes_per_sec"), >=, 0.0);
+  g_assert_cmpfloat (sonde_sample_get_double (s1, "tx_bytes_per_sec"), >=, 0.0);
+  g_assert_cmpint (sonde_sample_get_int (s1, "total_rx_bytes"), >=, sonde_sample_get_int (s0, "total_rx_bytes"));
+  g_assert_cmpint (sonde_sample_get_int (s1, "total_tx_bytes"), >=, sonde_sample_get_int (s0, "total_tx_bytes"));
+  g_assert_cmpint (sonde_sample_get_int (s1, "packets_recv"), >=, 0);
+  g_assert_cmpint (sonde_sample_get_int (s1, "packets_sent"), >=, 0);
+  g_assert_cmpint (sonde_sample_get_int (s1, "active_connections"), >=, 0);
+
+  interfaces = json_object_get_array_member (sonde_sample_get_data (s1), "interfaces");
+  for (guint i = 0; i < json_array_get_length (interfaces); i++)
+    {
+      JsonObject *iface = json_array_get_object_element (interfaces, i);
+
+      g_assert_cmpint (json_object_get_int_member (iface, "rx_bytes"), >=, 0);
+      g_assert_cmpint (json_object_get_int_member (iface, "tx_bytes"), >=, 0);
+      g_assert_cmpfloat (json_object_get_double_member (iface, "rx_bytes_per_sec"), >=, 0.0);
+      g_assert_cmpfloat (json_object_get_double_member (iface, "tx_bytes_per_sec"), >=, 0.0);
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/network/parse/dev-strings", test_parse_dev_strings);
+  g_test_add_func ("/network/parse/counter-delta", test_counter_delta);
+  g_test_add_func ("/network/parse/tcp-chunks", test_tcp_counter_chunks);
+  g_test_add_func ("/network/collect/recorded", test_recorded);
+  g_test_add_func ("/network/collect/vlan-names", test_vlan_names);
+  g_test_add_func ("/network/collect/rates", test_rates);
+  g_test_add_func ("/network/collect/wrap", test_wrap);
+  g_test_add_func ("/network/collect/restart-forgets", test_restart_forgets);
+  g_test_add_func ("/network/collect/missing-dev", test_missing_dev);
+  g_test_add_func ("/network/collect/large-tcp", test_large_tcp);
+  g_test_add_func ("/network/catalog", test_catalog);
+  g_test_add_func ("/network/live", test_live);
+
+  return g_test_run ();
+}
