@@ -38,8 +38,8 @@ _sonde_native_build_data (SondeEngine  *engine,
         continue;
 
       fields = json_object_new ();
-      json_object_iter_init (&iter, sonde_sample_get_data (sample));
-      while (json_object_iter_next (&iter, &member, &node))
+      json_object_iter_init_ordered (&iter, sonde_sample_get_data (sample));
+      while (json_object_iter_next_ordered (&iter, &member, &node))
         if (_sonde_filter_matches (filter, name, member))
           json_object_set_member (fields, member, json_node_copy (node));
 
