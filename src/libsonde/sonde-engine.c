@@ -69,7 +69,6 @@ struct _SondeEngine
   GPtrArray          *collectors;    /* CollectorState, in the order added */
   GHashTable         *holds;         /* id -> Hold */
   guint               next_hold_id;
-  GList              *modules;       /* GIOModule, kept loaded for good */
   SondeGatewayStats  *gateway_stats;
   char               *proc_root;
 
@@ -197,8 +196,6 @@ sonde_engine_finalize (GObject *object)
 {
   SondeEngine *self = SONDE_ENGINE (object);
 
-  /* Modules stay loaded: their types are registered statically. */
-  g_list_free (self->modules);
   g_free (self->proc_root);
 
   G_OBJECT_CLASS (sonde_engine_parent_class)->finalize (object);
@@ -343,10 +340,15 @@ sonde_engine_new (void)
   return g_object_new (SONDE_TYPE_ENGINE, NULL);
 }
 
+/* Plugin modules are loaded once per process and never unloaded: their
+ * collector types are registered statically, and every engine shares the
+ * extension point. */
+G_LOCK_DEFINE_STATIC (loaded_plugin_dirs);
+static GHashTable *loaded_plugin_dirs;   /* directory -> GList of GIOModule */
+
 static void
-load_directory (SondeEngine     *self,
-                const char      *dir,
-                GIOModuleScope  *scope)
+load_directory (const char     *dir,
+                GIOModuleScope *scope)
 {
   GList *modules;
 
@@ -356,10 +358,20 @@ load_directory (SondeEngine     *self,
       return;
     }
 
-  /* GIO warns itself, with the module's file name and dlerror(), about
-   * modules that fail to load; they are skipped. */
-  modules = g_io_modules_load_all_in_directory_with_scope (dir, scope);
-  self->modules = g_list_concat (self->modules, modules);
+  G_LOCK (loaded_plugin_dirs);
+
+  if (loaded_plugin_dirs == NULL)
+    loaded_plugin_dirs = g_hash_table_new (g_str_hash, g_str_equal);
+
+  if (!g_hash_table_contains (loaded_plugin_dirs, dir))
+    {
+      /* GIO warns itself, with the module's file name and dlerror(),
+       * about modules that fail to load; they are skipped. */
+      modules = g_io_modules_load_all_in_directory_with_scope (dir, scope);
+      g_hash_table_insert (loaded_plugin_dirs, g_strdup (dir), modules);
+    }
+
+  G_UNLOCK (loaded_plugin_dirs);
 }
 
 /* The built-in collectors come in the order of DESIGN.md's table, so that
@@ -429,13 +441,13 @@ sonde_engine_load_plugins (SondeEngine        *self,
 
       for (guint i = 0; dirs[i] != NULL; i++)
         if (*dirs[i] != '\0')
-          load_directory (self, dirs[i], scope);
+          load_directory (dirs[i], scope);
     }
 
   for (guint i = 0; plugin_dirs != NULL && plugin_dirs[i] != NULL; i++)
-    load_directory (self, plugin_dirs[i], scope);
+    load_directory (plugin_dirs[i], scope);
 
-  load_directory (self, SONDE_PLUGINDIR, scope);
+  load_directory (SONDE_PLUGINDIR, scope);
   g_io_module_scope_free (scope);
 
   point = g_io_extension_point_lookup (SONDE_COLLECTOR_EXTENSION_POINT);
@@ -717,13 +729,11 @@ publish_tick (SondeEngine *self)
   g_free (tick);
 }
 
-static gboolean
-tick_deadline_cb (gpointer data)
+/* Publishes the current tick without waiting any longer: collectors still
+ * busy missed the deadline and keep their previous, now stale, sample. */
+static void
+expire_tick (SondeEngine *self)
 {
-  SondeEngine *self = data;
-
-  self->tick->deadline_source = 0;
-
   for (guint i = 0; i < self->collectors->len; i++)
     {
       CollectorState *state = g_ptr_array_index (self->collectors, i);
@@ -741,6 +751,15 @@ tick_deadline_cb (gpointer data)
     }
 
   publish_tick (self);
+}
+
+static gboolean
+tick_deadline_cb (gpointer data)
+{
+  SondeEngine *self = data;
+
+  self->tick->deadline_source = 0;
+  expire_tick (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -928,7 +947,7 @@ clock_cb (gpointer data)
   /* A previous tick still waiting for a collector is published now, so
    * that ticks never pile up. */
   if (self->tick != NULL)
-    tick_deadline_cb (self);
+    expire_tick (self);
 
   tick = g_new0 (SondeEngineTick, 1);
   tick->timestamp_ms = tick_ms;
