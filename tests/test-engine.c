@@ -66,6 +66,36 @@ test_stuck_collector_release (TestStuckCollector *self)
   g_mutex_unlock (&self->lock);
 }
 
+/* A collector whose start() fails: its /proc file is missing, say. */
+#define TEST_TYPE_BROKEN_COLLECTOR (test_broken_collector_get_type ())
+G_DECLARE_FINAL_TYPE (TestBrokenCollector, test_broken_collector, TEST, BROKEN_COLLECTOR, SondeCollector)
+
+struct _TestBrokenCollector
+{
+  SondeCollector parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestBrokenCollector, test_broken_collector, SONDE_TYPE_COLLECTOR)
+
+static gboolean
+test_broken_collector_start (SondeCollector  *collector,
+                             GError         **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
+  return FALSE;
+}
+
+static void
+test_broken_collector_class_init (TestBrokenCollectorClass *klass)
+{
+  SONDE_COLLECTOR_CLASS (klass)->start = test_broken_collector_start;
+}
+
+static void
+test_broken_collector_init (TestBrokenCollector *self)
+{
+}
+
 static void
 count_tick_cb (SondeEngine *engine,
                gint64       tick_us,
@@ -250,6 +280,32 @@ test_engine_deadline (void)
 }
 
 static void
+test_engine_unstartable_is_skipped (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(SondeEngine) engine = sonde_engine_new ();
+      g_autoptr(SondeFakeCollector) fake = sonde_fake_collector_new ("fake");
+      g_autoptr(TestBrokenCollector) broken = g_object_new (TEST_TYPE_BROKEN_COLLECTOR, "name", "broken", NULL);
+
+      /* Logged, not fatal: the daemon runs on. */
+      g_log_set_always_fatal (G_LOG_FATAL_MASK);
+      sonde_engine_add_collector (engine, SONDE_COLLECTOR (fake), NULL);
+      sonde_engine_add_collector (engine, SONDE_COLLECTOR (broken), NULL);
+      sonde_engine_hold (engine, "fake", 100, NULL);
+      sonde_engine_hold (engine, "broken", 100, NULL);
+
+      sonde_test_wait_until (sonde_engine_get_collector (engine, "broken") == NULL);
+      sonde_test_wait_until (sonde_fake_collector_get_n_collected (fake) >= 3);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 10 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*Collector broken cannot start, skipping it: no such file*");
+}
+
+static void
 refreshed_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
@@ -325,6 +381,7 @@ main (int   argc,
   g_test_add_func ("/engine/once-per-tick", test_engine_once_per_tick);
   g_test_add_func ("/engine/failure-is-reported", test_engine_failure_is_reported);
   g_test_add_func ("/engine/deadline", test_engine_deadline);
+  g_test_add_func ("/engine/unstartable-is-skipped", test_engine_unstartable_is_skipped);
   g_test_add_func ("/engine/refresh", test_engine_refresh);
   g_test_add_func ("/engine/load-plugins", test_engine_load_plugins);
 

@@ -861,6 +861,49 @@ collect_done_cb (GObject      *source_object,
   collector_state_unref (state);
 }
 
+typedef struct
+{
+  SondeEngine *engine;
+  char        *name;
+} Removal;
+
+static gboolean
+remove_collector_cb (gpointer data)
+{
+  Removal *removal = data;
+
+  sonde_engine_remove_collector (removal->engine, removal->name);
+  g_object_unref (removal->engine);
+  g_free (removal->name);
+  g_free (removal);
+  return G_SOURCE_REMOVE;
+}
+
+/* A collector that cannot start (its /proc file is missing in this
+ * container, say) is logged and skipped, rather than retried every tick.
+ * It is removed from an idle callback: the caller is iterating the
+ * collectors. */
+static void
+skip_unstartable (SondeEngine    *self,
+                  CollectorState *state,
+                  const GError   *error)
+{
+  Removal *removal;
+
+  if (state->removed)
+    return;
+
+  g_warning ("Collector %s cannot start, skipping it: %s",
+             sonde_collector_get_name (state->collector), error->message);
+  sonde_engine_emit_collector_error (self, state->collector, error);
+
+  state->removed = TRUE;   /* not due any more */
+  removal = g_new0 (Removal, 1);
+  removal->engine = g_object_ref (self);
+  removal->name = g_strdup (sonde_collector_get_name (state->collector));
+  g_idle_add (remove_collector_cb, removal);
+}
+
 /* Starts a collection of @state unless one is running. Returns whether the
  * collector will answer (a failure to start is reported as an event). */
 static gboolean
@@ -876,7 +919,7 @@ dispatch_collection (SondeEngine     *self,
 
   if (!sonde_collector_start (state->collector, &error))
     {
-      sonde_engine_emit_collector_error (self, state->collector, error);
+      skip_unstartable (self, state, error);
       return FALSE;
     }
 
@@ -895,6 +938,9 @@ state_is_due (CollectorState *state,
               guint          *min_interval_ms)
 {
   gboolean due = FALSE;
+
+  if (state->removed)
+    return FALSE;
 
   for (guint i = 0; i < state->hold_intervals->len; i++)
     {

@@ -230,6 +230,14 @@ add_subscription (SondeNativeClient  *self,
       return FALSE;
     }
 
+  /* The implicit all-metrics subscription gives way to the client's own,
+   * but only to a valid one: a bad subscribe leaves everything as it was. */
+  if (self->implicit_default)
+    {
+      self->implicit_default = FALSE;
+      g_hash_table_remove (self->subscriptions, "default");
+    }
+
   /* A subscribe with an existing id replaces it. */
   g_hash_table_remove (self->subscriptions, id);
 
@@ -395,13 +403,6 @@ handle_subscribe (SondeNativeClient *self,
       send_error (self, "invalid_subscription",
                   "\"history_seconds\" must be an integer between 0 and 3600", id);
       return;
-    }
-
-  /* The implicit all-metrics subscription gives way to the client's own. */
-  if (self->implicit_default)
-    {
-      self->implicit_default = FALSE;
-      g_hash_table_remove (self->subscriptions, "default");
     }
 
   {
