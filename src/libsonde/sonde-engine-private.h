@@ -2,6 +2,7 @@
 #pragma once
 
 #include "sonde-engine.h"
+#include "sonde-hub-private.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,9 @@ _sonde_tick_is_due (gint64 tick_ms,
   return interval_ms > 0 && tick_ms % interval_ms == 0;
 }
 
+/* The engine's subscription manager, shared by every server and
+ * in-process subscription, so that equal subscriptions share one frame. */
+SondeHub *_sonde_engine_get_hub  (SondeEngine *self);
 gboolean _sonde_engine_is_stale (SondeEngine *self,
                                  const char  *collector);
 

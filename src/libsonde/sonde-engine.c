@@ -6,6 +6,7 @@
 #include "sonde-collector-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
+#include "sonde-hub-private.h"
 
 /**
  * SondeEngine:
@@ -72,6 +73,7 @@ struct _SondeEngine
   SondeGatewayStats  *gateway_stats;
   char               *proc_root;
 
+  SondeHub           *hub;           /* created on first use */
   SondeEngineTick    *tick;          /* the tick being collected, if any */
   gint64              last_tick_ms;
   gint64              next_tick_ms;
@@ -160,6 +162,8 @@ sonde_engine_dispose (GObject *object)
 {
   SondeEngine *self = SONDE_ENGINE (object);
 
+  /* Subscriptions release their holds while the collectors are here. */
+  g_clear_pointer (&self->hub, _sonde_hub_free);
   g_clear_handle_id (&self->clock_source, g_source_remove);
   if (self->tick != NULL)
     {
@@ -695,6 +699,14 @@ sonde_engine_get_latest (SondeEngine *self,
 
   state = find_state (self, collector);
   return state ? state->latest : NULL;
+}
+
+SondeHub *
+_sonde_engine_get_hub (SondeEngine *self)
+{
+  if (self->hub == NULL)
+    self->hub = _sonde_hub_new (self);
+  return self->hub;
 }
 
 gboolean

@@ -28,7 +28,7 @@ struct _SondeHubGroup
 
 struct _SondeHub
 {
-  SondeEngine *engine;
+  SondeEngine *engine;   /* borrowed: the engine owns its hub */
   GHashTable  *groups;   /* key -> SondeHubGroup */
   gulong       tick_handler;
   gulong       added_handler;
@@ -155,7 +155,7 @@ _sonde_hub_new (SondeEngine *engine)
 {
   SondeHub *self = g_new0 (SondeHub, 1);
 
-  self->engine = g_object_ref (engine);
+  self->engine = engine;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
   self->tick_handler = g_signal_connect (engine, "tick", G_CALLBACK (tick_cb), self);
   self->added_handler = g_signal_connect (engine, "collector-added", G_CALLBACK (collector_added_cb), self);
@@ -171,7 +171,6 @@ _sonde_hub_free (SondeHub *self)
   g_clear_signal_handler (&self->tick_handler, self->engine);
   g_clear_signal_handler (&self->added_handler, self->engine);
   g_hash_table_unref (self->groups);
-  g_clear_object (&self->engine);
   g_free (self);
 }
 

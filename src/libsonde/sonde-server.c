@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "sonde-engine-private.h"
 #include "sonde-error.h"
 #include "sonde-json-private.h"
 #include "sonde-native-frames-private.h"
@@ -26,7 +27,6 @@ struct _SondeServer
 
   SondeEngine *engine;
   SoupServer  *soup_server;
-  SondeHub    *hub;
   GPtrArray   *clients;        /* SondeNativeClient */
   GBytes      *catalog_frame;  /* cached until the catalog changes */
   GBytes      *hello_frame;
@@ -153,7 +153,6 @@ sonde_server_dispose (GObject *object)
       g_clear_signal_handler (&self->removed_handler, self->engine);
     }
 
-  g_clear_pointer (&self->hub, _sonde_hub_free);
   g_clear_object (&self->soup_server);
   g_clear_object (&self->engine);
   invalidate_catalog (self);
@@ -180,7 +179,6 @@ sonde_server_constructed (GObject *object)
 
   g_assert (self->engine != NULL);
 
-  self->hub = _sonde_hub_new (self->engine);
   self->event_handler = g_signal_connect (self->engine, "event", G_CALLBACK (engine_event_cb), self);
   self->added_handler = g_signal_connect (self->engine, "collector-added",
                                           G_CALLBACK (collectors_changed_cb), self);
@@ -505,7 +503,7 @@ sonde_server_set_heartbeat_interval (SondeServer *self,
 SondeHub *
 _sonde_server_get_hub (SondeServer *self)
 {
-  return self->hub;
+  return _sonde_engine_get_hub (self->engine);
 }
 
 /* Returns: (transfer none) */
@@ -539,5 +537,5 @@ _sonde_server_get_hello_frame (SondeServer *self)
 guint
 _sonde_server_get_n_groups (SondeServer *self)
 {
-  return _sonde_hub_get_n_groups (self->hub);
+  return _sonde_hub_get_n_groups (_sonde_engine_get_hub (self->engine));
 }

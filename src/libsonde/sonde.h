@@ -12,4 +12,5 @@
 # include "sonde-gateway-stats.h"
 # include "sonde-engine.h"
 # include "sonde-server.h"
+# include "sonde-subscription.h"
 #undef SONDE_INSIDE
