@@ -72,6 +72,7 @@ struct _SondeEngine
   guint               next_hold_id;
   SondeGatewayStats  *gateway_stats;
   char               *proc_root;
+  guint               history_length;
 
   SondeHub           *hub;           /* created on first use */
   SondeEngineTick    *tick;          /* the tick being collected, if any */
@@ -83,6 +84,7 @@ struct _SondeEngine
 enum {
   PROP_0,
   PROP_PROC_ROOT,
+  PROP_HISTORY_LENGTH,
   N_PROPS
 };
 
@@ -219,6 +221,10 @@ sonde_engine_get_property (GObject    *object,
       g_value_set_string (value, self->proc_root);
       break;
 
+    case PROP_HISTORY_LENGTH:
+      g_value_set_uint (value, self->history_length);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -236,6 +242,10 @@ sonde_engine_set_property (GObject      *object,
     {
     case PROP_PROC_ROOT:
       sonde_engine_set_proc_root (self, g_value_get_string (value));
+      break;
+
+    case PROP_HISTORY_LENGTH:
+      sonde_engine_set_history_length (self, g_value_get_uint (value));
       break;
 
     default:
@@ -263,6 +273,17 @@ sonde_engine_class_init (SondeEngineClass *klass)
     g_param_spec_string ("proc-root", NULL, NULL,
                          NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SondeEngine:history-length:
+   *
+   * How many seconds of history are kept for each numeric metric, at one
+   * point per second; 0 keeps none.
+   */
+  properties[PROP_HISTORY_LENGTH] =
+    g_param_spec_uint ("history-length", NULL, NULL,
+                       0, 24 * 3600, 3600,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -331,6 +352,7 @@ sonde_engine_init (SondeEngine *self)
   self->collectors = g_ptr_array_new_with_free_func ((GDestroyNotify) collector_state_unref);
   self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->gateway_stats = sonde_gateway_stats_new ();
+  self->history_length = 3600;
 }
 
 /**
@@ -1322,4 +1344,36 @@ sonde_engine_set_proc_root (SondeEngine *self,
   g_free (self->proc_root);
   self->proc_root = g_strdup (proc_root);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROC_ROOT]);
+}
+
+/**
+ * sonde_engine_get_history_length:
+ * @self: a #SondeEngine
+ *
+ * Returns: the seconds of history kept per numeric metric
+ */
+guint
+sonde_engine_get_history_length (SondeEngine *self)
+{
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), 0);
+  return self->history_length;
+}
+
+/**
+ * sonde_engine_set_history_length:
+ * @self: a #SondeEngine
+ * @seconds: seconds of history to keep per numeric metric, at most a day
+ */
+void
+sonde_engine_set_history_length (SondeEngine *self,
+                                 guint        seconds)
+{
+  g_return_if_fail (SONDE_IS_ENGINE (self));
+  g_return_if_fail (seconds <= 24 * 3600);
+
+  if (self->history_length == seconds)
+    return;
+
+  self->history_length = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_LENGTH]);
 }

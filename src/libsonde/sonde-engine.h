@@ -83,4 +83,10 @@ SONDE_AVAILABLE_IN_ALL
 void               sonde_engine_set_proc_root      (SondeEngine        *self,
                                                     const char         *proc_root);
 
+SONDE_AVAILABLE_IN_ALL
+guint              sonde_engine_get_history_length (SondeEngine        *self);
+SONDE_AVAILABLE_IN_ALL
+void               sonde_engine_set_history_length (SondeEngine        *self,
+                                                    guint               seconds);
+
 G_END_DECLS

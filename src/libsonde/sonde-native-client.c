@@ -252,6 +252,14 @@ add_subscription (SondeNativeClient  *self,
   return TRUE;
 }
 
+/* 1 s, unless the server's bounds exclude it. */
+static guint
+default_interval (SondeNativeClient *self)
+{
+  return CLAMP (1000, sonde_server_get_interval_min (self->server),
+                sonde_server_get_interval_max (self->server));
+}
+
 static gboolean
 is_valid_subscription_id (const char *id)
 {
@@ -384,15 +392,17 @@ handle_subscribe (SondeNativeClient *self,
         }
     }
 
-  if (!read_integer (message, "interval_ms", 1000, &interval_ms))
+  if (!read_integer (message, "interval_ms", default_interval (self), &interval_ms))
     {
       send_error (self, "invalid_subscription", "\"interval_ms\" must be an integer", id);
       return;
     }
-  if (interval_ms < SONDE_INTERVAL_MIN_MS || interval_ms > SONDE_INTERVAL_MAX_MS)
+  if (interval_ms < sonde_server_get_interval_min (self->server) ||
+      interval_ms > sonde_server_get_interval_max (self->server))
     {
-      g_autofree char *text = g_strdup_printf ("\"interval_ms\" must be between %d and %d",
-                                               SONDE_INTERVAL_MIN_MS, SONDE_INTERVAL_MAX_MS);
+      g_autofree char *text = g_strdup_printf ("\"interval_ms\" must be between %u and %u",
+                                               sonde_server_get_interval_min (self->server),
+                                               sonde_server_get_interval_max (self->server));
       send_error (self, "interval_out_of_range", text, id);
       return;
     }
@@ -588,13 +598,13 @@ apply_query (SondeNativeClient *self,
   const char *events = query ? g_hash_table_lookup (query, "events") : NULL;
   g_auto(GStrv) patterns = NULL;
   g_auto(GStrv) event_types = NULL;
-  guint64 interval_ms = 1000;
+  guint64 interval_ms = default_interval (self);
 
   if (metrics == NULL && interval == NULL && events == NULL)
     {
       static const char * const everything[] = { "*", NULL };
 
-      if (add_subscription (self, "default", everything, NULL, 1000))
+      if (add_subscription (self, "default", everything, NULL, default_interval (self)))
         self->implicit_default = TRUE;
       return;
     }
@@ -615,10 +625,12 @@ apply_query (SondeNativeClient *self,
 
   if (interval != NULL &&
       (!g_ascii_string_to_unsigned (interval, 10, 0, G_MAXUINT, &interval_ms, NULL) ||
-       interval_ms < SONDE_INTERVAL_MIN_MS || interval_ms > SONDE_INTERVAL_MAX_MS))
+       interval_ms < sonde_server_get_interval_min (self->server) ||
+       interval_ms > sonde_server_get_interval_max (self->server)))
     {
-      g_autofree char *text = g_strdup_printf ("interval_ms must be an integer between %d and %d",
-                                               SONDE_INTERVAL_MIN_MS, SONDE_INTERVAL_MAX_MS);
+      g_autofree char *text = g_strdup_printf ("interval_ms must be an integer between %u and %u",
+                                               sonde_server_get_interval_min (self->server),
+                                               sonde_server_get_interval_max (self->server));
       send_error (self, "interval_out_of_range", text, "default");
       return;
     }

@@ -16,7 +16,9 @@ JsonObject *_sonde_native_build_catalog   (SondeEngine   *engine);
 GBytes     *_sonde_native_encode_snapshot (SondeHubGroup *group,
                                            SondeEngine   *engine,
                                            gint64         tick_us);
-GBytes     *_sonde_native_encode_hello    (SondeEngine   *engine);
+GBytes     *_sonde_native_encode_hello    (SondeEngine   *engine,
+                                           guint          interval_min_ms,
+                                           guint          interval_max_ms);
 GBytes     *_sonde_native_encode_event    (SondeEvent    *event);
 GBytes     *_sonde_native_encode_heartbeat (gint64        timestamp_us);
 GBytes     *_sonde_frame_add_dropped      (GBytes        *frame,

@@ -108,7 +108,9 @@ _sonde_native_encode_snapshot (SondeHubGroup *group,
 }
 
 GBytes *
-_sonde_native_encode_hello (SondeEngine *engine)
+_sonde_native_encode_hello (SondeEngine *engine,
+                            guint        interval_min_ms,
+                            guint        interval_max_ms)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
   g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (engine);
@@ -123,9 +125,9 @@ _sonde_native_encode_hello (SondeEngine *engine)
   json_object_set_string_member (frame, "version", SONDE_VERSION_S);
   json_object_set_string_member (frame, "hostname", g_get_host_name ());
   json_object_set_array_member (frame, "collectors", names);
-  json_object_set_int_member (frame, "interval_min_ms", SONDE_INTERVAL_MIN_MS);
-  json_object_set_int_member (frame, "interval_max_ms", SONDE_INTERVAL_MAX_MS);
-  json_object_set_int_member (frame, "default_interval_ms", 1000);
+  json_object_set_int_member (frame, "interval_min_ms", interval_min_ms);
+  json_object_set_int_member (frame, "interval_max_ms", interval_max_ms);
+  json_object_set_int_member (frame, "default_interval_ms", CLAMP (1000, interval_min_ms, interval_max_ms));
 
   return _sonde_json_object_to_bytes (frame);
 }

@@ -24,8 +24,8 @@ respond_json (SoupServerMessage *msg,
                                     g_bytes_get_data (body, NULL), g_bytes_get_size (body));
 }
 
-static void
-respond_error (SoupServerMessage *msg,
+void
+_sonde_rest_respond_error (SoupServerMessage *msg,
                guint              status,
                const char        *code,
                const char        *message)
@@ -47,7 +47,7 @@ require_get (SoupServerMessage *msg)
     return TRUE;
 
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
-  respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed", "Only GET is allowed here");
+  _sonde_rest_respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed", "Only GET is allowed here");
   return FALSE;
 }
 
@@ -62,11 +62,12 @@ status_cb (SoupServer        *soup_server,
   SondeEngine *engine = sonde_server_get_engine (self);
   g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (engine);
   g_autoptr(JsonObject) object = json_object_new ();
-  JsonArray *array = json_array_new ();
+  JsonArray *array;
 
   if (!require_get (msg))
     return;
 
+  array = json_array_new ();
   for (guint i = 0; i < collectors->len; i++)
     {
       SondeCollector *collector = g_ptr_array_index (collectors, i);
@@ -182,7 +183,7 @@ snapshot_cb (SoupServer        *soup_server,
   filter = _sonde_filter_new (engine, (const char * const *) patterns, &error);
   if (filter == NULL)
     {
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+      _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
                      g_error_matches (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC)
                        ? "unknown_metric" : "invalid_subscription",
                      error->message);
@@ -218,7 +219,7 @@ not_found_cb (SoupServer        *soup_server,
 {
   g_autofree char *message = g_strdup_printf ("No such route: %s", path);
 
-  respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
+  _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
 }
 
 void

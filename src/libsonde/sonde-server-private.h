@@ -32,6 +32,11 @@ void               _sonde_native_client_send_event (SondeNativeClient       *cli
                                                     const char              *event_type,
                                                     GBytes                  *frame);
 
+void _sonde_rest_respond_error (SoupServerMessage *msg,
+                                guint              status,
+                                const char        *code,
+                                const char        *message);
+
 void _sonde_rest_register (SondeServer *self,
                            SoupServer  *soup_server);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
 #include "sonde-json-private.h"
@@ -31,6 +33,11 @@ struct _SondeServer
   GBytes      *catalog_frame;  /* cached until the catalog changes */
   GBytes      *hello_frame;
   guint        heartbeat_interval;
+  guint        interval_min_ms;
+  guint        interval_max_ms;
+  char        *token;
+  GStrv        allowed_origins;
+  gboolean     tls;
   gulong       event_handler;
   gulong       added_handler;
   gulong       removed_handler;
@@ -40,6 +47,7 @@ enum {
   PROP_0,
   PROP_ENGINE,
   PROP_PORT,
+  PROP_N_CLIENTS,
   PROP_HEARTBEAT_INTERVAL,
   N_PROPS
 };
@@ -115,7 +123,10 @@ _sonde_server_client_closed (SondeServer       *self,
                              SondeNativeClient *client)
 {
   if (g_ptr_array_remove_fast (self->clients, client))
-    client_closed_by_route (self, NATIVE_ROUTE);
+    {
+      client_closed_by_route (self, NATIVE_ROUTE);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
+    }
 }
 
 static void
@@ -137,6 +148,70 @@ native_websocket_cb (SoupServer              *server,
   sonde_gateway_stats_connection_opened (sonde_engine_get_gateway_stats (self->engine), NATIVE_ROUTE);
   client = _sonde_native_client_new (self, connection, query);
   g_ptr_array_add (self->clients, client);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
+}
+
+/* Constant time in the length of @expected, so that timing does not
+ * reveal how much of a guess was right. */
+static gboolean
+tokens_equal (const char *expected,
+              const char *given)
+{
+  gsize expected_length = strlen (expected);
+  gsize given_length = strlen (given);
+  guchar diff = expected_length != given_length;
+
+  for (gsize i = 0; i < expected_length; i++)
+    diff |= (guchar) expected[i] ^ (guchar) (i < given_length ? given[i] : 0);
+
+  return diff == 0;
+}
+
+static gboolean
+request_has_token (SondeServer       *self,
+                   SoupServerMessage *msg,
+                   GHashTable        *query)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
+  const char *given = query ? g_hash_table_lookup (query, "token") : NULL;
+
+  if (authorization != NULL && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0)
+    given = authorization + 7;
+
+  return given != NULL && tokens_equal (self->token, given);
+}
+
+/* Runs once the headers are read, before any route (a WebSocket handshake
+ * included): refused requests never reach a handler. */
+static void
+early_cb (SoupServer        *soup_server,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query,
+          gpointer           user_data)
+{
+  SondeServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *origin = soup_message_headers_get_one (headers, "Origin");
+
+  /* Browsers send Origin; a page from another site must not read the
+   * metrics of this machine. Clients that send none are not browsers. */
+  if (origin != NULL && self->allowed_origins != NULL &&
+      !g_strv_contains ((const char * const *) self->allowed_origins, origin))
+    {
+      g_autofree char *message = g_strdup_printf ("Origin %s is not allowed", origin);
+      _sonde_rest_respond_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden_origin", message);
+      return;
+    }
+
+  if (self->token != NULL && !request_has_token (self, msg, query))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer");
+      _sonde_rest_respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                                 "A valid token is required (Authorization: Bearer TOKEN or ?token=TOKEN)");
+    }
 }
 
 static void
@@ -166,6 +241,8 @@ sonde_server_finalize (GObject *object)
   SondeServer *self = SONDE_SERVER (object);
 
   g_clear_pointer (&self->clients, g_ptr_array_unref);
+  g_clear_pointer (&self->token, g_free);
+  g_clear_pointer (&self->allowed_origins, g_strfreev);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
 }
@@ -188,6 +265,7 @@ sonde_server_constructed (GObject *object)
   self->soup_server = soup_server_new ("server-header", "sonde/" PACKAGE_VERSION " ", NULL);
   g_signal_connect (self->soup_server, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (self->soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
+  soup_server_add_early_handler (self->soup_server, NULL, early_cb, self, NULL);
   soup_server_add_websocket_handler (self->soup_server, NATIVE_ROUTE, NULL, NULL,
                                      native_websocket_cb, self, NULL);
   _sonde_rest_register (self, self->soup_server);
@@ -209,6 +287,10 @@ sonde_server_get_property (GObject    *object,
 
     case PROP_PORT:
       g_value_set_uint (value, sonde_server_get_port (self));
+      break;
+
+    case PROP_N_CLIENTS:
+      g_value_set_uint (value, sonde_server_get_n_clients (self));
       break;
 
     case PROP_HEARTBEAT_INTERVAL:
@@ -275,6 +357,16 @@ sonde_server_class_init (SondeServerClass *klass)
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
+   * SondeServer:n-clients:
+   *
+   * The number of connected WebSocket clients.
+   */
+  properties[PROP_N_CLIENTS] =
+    g_param_spec_uint ("n-clients", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
    * SondeServer:heartbeat-interval:
    *
    * Seconds of silence after which a WebSocket client gets a heartbeat.
@@ -292,6 +384,8 @@ sonde_server_init (SondeServer *self)
 {
   self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_native_client_free);
   self->heartbeat_interval = 30;
+  self->interval_min_ms = SONDE_INTERVAL_MIN_MS;
+  self->interval_max_ms = SONDE_INTERVAL_MAX_MS;
 }
 
 /**
@@ -364,7 +458,8 @@ sonde_server_listen (SondeServer  *self,
     }
 
   socket_address = g_inet_socket_address_new (inet_address, port);
-  if (!soup_server_listen (self->soup_server, socket_address, 0, error))
+  if (!soup_server_listen (self->soup_server, socket_address,
+                           self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     return FALSE;
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
@@ -450,8 +545,10 @@ sonde_server_get_uri (SondeServer *self)
 
   host = g_uri_get_host (uri);
   if (strchr (host, ':') != NULL)
-    return g_strdup_printf ("ws://[%s]:%d%s", host, g_uri_get_port (uri), NATIVE_ROUTE);
-  return g_strdup_printf ("ws://%s:%d%s", host, g_uri_get_port (uri), NATIVE_ROUTE);
+    return g_strdup_printf ("%s://[%s]:%d%s", self->tls ? "wss" : "ws", host,
+                            g_uri_get_port (uri), NATIVE_ROUTE);
+  return g_strdup_printf ("%s://%s:%d%s", self->tls ? "wss" : "ws", host,
+                          g_uri_get_port (uri), NATIVE_ROUTE);
 }
 
 /**
@@ -529,7 +626,8 @@ GBytes *
 _sonde_server_get_hello_frame (SondeServer *self)
 {
   if (self->hello_frame == NULL)
-    self->hello_frame = _sonde_native_encode_hello (self->engine);
+    self->hello_frame = _sonde_native_encode_hello (self->engine, self->interval_min_ms,
+                                                    self->interval_max_ms);
 
   return self->hello_frame;
 }
@@ -538,4 +636,148 @@ guint
 _sonde_server_get_n_groups (SondeServer *self)
 {
   return _sonde_hub_get_n_groups (_sonde_engine_get_hub (self->engine));
+}
+
+/**
+ * sonde_server_get_token:
+ * @self: a #SondeServer
+ *
+ * Returns: (nullable): the token clients must present, or %NULL
+ */
+const char *
+sonde_server_get_token (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
+  return self->token;
+}
+
+/**
+ * sonde_server_set_token:
+ * @self: a #SondeServer
+ * @token: (nullable): a secret, or %NULL to let anyone in
+ *
+ * Requires every request, WebSocket handshakes included, to carry
+ * `Authorization: Bearer TOKEN` or `?token=TOKEN`; others get 401 with
+ * the error code `unauthorized`. Tokens are compared in constant time.
+ */
+void
+sonde_server_set_token (SondeServer *self,
+                        const char  *token)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+
+  g_free (self->token);
+  self->token = (token != NULL && *token != '\0') ? g_strdup (token) : NULL;
+}
+
+/**
+ * sonde_server_get_allowed_origins:
+ * @self: a #SondeServer
+ *
+ * Returns: (nullable) (array zero-terminated=1) (transfer none): the
+ *   allowed Origin values, or %NULL when any origin is accepted
+ */
+const char * const *
+sonde_server_get_allowed_origins (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
+  return (const char * const *) self->allowed_origins;
+}
+
+/**
+ * sonde_server_set_allowed_origins:
+ * @self: a #SondeServer
+ * @origins: (nullable) (array zero-terminated=1): Origin values such as
+ *   "https://dashboard.example.com", or %NULL to accept any
+ *
+ * Requests that carry an Origin header (browsers) must carry one of
+ * @origins; others get 403 with the error code `forbidden_origin`.
+ */
+void
+sonde_server_set_allowed_origins (SondeServer        *self,
+                                  const char * const *origins)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+
+  g_strfreev (self->allowed_origins);
+  self->allowed_origins = g_strdupv ((char **) origins);
+}
+
+/**
+ * sonde_server_set_tls_certificate:
+ * @self: a #SondeServer
+ * @certificate: (nullable): a certificate with its private key, or %NULL
+ *
+ * Serves HTTPS and wss:// from the listeners opened afterwards.
+ */
+void
+sonde_server_set_tls_certificate (SondeServer     *self,
+                                  GTlsCertificate *certificate)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+  g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
+
+  g_object_set (self->soup_server, "tls-certificate", certificate, NULL);
+  self->tls = certificate != NULL;
+}
+
+/**
+ * sonde_server_get_interval_min:
+ * @self: a #SondeServer
+ *
+ * Returns: the shortest interval clients may ask for, in milliseconds
+ */
+guint
+sonde_server_get_interval_min (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), SONDE_INTERVAL_MIN_MS);
+  return self->interval_min_ms;
+}
+
+/**
+ * sonde_server_get_interval_max:
+ * @self: a #SondeServer
+ *
+ * Returns: the longest interval clients may ask for, in milliseconds
+ */
+guint
+sonde_server_get_interval_max (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), SONDE_INTERVAL_MAX_MS);
+  return self->interval_max_ms;
+}
+
+/**
+ * sonde_server_set_interval_bounds:
+ * @self: a #SondeServer
+ * @min_ms: the shortest interval clients may ask for
+ * @max_ms: the longest interval clients may ask for
+ * @error: return location for a #GError
+ *
+ * Narrows the intervals clients may subscribe at, within
+ * %SONDE_INTERVAL_MIN_MS and %SONDE_INTERVAL_MAX_MS: a busy server may
+ * refuse to sample faster than once a second.
+ *
+ * Returns: %TRUE if the bounds were valid and applied
+ */
+gboolean
+sonde_server_set_interval_bounds (SondeServer  *self,
+                                  guint         min_ms,
+                                  guint         max_ms,
+                                  GError      **error)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), FALSE);
+
+  if (min_ms < SONDE_INTERVAL_MIN_MS || max_ms > SONDE_INTERVAL_MAX_MS || min_ms > max_ms)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "Interval bounds %u-%u ms are not within %u-%u ms",
+                   min_ms, max_ms, SONDE_INTERVAL_MIN_MS, SONDE_INTERVAL_MAX_MS);
+      return FALSE;
+    }
+
+  self->interval_min_ms = min_ms;
+  self->interval_max_ms = max_ms;
+  g_clear_pointer (&self->hello_frame, g_bytes_unref);
+  return TRUE;
 }

@@ -47,4 +47,27 @@ SONDE_AVAILABLE_IN_ALL
 void         sonde_server_set_heartbeat_interval (SondeServer *self,
                                                   guint        seconds);
 
+SONDE_AVAILABLE_IN_ALL
+const char  *sonde_server_get_token     (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+void         sonde_server_set_token     (SondeServer  *self,
+                                         const char   *token);
+SONDE_AVAILABLE_IN_ALL
+const char * const *sonde_server_get_allowed_origins (SondeServer        *self);
+SONDE_AVAILABLE_IN_ALL
+void         sonde_server_set_allowed_origins (SondeServer        *self,
+                                               const char * const *origins);
+SONDE_AVAILABLE_IN_ALL
+void         sonde_server_set_tls_certificate (SondeServer      *self,
+                                               GTlsCertificate  *certificate);
+SONDE_AVAILABLE_IN_ALL
+guint        sonde_server_get_interval_min (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+guint        sonde_server_get_interval_max (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+gboolean     sonde_server_set_interval_bounds (SondeServer  *self,
+                                               guint         min_ms,
+                                               guint         max_ms,
+                                               GError      **error);
+
 G_END_DECLS
