@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sonde-connection-private.h"
 #include "sonde-error.h"
 #include "sonde-json-private.h"
 #include "sonde-native-frames-private.h"
@@ -10,18 +11,15 @@
 
 /*
  * One connection speaking the native protocol at /ws/v1: it parses the
- * client's messages, keeps its subscriptions as memberships of hub groups,
- * and sends frames with backpressure: when the socket is full, frames are
- * not queued but counted, and the next frame that fits says how many were
- * dropped (it holds the latest values anyway).
+ * client's messages and keeps its subscriptions as memberships of hub
+ * groups. When the socket is full (SondeConnection's backpressure),
+ * frames are not queued but counted, and the next frame that fits says
+ * how many were dropped (it holds the latest values anyway).
  */
 
 #define MAX_SUBSCRIPTIONS        16
 #define MAX_SUBSCRIPTION_ID      64
 #define MAX_HISTORY_SECONDS      3600
-/* Token bucket against floods: a burst of 50 messages, then 20 per second. */
-#define RATE_BURST               50.0
-#define RATE_PER_SECOND          20.0
 
 static const char * const known_events[] = {
   "alert", "task_start", "task_output", "task_complete", "log_line",
@@ -40,19 +38,10 @@ typedef struct
 
 struct _SondeNativeClient
 {
-  SondeServer             *server;
-  SoupWebsocketConnection *connection;
-  GHashTable              *subscriptions;  /* id -> Subscription */
-  gboolean                 implicit_default;
-  gint64                   last_send_us;
-  gint64                   stalled_since_us;
-  double                   tokens;
-  gint64                   tokens_updated_us;
-  gint64                   last_rate_error_us;
-  guint                    heartbeat_source;
-  gulong                   message_handler;
-  gulong                   closed_handler;
-  gboolean                 closing;
+  SondeServer     *server;
+  SondeConnection *connection;
+  GHashTable      *subscriptions;  /* id -> Subscription */
+  gboolean         implicit_default;
 };
 
 static void
@@ -67,47 +56,11 @@ subscription_free (Subscription *sub)
   g_free (sub);
 }
 
-static gboolean
-connection_is_open (SondeNativeClient *self)
-{
-  return !self->closing &&
-         soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN;
-}
-
-/* Whether the kernel would take more bytes now. When it would not, libsoup
- * would queue the frame in memory without bound; so we don't hand it one. */
-static gboolean
-socket_is_writable (SondeNativeClient *self)
-{
-  GIOStream *stream = soup_websocket_connection_get_io_stream (self->connection);
-  GOutputStream *output = g_io_stream_get_output_stream (stream);
-
-  if (G_IS_POLLABLE_OUTPUT_STREAM (output) &&
-      g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output)))
-    return g_pollable_output_stream_is_writable (G_POLLABLE_OUTPUT_STREAM (output));
-
-  return TRUE;
-}
-
-static void
-send_bytes (SondeNativeClient *self,
-            GBytes            *frame)
-{
-  SondeGatewayStats *stats = sonde_engine_get_gateway_stats (sonde_server_get_engine (self->server));
-
-  soup_websocket_connection_send_message (self->connection, SOUP_WEBSOCKET_DATA_TEXT, frame);
-  self->last_send_us = g_get_monotonic_time ();
-  sonde_gateway_stats_add_messages_sent (stats, 1);
-}
-
-/* Control replies (errors, pongs, catalog) are small and rare: they are
- * always sent, even to a slow client. */
 static void
 send_control (SondeNativeClient *self,
               GBytes            *frame)
 {
-  if (connection_is_open (self))
-    send_bytes (self, frame);
+  _sonde_connection_send_control (self->connection, frame);
 }
 
 static void
@@ -121,61 +74,34 @@ send_error (SondeNativeClient *self,
   send_control (self, frame);
 }
 
-/* Returns FALSE when the frame could not be sent now because the client is
- * not keeping up; a client stuck for too long is disconnected. */
-static gboolean
-send_stream_frame (SondeNativeClient *self,
-                   GBytes            *frame)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (!connection_is_open (self))
-    return FALSE;
-
-  if (!socket_is_writable (self))
-    {
-      if (self->stalled_since_us == 0)
-        self->stalled_since_us = now;
-      else if (now - self->stalled_since_us > SONDE_STALL_TIMEOUT_SECONDS * G_USEC_PER_SEC)
-        {
-          self->closing = TRUE;
-          soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
-                                           "client too slow");
-        }
-      sonde_gateway_stats_add_frames_dropped (sonde_engine_get_gateway_stats (sonde_server_get_engine (self->server)), 1);
-      return FALSE;
-    }
-
-  self->stalled_since_us = 0;
-  send_bytes (self, frame);
-  return TRUE;
-}
-
 static void
 subscription_send_cb (gpointer       member,
                       SondeHubGroup *group,
                       GBytes        *frame)
 {
   Subscription *sub = member;
+  SondeConnection *connection = sub->client->connection;
 
   if (sub->dropped > 0)
     {
       g_autoptr(GBytes) spliced = _sonde_frame_add_dropped (frame, sub->dropped);
 
-      if (send_stream_frame (sub->client, spliced))
+      if (_sonde_connection_send_stream (connection, spliced))
         sub->dropped = 0;
       else
         sub->dropped++;
     }
-  else if (!send_stream_frame (sub->client, frame))
+  else if (!_sonde_connection_send_stream (connection, frame))
     sub->dropped++;
 }
 
-void
-_sonde_native_client_send_event (SondeNativeClient *self,
-                                 const char        *event_type,
-                                 GBytes            *frame)
+static void
+native_client_send_event (gpointer    client,
+                          SondeEvent *event,
+                          GBytes     *native_frame)
 {
+  SondeNativeClient *self = client;
+  const char *event_type = sonde_event_get_event_type (event);
   GHashTableIter iter;
   gpointer value;
 
@@ -186,7 +112,7 @@ _sonde_native_client_send_event (SondeNativeClient *self,
 
       if (sub->events != NULL && g_strv_contains ((const char * const *) sub->events, event_type))
         {
-          send_stream_frame (self, frame);
+          _sonde_connection_send_stream (self->connection, native_frame);
           return;
         }
     }
@@ -466,27 +392,12 @@ handle_ping (SondeNativeClient *self,
   send_control (self, frame);
 }
 
-static gboolean
-take_token (SondeNativeClient *self)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  self->tokens = MIN (RATE_BURST, self->tokens + (now - self->tokens_updated_us) * RATE_PER_SECOND / G_USEC_PER_SEC);
-  self->tokens_updated_us = now;
-
-  if (self->tokens < 1.0)
-    return FALSE;
-
-  self->tokens -= 1.0;
-  return TRUE;
-}
-
 static void
-message_cb (SoupWebsocketConnection *connection,
-            int                      type,
-            GBytes                  *bytes,
-            SondeNativeClient       *self)
+native_client_message (gpointer               owner,
+                       SoupWebsocketDataType  type,
+                       GBytes                *bytes)
 {
+  SondeNativeClient *self = owner;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) root = NULL;
   JsonObject *message;
@@ -494,19 +405,6 @@ message_cb (SoupWebsocketConnection *connection,
   gsize length;
   JsonNode *type_node;
   const char *message_type;
-
-  if (!take_token (self))
-    {
-      gint64 now = g_get_monotonic_time ();
-
-      /* Tell the client once a second at most; the messages are dropped. */
-      if (now - self->last_rate_error_us > G_USEC_PER_SEC)
-        {
-          self->last_rate_error_us = now;
-          send_error (self, "rate_limited", "Too many messages; slow down", NULL);
-        }
-      return;
-    }
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
@@ -563,29 +461,32 @@ message_cb (SoupWebsocketConnection *connection,
     }
 }
 
-static gboolean
-heartbeat_cb (gpointer data)
+static void
+native_client_rate_limited (gpointer owner)
 {
-  SondeNativeClient *self = data;
-  gint64 now = g_get_monotonic_time ();
-  guint interval = sonde_server_get_heartbeat_interval (self->server);
+  send_error (owner, "rate_limited", "Too many messages; slow down", NULL);
+}
 
-  /* Only after a whole interval of silence. */
-  if (now - self->last_send_us >= (gint64) interval * G_USEC_PER_SEC - G_USEC_PER_SEC / 10)
-    {
-      g_autoptr(GBytes) frame = _sonde_native_encode_heartbeat (g_get_real_time ());
-      send_stream_frame (self, frame);
-    }
-
-  return G_SOURCE_CONTINUE;
+static GBytes *
+native_client_heartbeat (gpointer owner)
+{
+  return _sonde_native_encode_heartbeat (g_get_real_time ());
 }
 
 static void
-closed_cb (SoupWebsocketConnection *connection,
-           SondeNativeClient       *self)
+native_client_closed (gpointer owner)
 {
+  SondeNativeClient *self = owner;
+
   _sonde_server_client_closed (self->server, self);
 }
+
+static const SondeConnectionCallbacks native_callbacks = {
+  .message = native_client_message,
+  .rate_limited = native_client_rate_limited,
+  .heartbeat = native_client_heartbeat,
+  .closed = native_client_closed,
+};
 
 /* Query parameters preset the default subscription:
  * /ws/v1?metrics=cpu.*,memory.usage_percent&interval_ms=500&events=alert */
@@ -639,27 +540,18 @@ apply_query (SondeNativeClient *self,
                     (const char * const *) event_types, (guint) interval_ms);
 }
 
-SondeNativeClient *
-_sonde_native_client_new (SondeServer             *server,
-                          SoupWebsocketConnection *connection,
-                          GHashTable              *query)
+static gpointer
+native_client_accept (SondeServer             *server,
+                      SoupWebsocketConnection *websocket,
+                      const char              *route,
+                      GHashTable              *query)
 {
   SondeNativeClient *self = g_new0 (SondeNativeClient, 1);
 
   self->server = server;
-  self->connection = g_object_ref (connection);
   self->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                (GDestroyNotify) subscription_free);
-  self->tokens = RATE_BURST;
-  self->tokens_updated_us = g_get_monotonic_time ();
-  self->last_send_us = g_get_monotonic_time ();
-
-  soup_websocket_connection_set_max_incoming_payload_size (connection, SONDE_MAX_INCOMING_PAYLOAD);
-  self->message_handler = g_signal_connect (connection, "message", G_CALLBACK (message_cb), self);
-  self->closed_handler = g_signal_connect (connection, "closed", G_CALLBACK (closed_cb), self);
-  self->heartbeat_source = g_timeout_add_seconds (sonde_server_get_heartbeat_interval (server),
-                                                  heartbeat_cb, self);
-  g_source_set_name_by_id (self->heartbeat_source, "[sonde] heartbeat");
+  self->connection = _sonde_connection_new (server, websocket, route, &native_callbacks, self);
 
   send_control (self, _sonde_server_get_hello_frame (server));
   apply_query (self, query);
@@ -667,19 +559,20 @@ _sonde_native_client_new (SondeServer             *server,
   return self;
 }
 
-void
-_sonde_native_client_free (SondeNativeClient *self)
+static void
+native_client_free (gpointer client)
 {
-  if (self == NULL)
-    return;
+  SondeNativeClient *self = client;
 
-  g_clear_handle_id (&self->heartbeat_source, g_source_remove);
-  g_clear_signal_handler (&self->message_handler, self->connection);
-  g_clear_signal_handler (&self->closed_handler, self->connection);
+  /* Leave the groups first: a frame must not reach a closed connection. */
   g_clear_pointer (&self->subscriptions, g_hash_table_unref);
-
-  if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
-  g_clear_object (&self->connection);
+  g_clear_pointer (&self->connection, _sonde_connection_free);
   g_free (self);
 }
+
+const SondeDialect _sonde_native_dialect = {
+  .name = "native",
+  .accept = native_client_accept,
+  .free = native_client_free,
+  .send_event = native_client_send_event,
+};

@@ -75,15 +75,20 @@ sonde_sample_new_from_json (const char  *collector,
                             GError     **error)
 {
   g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) local_error = NULL;
 
   g_return_val_if_fail (collector != NULL, NULL);
   g_return_val_if_fail (json != NULL, NULL);
 
-  node = json_from_string (json, error);
-  if (node == NULL)
-    return NULL;
+  node = json_from_string (json, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
 
-  if (!JSON_NODE_HOLDS_OBJECT (node))
+  /* json_from_string() returns NULL, without an error, for empty text. */
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
                    "The fields of a sample must be a JSON object");

@@ -10,6 +10,24 @@ G_BEGIN_DECLS
 
 typedef struct _SondeNativeClient SondeNativeClient;
 
+/* A wire format served on WebSocket routes. */
+typedef struct
+{
+  const char *name;
+  /* Creates the client of a new connection on @route. */
+  gpointer  (*accept)     (SondeServer             *server,
+                           SoupWebsocketConnection *websocket,
+                           const char              *route,
+                           GHashTable              *query);
+  void      (*free)       (gpointer                 client);
+  /* Optional: an engine event, with its native frame built once for all. */
+  void      (*send_event) (gpointer                 client,
+                           SondeEvent              *event,
+                           GBytes                  *native_frame);
+} SondeDialect;
+
+extern const SondeDialect _sonde_native_dialect;
+
 /* Incoming client frames above this get `too_large`; libsoup closes the
  * connection (1009) above SONDE_MAX_INCOMING_PAYLOAD. */
 #define SONDE_MAX_CLIENT_MESSAGE    (64 * 1024)
@@ -22,15 +40,11 @@ GBytes   *_sonde_server_get_catalog_frame  (SondeServer       *self);
 GBytes   *_sonde_server_get_hello_frame    (SondeServer       *self);
 guint     _sonde_server_get_n_groups       (SondeServer       *self);
 void      _sonde_server_client_closed      (SondeServer       *self,
-                                            SondeNativeClient *client);
-
-SondeNativeClient *_sonde_native_client_new        (SondeServer             *server,
-                                                    SoupWebsocketConnection *connection,
-                                                    GHashTable              *query);
-void               _sonde_native_client_free       (SondeNativeClient       *client);
-void               _sonde_native_client_send_event (SondeNativeClient       *client,
-                                                    const char              *event_type,
-                                                    GBytes                  *frame);
+                                            gpointer           client);
+void      _sonde_server_add_websocket_route (SondeServer        *self,
+                                             SoupServer         *soup_server,
+                                             const char         *path,
+                                             const SondeDialect *dialect);
 
 void _sonde_rest_respond_error (SoupServerMessage *msg,
                                 guint              status,

@@ -29,7 +29,8 @@ struct _SondeServer
 
   SondeEngine *engine;
   SoupServer  *soup_server;
-  GPtrArray   *clients;        /* SondeNativeClient */
+  GPtrArray   *clients;        /* ServerClient */
+  GPtrArray   *routes;         /* Route, alive as long as the handlers */
   GBytes      *catalog_frame;  /* cached until the catalog changes */
   GBytes      *hello_frame;
   guint        heartbeat_interval;
@@ -54,7 +55,34 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+typedef struct
+{
+  const SondeDialect *dialect;
+  gpointer            client;
+} ServerClient;
+
+typedef struct
+{
+  SondeServer        *server;
+  const SondeDialect *dialect;
+  char               *path;
+} Route;
+
 G_DEFINE_FINAL_TYPE (SondeServer, sonde_server, G_TYPE_OBJECT)
+
+static void
+server_client_free (ServerClient *entry)
+{
+  entry->dialect->free (entry->client);
+  g_free (entry);
+}
+
+static void
+route_free (Route *route)
+{
+  g_free (route->path);
+  g_free (route);
+}
 
 static void
 invalidate_catalog (SondeServer *self)
@@ -78,14 +106,17 @@ engine_event_cb (SondeEngine *engine,
 {
   g_autoptr(GBytes) frame = NULL;
 
-  if (self->clients->len == 0)
-    return;
-
   /* Serialised once, whatever the number of listeners. */
-  frame = _sonde_native_encode_event (event);
   for (guint i = 0; i < self->clients->len; i++)
-    _sonde_native_client_send_event (g_ptr_array_index (self->clients, i),
-                                     sonde_event_get_event_type (event), frame);
+    {
+      ServerClient *entry = g_ptr_array_index (self->clients, i);
+
+      if (entry->dialect->send_event == NULL)
+        continue;
+      if (frame == NULL)
+        frame = _sonde_native_encode_event (event);
+      entry->dialect->send_event (entry->client, event, frame);
+    }
 }
 
 static void
@@ -111,44 +142,61 @@ request_finished_cb (SoupServer        *server,
                                       started ? g_get_monotonic_time () - *started : 0);
 }
 
-static void
-client_closed_by_route (SondeServer *self,
-                        const char  *route)
-{
-  sonde_gateway_stats_connection_closed (sonde_engine_get_gateway_stats (self->engine), route);
-}
-
 void
-_sonde_server_client_closed (SondeServer       *self,
-                             SondeNativeClient *client)
+_sonde_server_client_closed (SondeServer *self,
+                             gpointer     client)
 {
-  if (g_ptr_array_remove_fast (self->clients, client))
+  for (guint i = 0; i < self->clients->len; i++)
     {
-      client_closed_by_route (self, NATIVE_ROUTE);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
+      ServerClient *entry = g_ptr_array_index (self->clients, i);
+
+      if (entry->client == client)
+        {
+          g_ptr_array_remove_index_fast (self->clients, i);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
+          return;
+        }
     }
 }
 
 static void
-native_websocket_cb (SoupServer              *server,
-                     SoupServerMessage       *msg,
-                     const char              *path,
-                     SoupWebsocketConnection *connection,
-                     gpointer                 user_data)
+websocket_cb (SoupServer              *soup_server,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *connection,
+              gpointer                 user_data)
 {
-  SondeServer *self = user_data;
+  Route *route = user_data;
+  SondeServer *self = route->server;
   GUri *uri = soup_server_message_get_uri (msg);
   const char *query_text = g_uri_get_query (uri);
   g_autoptr(GHashTable) query = NULL;
-  SondeNativeClient *client;
+  ServerClient *entry;
 
   if (query_text != NULL)
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
 
-  sonde_gateway_stats_connection_opened (sonde_engine_get_gateway_stats (self->engine), NATIVE_ROUTE);
-  client = _sonde_native_client_new (self, connection, query);
-  g_ptr_array_add (self->clients, client);
+  entry = g_new0 (ServerClient, 1);
+  entry->dialect = route->dialect;
+  entry->client = route->dialect->accept (self, connection, route->path, query);
+  g_ptr_array_add (self->clients, entry);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
+}
+
+void
+_sonde_server_add_websocket_route (SondeServer        *self,
+                                   SoupServer         *soup_server,
+                                   const char         *path,
+                                   const SondeDialect *dialect)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->server = self;
+  route->dialect = dialect;
+  route->path = g_strdup (path);
+  g_ptr_array_add (self->routes, route);
+
+  soup_server_add_websocket_handler (soup_server, path, NULL, NULL, websocket_cb, route, NULL);
 }
 
 /* Constant time in the length of @expected, so that timing does not
@@ -241,6 +289,7 @@ sonde_server_finalize (GObject *object)
   SondeServer *self = SONDE_SERVER (object);
 
   g_clear_pointer (&self->clients, g_ptr_array_unref);
+  g_clear_pointer (&self->routes, g_ptr_array_unref);
   g_clear_pointer (&self->token, g_free);
   g_clear_pointer (&self->allowed_origins, g_strfreev);
 
@@ -266,8 +315,7 @@ sonde_server_constructed (GObject *object)
   g_signal_connect (self->soup_server, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (self->soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
   soup_server_add_early_handler (self->soup_server, NULL, early_cb, self, NULL);
-  soup_server_add_websocket_handler (self->soup_server, NATIVE_ROUTE, NULL, NULL,
-                                     native_websocket_cb, self, NULL);
+  _sonde_server_add_websocket_route (self, self->soup_server, NATIVE_ROUTE, &_sonde_native_dialect);
   _sonde_rest_register (self, self->soup_server);
 }
 
@@ -382,7 +430,8 @@ sonde_server_class_init (SondeServerClass *klass)
 static void
 sonde_server_init (SondeServer *self)
 {
-  self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_native_client_free);
+  self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) server_client_free);
+  self->routes = g_ptr_array_new_with_free_func ((GDestroyNotify) route_free);
   self->heartbeat_interval = 30;
   self->interval_min_ms = SONDE_INTERVAL_MIN_MS;
   self->interval_max_ms = SONDE_INTERVAL_MAX_MS;
@@ -480,10 +529,9 @@ sonde_server_disconnect (SondeServer *self)
   while (self->clients != NULL && self->clients->len > 0)
     {
       /* Freeing a client closes its connection and leaves its groups. */
-      SondeNativeClient *client = g_ptr_array_steal_index_fast (self->clients, self->clients->len - 1);
+      ServerClient *entry = g_ptr_array_steal_index_fast (self->clients, self->clients->len - 1);
 
-      client_closed_by_route (self, NATIVE_ROUTE);
-      _sonde_native_client_free (client);
+      server_client_free (entry);
     }
 
   if (self->soup_server != NULL)

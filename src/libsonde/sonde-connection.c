@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde-connection-private.h"
+#include "sonde-server-private.h"
+
+/* Token bucket against floods: a burst of 50 messages, then 20 per second. */
+#define RATE_BURST       50.0
+#define RATE_PER_SECOND  20.0
+
+struct _SondeConnection
+{
+  SondeServer                    *server;
+  SoupWebsocketConnection        *websocket;
+  char                           *route;
+  const SondeConnectionCallbacks *callbacks;
+  gpointer                        owner;
+  gint64                          last_send_us;
+  gint64                          stalled_since_us;
+  double                          tokens;
+  gint64                          tokens_updated_us;
+  gint64                          last_rate_report_us;
+  guint                           heartbeat_source;
+  gulong                          message_handler;
+  gulong                          closed_handler;
+  gboolean                        closing;
+};
+
+static SondeGatewayStats *
+stats (SondeConnection *self)
+{
+  return sonde_engine_get_gateway_stats (sonde_server_get_engine (self->server));
+}
+
+gboolean
+_sonde_connection_is_open (SondeConnection *self)
+{
+  return !self->closing &&
+         soup_websocket_connection_get_state (self->websocket) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+/* Whether the kernel would take more bytes now. When it would not, libsoup
+ * would queue the frame in memory without bound; so it is not handed one. */
+static gboolean
+socket_is_writable (SondeConnection *self)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream (self->websocket);
+  GOutputStream *output = g_io_stream_get_output_stream (stream);
+
+  if (G_IS_POLLABLE_OUTPUT_STREAM (output) &&
+      g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output)))
+    return g_pollable_output_stream_is_writable (G_POLLABLE_OUTPUT_STREAM (output));
+
+  return TRUE;
+}
+
+static void
+send_bytes (SondeConnection *self,
+            GBytes          *frame)
+{
+  soup_websocket_connection_send_message (self->websocket, SOUP_WEBSOCKET_DATA_TEXT, frame);
+  self->last_send_us = g_get_monotonic_time ();
+  sonde_gateway_stats_add_messages_sent (stats (self), 1);
+}
+
+/* Control replies (errors, pongs, catalogs) are small and answer the
+ * client's own requests: they are always sent, even to a slow client. */
+void
+_sonde_connection_send_control (SondeConnection *self,
+                                GBytes          *frame)
+{
+  if (_sonde_connection_is_open (self))
+    send_bytes (self, frame);
+}
+
+/* Returns FALSE when the frame could not be sent now because the client is
+ * not keeping up; a client stuck for too long is disconnected. */
+gboolean
+_sonde_connection_send_stream (SondeConnection *self,
+                               GBytes          *frame)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (!_sonde_connection_is_open (self))
+    return FALSE;
+
+  if (!socket_is_writable (self))
+    {
+      if (self->stalled_since_us == 0)
+        self->stalled_since_us = now;
+      else if (now - self->stalled_since_us > SONDE_STALL_TIMEOUT_SECONDS * G_USEC_PER_SEC)
+        _sonde_connection_close (self, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "client too slow");
+
+      sonde_gateway_stats_add_frames_dropped (stats (self), 1);
+      return FALSE;
+    }
+
+  self->stalled_since_us = 0;
+  send_bytes (self, frame);
+  return TRUE;
+}
+
+void
+_sonde_connection_close (SondeConnection *self,
+                         gushort          code,
+                         const char      *reason)
+{
+  if (!_sonde_connection_is_open (self))
+    return;
+
+  self->closing = TRUE;
+  soup_websocket_connection_close (self->websocket, code, reason);
+}
+
+static gboolean
+take_token (SondeConnection *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->tokens = MIN (RATE_BURST, self->tokens + (now - self->tokens_updated_us) * RATE_PER_SECOND / G_USEC_PER_SEC);
+  self->tokens_updated_us = now;
+
+  if (self->tokens < 1.0)
+    return FALSE;
+
+  self->tokens -= 1.0;
+  return TRUE;
+}
+
+static void
+message_cb (SoupWebsocketConnection *websocket,
+            int                      type,
+            GBytes                  *message,
+            SondeConnection         *self)
+{
+  if (!take_token (self))
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (now - self->last_rate_report_us > G_USEC_PER_SEC)
+        {
+          self->last_rate_report_us = now;
+          if (self->callbacks->rate_limited != NULL)
+            self->callbacks->rate_limited (self->owner);
+        }
+      return;
+    }
+
+  self->callbacks->message (self->owner, type, message);
+}
+
+static gboolean
+heartbeat_cb (gpointer data)
+{
+  SondeConnection *self = data;
+  gint64 now = g_get_monotonic_time ();
+  guint interval = sonde_server_get_heartbeat_interval (self->server);
+
+  /* Only after a whole interval of silence. */
+  if (now - self->last_send_us >= (gint64) interval * G_USEC_PER_SEC - G_USEC_PER_SEC / 10)
+    {
+      g_autoptr(GBytes) frame = self->callbacks->heartbeat (self->owner);
+
+      if (frame != NULL)
+        _sonde_connection_send_stream (self, frame);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+closed_cb (SoupWebsocketConnection *websocket,
+           SondeConnection         *self)
+{
+  self->callbacks->closed (self->owner);
+}
+
+SondeConnection *
+_sonde_connection_new (SondeServer                    *server,
+                       SoupWebsocketConnection        *websocket,
+                       const char                     *route,
+                       const SondeConnectionCallbacks *callbacks,
+                       gpointer                        owner)
+{
+  SondeConnection *self = g_new0 (SondeConnection, 1);
+
+  self->server = server;
+  self->websocket = g_object_ref (websocket);
+  self->route = g_strdup (route);
+  self->callbacks = callbacks;
+  self->owner = owner;
+  self->tokens = RATE_BURST;
+  self->tokens_updated_us = g_get_monotonic_time ();
+  self->last_send_us = g_get_monotonic_time ();
+
+  soup_websocket_connection_set_max_incoming_payload_size (websocket, SONDE_MAX_INCOMING_PAYLOAD);
+  self->message_handler = g_signal_connect (websocket, "message", G_CALLBACK (message_cb), self);
+  self->closed_handler = g_signal_connect (websocket, "closed", G_CALLBACK (closed_cb), self);
+
+  if (callbacks->heartbeat != NULL)
+    {
+      self->heartbeat_source = g_timeout_add_seconds (sonde_server_get_heartbeat_interval (server),
+                                                      heartbeat_cb, self);
+      g_source_set_name_by_id (self->heartbeat_source, "[sonde] heartbeat");
+    }
+
+  sonde_gateway_stats_connection_opened (stats (self), route);
+  return self;
+}
+
+void
+_sonde_connection_free (SondeConnection *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_handle_id (&self->heartbeat_source, g_source_remove);
+  g_clear_signal_handler (&self->message_handler, self->websocket);
+  g_clear_signal_handler (&self->closed_handler, self->websocket);
+
+  if (soup_websocket_connection_get_state (self->websocket) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (self->websocket, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+
+  sonde_gateway_stats_connection_closed (stats (self), self->route);
+  g_clear_object (&self->websocket);
+  g_free (self->route);
+  g_free (self);
+}
+
+SondeServer *
+_sonde_connection_get_server (SondeConnection *self)
+{
+  return self->server;
+}
