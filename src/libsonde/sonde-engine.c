@@ -73,6 +73,7 @@ struct _SondeEngine
   SondeGatewayStats  *gateway_stats;
   char               *proc_root;
   guint               history_length;
+  SondeHistory       *history;       /* while history_length > 0 */
 
   SondeHub           *hub;           /* created on first use */
   SondeEngineTick    *tick;          /* the tick being collected, if any */
@@ -164,8 +165,10 @@ sonde_engine_dispose (GObject *object)
 {
   SondeEngine *self = SONDE_ENGINE (object);
 
-  /* Subscriptions release their holds while the collectors are here. */
+  /* Subscriptions and history release their holds while the collectors
+   * are here. */
   g_clear_pointer (&self->hub, _sonde_hub_free);
+  g_clear_object (&self->history);
   g_clear_handle_id (&self->clock_source, g_source_remove);
   if (self->tick != NULL)
     {
@@ -278,11 +281,12 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * SondeEngine:history-length:
    *
    * How many seconds of history are kept for each numeric metric, at one
-   * point per second; 0 keeps none.
+   * point per second; 0, the default, keeps none. While it is not 0, the
+   * engine's #SondeHistory keeps every collector sampled at 1 s.
    */
   properties[PROP_HISTORY_LENGTH] =
     g_param_spec_uint ("history-length", NULL, NULL,
-                       0, 24 * 3600, 3600,
+                       0, 24 * 3600, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -352,7 +356,6 @@ sonde_engine_init (SondeEngine *self)
   self->collectors = g_ptr_array_new_with_free_func ((GDestroyNotify) collector_state_unref);
   self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->gateway_stats = sonde_gateway_stats_new ();
-  self->history_length = 3600;
 }
 
 /**
@@ -1362,7 +1365,10 @@ sonde_engine_get_history_length (SondeEngine *self)
 /**
  * sonde_engine_set_history_length:
  * @self: a #SondeEngine
- * @seconds: seconds of history to keep per numeric metric, at most a day
+ * @seconds: seconds of history to keep per numeric metric, at most a day;
+ *   0 keeps none
+ *
+ * Starts, resizes (dropping what was kept) or stops the engine's history.
  */
 void
 sonde_engine_set_history_length (SondeEngine *self,
@@ -1374,6 +1380,24 @@ sonde_engine_set_history_length (SondeEngine *self,
   if (self->history_length == seconds)
     return;
 
+  /* A ring of another length starts afresh. */
   self->history_length = seconds;
+  g_clear_object (&self->history);
+  if (seconds > 0)
+    self->history = sonde_history_new (self, seconds);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_LENGTH]);
+}
+
+/**
+ * sonde_engine_get_history:
+ * @self: a #SondeEngine
+ *
+ * Returns: (transfer none) (nullable): the engine's history, while
+ *   #SondeEngine:history-length is not 0
+ */
+SondeHistory *
+sonde_engine_get_history (SondeEngine *self)
+{
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
+  return self->history;
 }

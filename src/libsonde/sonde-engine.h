@@ -9,6 +9,7 @@
 
 #include "sonde-collector.h"
 #include "sonde-gateway-stats.h"
+#include "sonde-history.h"
 #include "sonde-version-macros.h"
 
 G_BEGIN_DECLS
@@ -88,5 +89,8 @@ guint              sonde_engine_get_history_length (SondeEngine        *self);
 SONDE_AVAILABLE_IN_ALL
 void               sonde_engine_set_history_length (SondeEngine        *self,
                                                     guint               seconds);
+
+SONDE_AVAILABLE_IN_ALL
+SondeHistory      *sonde_engine_get_history        (SondeEngine        *self);
 
 G_END_DECLS

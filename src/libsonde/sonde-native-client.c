@@ -5,6 +5,7 @@
 
 #include "sonde-connection-private.h"
 #include "sonde-error.h"
+#include "sonde-history-private.h"
 #include "sonde-json-private.h"
 #include "sonde-native-frames-private.h"
 #include "sonde-server-private.h"
@@ -270,6 +271,48 @@ read_integer (JsonObject *object,
     }
 }
 
+/* The `history` messages of a new subscription, before its live stream:
+ * one per recorded metric its patterns match. */
+static void
+send_history (SondeNativeClient *self,
+              Subscription      *sub,
+              guint              seconds)
+{
+  SondeEngine *engine = sonde_server_get_engine (self->server);
+  SondeHistory *history = sonde_engine_get_history (engine);
+  SondeFilter *filter = _sonde_hub_group_get_filter (sub->group);
+  g_autoptr(GPtrArray) metrics = NULL;
+
+  if (history == NULL)
+    {
+      send_error (self, "invalid_subscription",
+                  "This server keeps no history (its history length is 0)", sub->id);
+      return;
+    }
+
+  metrics = sonde_engine_list_metrics (engine);
+  for (guint i = 0; i < metrics->len; i++)
+    {
+      SondeMetric *metric = g_ptr_array_index (metrics, i);
+      const char *name = sonde_metric_get_name (metric);
+      g_autoptr(JsonObject) frame = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+
+      if (!_sonde_filter_matches (filter, sonde_metric_get_collector (metric), sonde_metric_get_field (metric)) ||
+          !sonde_history_has_metric (history, name))
+        continue;
+
+      frame = json_object_new ();
+      json_object_set_string_member (frame, "type", "history");
+      json_object_set_string_member (frame, "subscription", sub->id);
+      json_object_set_string_member (frame, "metric", name);
+      json_object_set_int_member (frame, "interval_ms", 1000);
+      json_object_set_array_member (frame, "points", _sonde_history_build_points (history, name, seconds));
+      bytes = _sonde_json_object_to_bytes (frame);
+      _sonde_connection_send_control (self->connection, bytes);
+    }
+}
+
 static void
 handle_subscribe (SondeNativeClient *self,
                   JsonObject        *message)
@@ -344,8 +387,10 @@ handle_subscribe (SondeNativeClient *self,
   {
     static const char * const everything[] = { "*", NULL };
 
-    add_subscription (self, id, metrics ? (const char * const *) metrics : everything,
-                      (const char * const *) events, (guint) interval_ms);
+    if (add_subscription (self, id, metrics ? (const char * const *) metrics : everything,
+                          (const char * const *) events, (guint) interval_ms) &&
+        history_seconds > 0)
+      send_history (self, g_hash_table_lookup (self->subscriptions, id), history_seconds);
   }
 }
 
@@ -524,9 +569,16 @@ apply_query (SondeNativeClient *self,
         }
     }
 
+  /* As in a subscribe message: not an integer is a malformed
+   * subscription, an integer out of bounds is out of range. */
+  if (interval != NULL && !g_ascii_string_to_unsigned (interval, 10, 0, G_MAXUINT, &interval_ms, NULL))
+    {
+      send_error (self, "invalid_subscription", "interval_ms must be an integer", "default");
+      return;
+    }
+
   if (interval != NULL &&
-      (!g_ascii_string_to_unsigned (interval, 10, 0, G_MAXUINT, &interval_ms, NULL) ||
-       interval_ms < sonde_server_get_interval_min (self->server) ||
+      (interval_ms < sonde_server_get_interval_min (self->server) ||
        interval_ms > sonde_server_get_interval_max (self->server)))
     {
       g_autofree char *text = g_strdup_printf ("interval_ms must be an integer between %u and %u",

@@ -3,6 +3,7 @@
 
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
+#include "sonde-history-private.h"
 #include "sonde-json-private.h"
 #include "sonde-native-frames-private.h"
 #include "sonde-server-private.h"
@@ -210,6 +211,62 @@ snapshot_cb (SoupServer        *soup_server,
                               snapshot_refreshed_cb, request);
 }
 
+/* GET /api/v1/history?metric=cpu.usage_percent&seconds=300 */
+static void
+history_cb (SoupServer        *soup_server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  SondeServer *self = user_data;
+  SondeEngine *engine = sonde_server_get_engine (self);
+  SondeHistory *history = sonde_engine_get_history (engine);
+  const char *metric = query ? g_hash_table_lookup (query, "metric") : NULL;
+  const char *seconds_text = query ? g_hash_table_lookup (query, "seconds") : NULL;
+  g_autoptr(JsonObject) object = NULL;
+  guint64 seconds = 300;
+
+  if (!require_get (msg))
+    return;
+
+  if (history == NULL)
+    {
+      _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "no_history",
+                                 "This server keeps no history (its history length is 0)");
+      return;
+    }
+
+  if (metric == NULL || *metric == '\0')
+    {
+      _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                                 "The query parameter 'metric' is required");
+      return;
+    }
+
+  if (sonde_engine_lookup_metric (engine, metric) == NULL)
+    {
+      g_autofree char *message = g_strdup_printf ("Unknown metric '%s'", metric);
+      _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "unknown_metric", message);
+      return;
+    }
+
+  if (seconds_text != NULL &&
+      !g_ascii_string_to_unsigned (seconds_text, 10, 1, sonde_history_get_length (history), &seconds, NULL))
+    {
+      g_autofree char *message = g_strdup_printf ("'seconds' must be an integer between 1 and %u",
+                                                  sonde_history_get_length (history));
+      _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request", message);
+      return;
+    }
+
+  object = json_object_new ();
+  json_object_set_string_member (object, "metric", metric);
+  json_object_set_int_member (object, "interval_ms", 1000);
+  json_object_set_array_member (object, "points", _sonde_history_build_points (history, metric, seconds));
+  respond_json (msg, SOUP_STATUS_OK, object);
+}
+
 static void
 not_found_cb (SoupServer        *soup_server,
               SoupServerMessage *msg,
@@ -226,8 +283,20 @@ void
 _sonde_rest_register (SondeServer *self,
                       SoupServer  *soup_server)
 {
-  soup_server_add_handler (soup_server, NULL, not_found_cb, self, NULL);
-  soup_server_add_handler (soup_server, "/status", status_cb, self, NULL);
-  soup_server_add_handler (soup_server, "/api/v1/catalog", catalog_cb, self, NULL);
-  soup_server_add_handler (soup_server, "/api/v1/snapshot", snapshot_cb, self, NULL);
+  static const struct {
+    const char        *path;
+    SoupServerCallback callback;
+  } routes[] = {
+    { "/", not_found_cb },
+    { "/status", status_cb },
+    { "/api/v1/catalog", catalog_cb },
+    { "/api/v1/snapshot", snapshot_cb },
+    { "/api/v1/history", history_cb },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      soup_server_add_handler (soup_server, routes[i].path, routes[i].callback, self, NULL);
+      _sonde_server_guard_path (self, soup_server, routes[i].path);
+    }
 }

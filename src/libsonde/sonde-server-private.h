@@ -46,6 +46,10 @@ void      _sonde_server_add_websocket_route (SondeServer        *self,
                                              const char         *path,
                                              const SondeDialect *dialect);
 
+void      _sonde_server_guard_path          (SondeServer        *self,
+                                             SoupServer         *soup_server,
+                                             const char         *path);
+
 void _sonde_rest_respond_error (SoupServerMessage *msg,
                                 guint              status,
                                 const char        *code,

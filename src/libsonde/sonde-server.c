@@ -159,46 +159,6 @@ _sonde_server_client_closed (SondeServer *self,
     }
 }
 
-static void
-websocket_cb (SoupServer              *soup_server,
-              SoupServerMessage       *msg,
-              const char              *path,
-              SoupWebsocketConnection *connection,
-              gpointer                 user_data)
-{
-  Route *route = user_data;
-  SondeServer *self = route->server;
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *query_text = g_uri_get_query (uri);
-  g_autoptr(GHashTable) query = NULL;
-  ServerClient *entry;
-
-  if (query_text != NULL)
-    query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
-
-  entry = g_new0 (ServerClient, 1);
-  entry->dialect = route->dialect;
-  entry->client = route->dialect->accept (self, connection, route->path, query);
-  g_ptr_array_add (self->clients, entry);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
-}
-
-void
-_sonde_server_add_websocket_route (SondeServer        *self,
-                                   SoupServer         *soup_server,
-                                   const char         *path,
-                                   const SondeDialect *dialect)
-{
-  Route *route = g_new0 (Route, 1);
-
-  route->server = self;
-  route->dialect = dialect;
-  route->path = g_strdup (path);
-  g_ptr_array_add (self->routes, route);
-
-  soup_server_add_websocket_handler (soup_server, path, NULL, NULL, websocket_cb, route, NULL);
-}
-
 /* Constant time in the length of @expected, so that timing does not
  * reveal how much of a guess was right. */
 static gboolean
@@ -263,6 +223,57 @@ early_cb (SoupServer        *soup_server,
 }
 
 static void
+websocket_cb (SoupServer              *soup_server,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *connection,
+              gpointer                 user_data)
+{
+  Route *route = user_data;
+  SondeServer *self = route->server;
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *query_text = g_uri_get_query (uri);
+  g_autoptr(GHashTable) query = NULL;
+  ServerClient *entry;
+
+  if (query_text != NULL)
+    query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
+
+  entry = g_new0 (ServerClient, 1);
+  entry->dialect = route->dialect;
+  entry->client = route->dialect->accept (self, connection, route->path, query);
+  g_ptr_array_add (self->clients, entry);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
+}
+
+void
+_sonde_server_add_websocket_route (SondeServer        *self,
+                                   SoupServer         *soup_server,
+                                   const char         *path,
+                                   const SondeDialect *dialect)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->server = self;
+  route->dialect = dialect;
+  route->path = g_strdup (path);
+  g_ptr_array_add (self->routes, route);
+
+  soup_server_add_websocket_handler (soup_server, path, NULL, NULL, websocket_cb, route, NULL);
+  _sonde_server_guard_path (self, soup_server, path);
+}
+
+/* libsoup runs the early handler of the route a request resolves to, not
+ * one for the whole server: every route gets the access checks. */
+void
+_sonde_server_guard_path (SondeServer *self,
+                          SoupServer  *soup_server,
+                          const char  *path)
+{
+  soup_server_add_early_handler (soup_server, path, early_cb, self, NULL);
+}
+
+static void
 sonde_server_dispose (GObject *object)
 {
   SondeServer *self = SONDE_SERVER (object);
@@ -314,7 +325,6 @@ sonde_server_constructed (GObject *object)
   self->soup_server = soup_server_new ("server-header", "sonde/" PACKAGE_VERSION " ", NULL);
   g_signal_connect (self->soup_server, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (self->soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
-  soup_server_add_early_handler (self->soup_server, NULL, early_cb, self, NULL);
   _sonde_server_add_websocket_route (self, self->soup_server, NATIVE_ROUTE, &_sonde_native_dialect);
   _sonde_rest_register (self, self->soup_server);
 }

@@ -10,6 +10,7 @@
 # include "sonde-event.h"
 # include "sonde-collector.h"
 # include "sonde-gateway-stats.h"
+# include "sonde-history.h"
 # include "sonde-engine.h"
 # include "sonde-server.h"
 # include "sonde-subscription.h"

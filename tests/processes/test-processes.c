@@ -393,6 +393,11 @@ spawn_sleeper (const char *name)
   g_assert_cmpint (child, >=, 0);
   if (child == 0)
     {
+      /* If an assertion kills the test, do not outlive it holding its
+       * output pipe open (the harness would wait for EOF). */
+      prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      close (STDOUT_FILENO);
+      close (STDERR_FILENO);
       prctl (PR_SET_NAME, name, 0, 0, 0);
       for (;;)
         pause ();
@@ -481,47 +486,6 @@ test_pid_reuse (void)
   g_rmdir (root);
 }
 
-static void
-test_missing_root (void)
-{
-  g_autoptr(SondeCollector) collector = sonde_processes_collector_new ();
-  g_autoptr(SondeSample) sample = NULL;
-  g_autoptr(GError) error = NULL;
-
-  sonde_collector_set_proc_root (collector, "/nonexistent");
-  g_assert_false (sonde_collector_start (collector, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_null (sample);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-}
-
-static void
-test_catalog (void)
-{
-  static const struct { const char *field; const char *unit; SondeMetricKind kind; } expected[] = {
-    { "count", "count", SONDE_METRIC_KIND_GAUGE },
-    { "running", "count", SONDE_METRIC_KIND_GAUGE },
-    { "top_memory", "", SONDE_METRIC_KIND_TABLE },
-    { "top_cpu", "", SONDE_METRIC_KIND_TABLE },
-  };
-  g_autoptr(SondeCollector) collector = sonde_processes_collector_new ();
-  g_autoptr(GPtrArray) metrics = sonde_collector_get_metrics (collector);
-
-  g_assert_cmpstr (sonde_collector_get_name (collector), ==, "processes");
-  g_assert_cmpuint (metrics->len, ==, G_N_ELEMENTS (expected));
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    {
-      SondeMetric *metric = sonde_collector_lookup_metric (collector, expected[i].field);
-
-      g_assert_nonnull (metric);
-      g_assert_cmpstr (sonde_metric_get_unit (metric), ==, expected[i].unit);
-      g_assert_cmpint (sonde_metric_get_kind (metric), ==, expected[i].kind);
-    }
-}
-
 static JsonObject *
 find_pid (JsonArray *array,
           gint64     pid)
@@ -548,7 +512,6 @@ test_live (void)
   double max_cpu = 100.0 * g_get_num_processors ();
   gint64 until;
   pid_t child;
-  int status;
 
   if (!g_file_test ("/proc/self/stat", G_FILE_TEST_EXISTS))
     {
@@ -557,21 +520,14 @@ test_live (void)
     }
 
   /* A child that exits between two ticks disappears without fuss. */
-  child = fork ();
-  g_assert_cmpint (child, >=, 0);
-  if (child == 0)
-    {
-      pause ();
-      _exit (0);
-    }
+  child = spawn_sleeper ("sleeper");
 
   g_object_set (collector, "top-n", 100, NULL);
   g_assert_true (sonde_collector_start (collector, &error));
   g_assert_no_error (error);
   s0 = collect (collector);
 
-  kill (child, SIGKILL);
-  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  reap (child);
 
   /* Burn CPU so that this process has a measurable share. */
   until = g_get_monotonic_time () + G_USEC_PER_SEC / 5;
@@ -620,6 +576,47 @@ test_live (void)
     }
   else
     g_test_message ("this process is not among the 100 busiest");
+}
+
+static void
+test_missing_root (void)
+{
+  g_autoptr(SondeCollector) collector = sonde_processes_collector_new ();
+  g_autoptr(SondeSample) sample = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sonde_collector_set_proc_root (collector, "/nonexistent");
+  g_assert_false (sonde_collector_start (collector, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  sample = sonde_collector_collect (collector, &error);
+  g_assert_null (sample);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+static void
+test_catalog (void)
+{
+  static const struct { const char *field; const char *unit; SondeMetricKind kind; } expected[] = {
+    { "count", "count", SONDE_METRIC_KIND_GAUGE },
+    { "running", "count", SONDE_METRIC_KIND_GAUGE },
+    { "top_memory", "", SONDE_METRIC_KIND_TABLE },
+    { "top_cpu", "", SONDE_METRIC_KIND_TABLE },
+  };
+  g_autoptr(SondeCollector) collector = sonde_processes_collector_new ();
+  g_autoptr(GPtrArray) metrics = sonde_collector_get_metrics (collector);
+
+  g_assert_cmpstr (sonde_collector_get_name (collector), ==, "processes");
+  g_assert_cmpuint (metrics->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      SondeMetric *metric = sonde_collector_lookup_metric (collector, expected[i].field);
+
+      g_assert_nonnull (metric);
+      g_assert_cmpstr (sonde_metric_get_unit (metric), ==, expected[i].unit);
+      g_assert_cmpint (sonde_metric_get_kind (metric), ==, expected[i].kind);
+    }
 }
 
 int

@@ -1,0 +1,1235 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "sonde-test-util.h"
+
+/*
+ * The native protocol at /ws/v1, spoken by libsoup's WebSocket client to a
+ * SondeServer in the same process, with fake collectors "fake" and "other"
+ * (fields value, text, items).
+ */
+
+static const char * const real_collectors[] = {
+  "cpu", "memory", "disk", "network", "processes", "gateway", "host", NULL
+};
+
+/* Checks the envelope of a snapshot and returns its seq. */
+static gint64
+check_snapshot (JsonObject *frame,
+                const char *subscription)
+{
+  gint64 seq;
+
+  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "type", NULL), ==, "snapshot");
+  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "subscription", NULL), ==, subscription);
+  g_assert_true (json_object_has_member (frame, "seq"));
+  seq = json_object_get_int_member (frame, "seq");
+  g_assert_cmpint (seq, >=, 1);
+  sonde_test_parse_timestamp (json_object_get_string_member_with_default (frame, "timestamp", NULL));
+  g_assert_nonnull (json_object_get_object_member (frame, "data"));
+  /* Nothing is slow on loopback: no frame was coalesced. */
+  g_assert_false (json_object_has_member (frame, "dropped"));
+  return seq;
+}
+
+static JsonObject *
+data_of (JsonObject *frame)
+{
+  return json_object_get_object_member (frame, "data");
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The metrics present in a snapshot's data, as sorted "collector.field"
+ * names joined with ','. */
+static char *
+metrics_of (JsonObject *frame)
+{
+  JsonObject *data = data_of (frame);
+  g_autoptr(GList) collectors = json_object_get_members (data);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (GList *l = collectors; l != NULL; l = l->next)
+    {
+      JsonObject *fields = json_object_get_object_member (data, l->data);
+      g_autoptr(GList) members = NULL;
+
+      g_assert_nonnull (fields);
+      members = json_object_get_members (fields);
+      for (GList *m = members; m != NULL; m = m->next)
+        g_ptr_array_add (names, g_strdup_printf ("%s.%s", (char *) l->data, (char *) m->data));
+    }
+
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    g_string_append_printf (text, "%s%s", i ? "," : "", (char *) g_ptr_array_index (names, i));
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* Checks the values of a collector's fields as the fake collector makes them. */
+static void
+check_fake_fields (JsonObject *fields,
+                   const char *name)
+{
+  g_autofree char *text = g_strdup_printf ("hello from %s", name);
+  JsonArray *items;
+
+  g_assert_cmpint (json_object_get_int_member (fields, "value"), >=, 1);
+  g_assert_cmpstr (json_object_get_string_member (fields, "text"), ==, text);
+  items = json_object_get_array_member (fields, "items");
+  g_assert_nonnull (items);
+  g_assert_cmpuint (json_array_get_length (items), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (items, 1), "name"), ==, "item2");
+}
+
+/* Asserts a frame's data is exactly {"fake":{"value":N}} and returns N. */
+static gint64
+check_only_fake_value (JsonObject *frame)
+{
+  JsonObject *data = data_of (frame);
+  JsonObject *fake;
+
+  g_assert_cmpuint (json_object_get_size (data), ==, 1);
+  fake = json_object_get_object_member (data, "fake");
+  g_assert_nonnull (fake);
+  g_assert_cmpuint (json_object_get_size (fake), ==, 1);
+  g_assert_true (json_object_has_member (fake, "value"));
+  g_assert_cmpint (json_object_get_int_member (fake, "value"), >=, 1);
+  return json_object_get_int_member (fake, "value");
+}
+
+/* hello ------------------------------------------------------------------ */
+
+static void
+test_hello (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  SondeTestFrame *frame;
+  JsonObject *hello;
+  JsonArray *collectors;
+
+  frame = sonde_test_client_next_frame (client, NULL, NULL);
+  hello = frame->object;
+  /* The very first frame. */
+  g_assert_true (frame == g_ptr_array_index (client->frames, 0));
+  g_assert_cmpstr (json_object_get_string_member (hello, "type"), ==, "hello");
+  g_assert_cmpint (json_object_get_int_member (hello, "protocol"), ==, SONDE_PROTOCOL_VERSION);
+  g_assert_cmpstr (json_object_get_string_member (hello, "server"), ==, "sonde");
+  g_assert_cmpstr (json_object_get_string_member (hello, "version"), ==, SONDE_VERSION_S);
+  g_assert_cmpstr (json_object_get_string_member (hello, "hostname"), ==, g_get_host_name ());
+  g_assert_cmpint (json_object_get_int_member (hello, "interval_min_ms"), ==, 100);
+  g_assert_cmpint (json_object_get_int_member (hello, "interval_max_ms"), ==, 60000);
+  g_assert_cmpint (json_object_get_int_member (hello, "default_interval_ms"), ==, 1000);
+
+  collectors = json_object_get_array_member (hello, "collectors");
+  g_assert_nonnull (collectors);
+  g_assert_cmpuint (json_array_get_length (collectors), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (collectors, 0), ==, "fake");
+  g_assert_cmpstr (json_array_get_string_element (collectors, 1), ==, "other");
+
+  g_assert_cmpuint (sonde_server_get_n_clients (server->server), ==, 1);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_ping (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  JsonObject *pong;
+  g_autofree char *id = NULL;
+
+  /* The id is echoed whatever its JSON type. */
+  sonde_test_client_send (client, "{\"type\":\"ping\",\"id\":42}");
+  pong = sonde_test_client_next (client, "pong", NULL);
+  g_assert_cmpint (json_object_get_int_member (pong, "id"), ==, 42);
+
+  sonde_test_client_send (client, "{\"type\":\"ping\",\"id\":{\"a\":[1,\"b\"]}}");
+  pong = sonde_test_client_next (client, "pong", NULL);
+  id = sonde_test_to_json (json_object_get_object_member (pong, "id"));
+  g_assert_cmpstr (id, ==, "{\"a\":[1,\"b\"]}");
+
+  sonde_test_client_send (client, "{\"type\":\"ping\"}");
+  pong = sonde_test_client_next (client, "pong", NULL);
+  g_assert_false (json_object_has_member (pong, "id"));
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* Default subscription and presets ---------------------------------------- */
+
+static void
+test_default_subscription (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  gint64 previous_seq = 0, previous_ms = 0;
+
+  for (int i = 0; i < 3; i++)
+    {
+      JsonObject *frame = sonde_test_client_next (client, "snapshot", NULL);
+      gint64 seq = check_snapshot (frame, "default");
+      gint64 ms = sonde_test_parse_timestamp (json_object_get_string_member (frame, "timestamp"));
+      g_autofree char *metrics = metrics_of (frame);
+
+      /* Every field of every collector, at ticks aligned to whole seconds. */
+      g_assert_cmpstr (metrics, ==, "fake.items,fake.text,fake.value,other.items,other.text,other.value");
+      check_fake_fields (json_object_get_object_member (data_of (frame), "fake"), "fake");
+      check_fake_fields (json_object_get_object_member (data_of (frame), "other"), "other");
+      g_assert_cmpint (ms % 1000, ==, 0);
+
+      if (i > 0)
+        {
+          g_assert_cmpint (seq, ==, previous_seq + 1);
+          g_assert_cmpint (ms, >, previous_ms);
+        }
+      previous_seq = seq;
+      previous_ms = ms;
+    }
+
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+  g_assert_cmpuint (sonde_test_client_count (client, "error", NULL), ==, 0);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_query_preset (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, "metrics=fake.value&interval_ms=200");
+  gint64 previous_seq = 0;
+
+  sonde_test_client_next (client, "hello", NULL);
+  for (int i = 0; i < 3; i++)
+    {
+      JsonObject *frame = sonde_test_client_next (client, "snapshot", NULL);
+      gint64 seq = check_snapshot (frame, "default");
+
+      check_only_fake_value (frame);
+      g_assert_cmpint (sonde_test_parse_timestamp (json_object_get_string_member (frame, "timestamp")) % 200, ==, 0);
+      if (i > 0)
+        g_assert_cmpint (seq, ==, previous_seq + 1);
+      previous_seq = seq;
+    }
+
+  sonde_test_client_free (client);
+
+  /* Several patterns, comma-separated. */
+  client = sonde_test_client_new (server, "metrics=fake.text,other.*&interval_ms=200");
+  {
+    JsonObject *frame = sonde_test_client_next (client, "snapshot", "default");
+    g_autofree char *metrics = metrics_of (frame);
+
+    g_assert_cmpstr (metrics, ==, "fake.text,other.items,other.text,other.value");
+  }
+  sonde_test_client_free (client);
+
+  sonde_test_server_free (server);
+}
+
+typedef struct
+{
+  const char *query;
+  const char *code;
+} PresetCase;
+
+static const PresetCase bad_presets[] = {
+  { "metrics=nope.x", "unknown_metric" },
+  { "metrics=fake.nope&interval_ms=200", "unknown_metric" },
+  { "metrics=fake.value&interval_ms=50", "interval_out_of_range" },
+  { "interval_ms=70000", "interval_out_of_range" },
+  { "events=nope", "invalid_subscription" },
+};
+
+static void
+test_query_preset_bad (gconstpointer data)
+{
+  const PresetCase *preset = data;
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, preset->query);
+  JsonObject *error;
+
+  sonde_test_client_next (client, "hello", NULL);
+  error = sonde_test_client_expect_error (client, preset->code);
+  g_assert_cmpstr (json_object_get_string_member_with_default (error, "subscription", NULL), ==, "default");
+
+  /* The connection lives on, with no subscription. */
+  sonde_test_client_ping (client);
+  sonde_test_spin_for (1200);
+  g_assert_cmpuint (sonde_test_client_count (client, "snapshot", NULL), ==, 0);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 0);
+
+  /* And it can subscribe. */
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  check_only_fake_value (sonde_test_client_next (client, "snapshot", "default"));
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* Filtering --------------------------------------------------------------- */
+
+static void
+test_filter_exact (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  gint64 previous_value = 0;
+
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"]}");
+  sonde_test_client_sync (client);
+
+  for (int i = 0; i < 2; i++)
+    {
+      JsonObject *frame = sonde_test_client_next (client, "snapshot", NULL);
+      g_autofree char *json = NULL;
+      g_autofree char *expected = NULL;
+      gint64 value;
+
+      check_snapshot (frame, "default");
+      value = check_only_fake_value (frame);
+      json = sonde_test_to_json (data_of (frame));
+      expected = g_strdup_printf ("{\"fake\":{\"value\":%" G_GINT64_FORMAT "}}", value);
+      g_assert_cmpstr (json, ==, expected);
+      g_assert_cmpint (value, >, previous_value);
+      previous_value = value;
+    }
+
+  /* The implicit subscription gave way: one group. */
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+typedef struct
+{
+  const char *patterns;  /* JSON array */
+  const char *expected;  /* sorted metric names */
+} GlobCase;
+
+static const GlobCase glob_cases[] = {
+  { "[\"fake.value\"]", "fake.value" },
+  { "[\"fake.*\"]", "fake.items,fake.text,fake.value" },
+  { "[\"fake\"]", "fake.items,fake.text,fake.value" },
+  { "[\"*\"]", "fake.items,fake.text,fake.value,other.items,other.text,other.value" },
+  { "[\"f?ke.val*\"]", "fake.value" },
+  { "[\"*.text\"]", "fake.text,other.text" },
+  { "[\"o*r.i?ems\",\"fake.value\"]", "fake.value,other.items" },
+  { "[\"fake.value\",\"fake.value\",\"fake.text\"]", "fake.text,fake.value" },
+};
+
+static void
+test_filter_globs (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+
+  /* All at once, on one connection, each under its own id. */
+  for (guint i = 0; i < G_N_ELEMENTS (glob_cases); i++)
+    sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"glob%u\",\"metrics\":%s,\"interval_ms\":200}",
+                            i, glob_cases[i].patterns);
+  sonde_test_client_sync (client);
+  g_assert_cmpuint (sonde_test_client_count (client, "error", NULL), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (glob_cases); i++)
+    {
+      g_autofree char *id = g_strdup_printf ("glob%u", i);
+
+      for (int n = 0; n < 2; n++)
+        {
+          JsonObject *frame = sonde_test_client_next (client, "snapshot", id);
+          g_autofree char *metrics = metrics_of (frame);
+
+          check_snapshot (frame, id);
+          g_test_message ("%s -> %s", glob_cases[i].patterns, metrics);
+          g_assert_cmpstr (metrics, ==, glob_cases[i].expected);
+        }
+    }
+
+  /* The implicit default is gone. */
+  g_assert_cmpuint (sonde_test_client_count (client, "snapshot", "default"), ==, 0);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* Subscriptions ----------------------------------------------------------- */
+
+static void
+test_subscriptions_several (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  gint64 seq_a = 0, seq_b = 0;
+
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"a\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"b\",\"metrics\":[\"other.text\"],\"interval_ms\":500}");
+  sonde_test_client_sync (client);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 2);
+
+  for (int i = 0; i < 3; i++)
+    {
+      JsonObject *a = sonde_test_client_next (client, "snapshot", "a");
+      JsonObject *b = sonde_test_client_next (client, "snapshot", "b");
+      gint64 sa = check_snapshot (a, "a");
+      gint64 sb = check_snapshot (b, "b");
+      g_autofree char *json_b = sonde_test_to_json (data_of (b));
+
+      check_only_fake_value (a);
+      g_assert_cmpstr (json_b, ==, "{\"other\":{\"text\":\"hello from other\"}}");
+      g_assert_cmpint (sonde_test_parse_timestamp (json_object_get_string_member (b, "timestamp")) % 500, ==, 0);
+
+      /* Each subscription counts its own ticks. */
+      if (i > 0)
+        {
+          g_assert_cmpint (sa, ==, seq_a + 1);
+          g_assert_cmpint (sb, ==, seq_b + 1);
+        }
+      seq_a = sa;
+      seq_b = sb;
+    }
+
+  /* Only those two: no "default" after the first subscribe. */
+  for (guint i = 0; i < client->frames->len; i++)
+    {
+      SondeTestFrame *frame = g_ptr_array_index (client->frames, i);
+      const char *sub = json_object_get_string_member_with_default (frame->object, "subscription", NULL);
+
+      if (!frame->taken && g_strcmp0 (json_object_get_string_member (frame->object, "type"), "snapshot") == 0)
+        g_assert_true (g_strcmp0 (sub, "a") == 0 || g_strcmp0 (sub, "b") == 0);
+    }
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_subscriptions_replace (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  JsonObject *frame;
+  g_autofree char *metrics = NULL;
+
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"a\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  check_only_fake_value (sonde_test_client_next (client, "snapshot", "a"));
+
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"a\",\"metrics\":[\"other.value\",\"other.text\"],\"interval_ms\":300}");
+  sonde_test_client_sync (client);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+
+  for (int i = 0; i < 2; i++)
+    {
+      frame = sonde_test_client_next (client, "snapshot", "a");
+      check_snapshot (frame, "a");
+      g_clear_pointer (&metrics, g_free);
+      metrics = metrics_of (frame);
+      g_assert_cmpstr (metrics, ==, "other.text,other.value");
+      g_assert_cmpint (sonde_test_parse_timestamp (json_object_get_string_member (frame, "timestamp")) % 300, ==, 0);
+    }
+
+  /* A failed subscribe with an existing id leaves it alone. */
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"a\",\"metrics\":[\"nope.x\"]}");
+  g_assert_cmpstr (json_object_get_string_member (sonde_test_client_expect_error (client, "unknown_metric"),
+                                                  "subscription"), ==, "a");
+  sonde_test_client_sync (client);
+  frame = sonde_test_client_next (client, "snapshot", "a");
+  g_clear_pointer (&metrics, g_free);
+  metrics = metrics_of (frame);
+  g_assert_cmpstr (metrics, ==, "other.text,other.value");
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_subscriptions_unsubscribe (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"a\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"b\",\"metrics\":[\"other.value\"],\"interval_ms\":200}");
+  sonde_test_client_next (client, "snapshot", "a");
+  sonde_test_client_next (client, "snapshot", "b");
+
+  sonde_test_client_send (client, "{\"type\":\"unsubscribe\",\"id\":\"a\"}");
+  sonde_test_client_sync (client);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+
+  sonde_test_spin_for (1000);
+  g_assert_cmpuint (sonde_test_client_count (client, "snapshot", "a"), ==, 0);
+  g_assert_cmpuint (sonde_test_client_count (client, "snapshot", "b"), >=, 2);
+  g_assert_cmpuint (sonde_test_client_count (client, "error", NULL), ==, 0);
+
+  sonde_test_client_send (client, "{\"type\":\"unsubscribe\",\"id\":\"b\"}");
+  sonde_test_client_sync (client);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 0);
+  sonde_test_spin_for (500);
+  g_assert_cmpuint (sonde_test_client_count (client, "snapshot", NULL), ==, 0);
+
+  /* Unsubscribing the implicit default works too. */
+  sonde_test_client_free (client);
+  client = sonde_test_client_new (server, NULL);
+  sonde_test_client_send (client, "{\"type\":\"unsubscribe\",\"id\":\"default\"}");
+  sonde_test_client_sync (client);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 0);
+  sonde_test_spin_for (1200);
+  g_assert_cmpuint (sonde_test_client_count (client, "snapshot", NULL), ==, 0);
+  g_assert_cmpuint (sonde_test_client_count (client, "error", NULL), ==, 0);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_subscriptions_unsubscribe_unknown (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+
+  sonde_test_client_send (client, "{\"type\":\"unsubscribe\",\"id\":\"never\"}");
+  sonde_test_client_expect_error (client, "invalid_subscription");
+  sonde_test_client_ping (client);
+
+  /* The default subscription is untouched. */
+  sonde_test_client_sync (client);
+  check_snapshot (sonde_test_client_next (client, "snapshot", NULL), "default");
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* A bad subscribe must not cost a silent client its implicit stream. */
+static void
+test_subscriptions_bad_keeps_default (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  g_autofree char *metrics = NULL;
+
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"metrics\":[\"nope.x\"]}");
+  sonde_test_client_expect_error (client, "unknown_metric");
+  sonde_test_client_sync (client);
+
+  metrics = metrics_of (sonde_test_client_next (client, "snapshot", "default"));
+  g_assert_cmpstr (metrics, ==, "fake.items,fake.text,fake.value,other.items,other.text,other.value");
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* Intervals --------------------------------------------------------------- */
+
+static void
+test_interval (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  gint64 previous_seq = 0, previous_ms = 0, previous_value = 0;
+  guint n = 0;
+
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"fast\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  sonde_test_client_next (client, "snapshot", "fast");
+  sonde_test_client_take_all (client);
+
+  sonde_test_spin_for (2000);
+
+  for (guint i = 0; i < client->frames->len; i++)
+    {
+      SondeTestFrame *frame = g_ptr_array_index (client->frames, i);
+      gint64 seq, ms, value;
+
+      if (frame->taken)
+        continue;
+
+      seq = check_snapshot (frame->object, "fast");
+      ms = sonde_test_parse_timestamp (json_object_get_string_member (frame->object, "timestamp"));
+      value = check_only_fake_value (frame->object);
+
+      /* On the wall-clock grid of the interval. */
+      g_assert_cmpint (ms % 200, ==, 0);
+      if (n > 0)
+        {
+          g_assert_cmpint (seq, ==, previous_seq + 1);
+          g_assert_cmpint (ms, >, previous_ms);
+          g_assert_cmpint (value, >, previous_value);
+        }
+      previous_seq = seq;
+      previous_ms = ms;
+      previous_value = value;
+      n++;
+    }
+
+  g_test_message ("%u frames in 2 s at 200 ms", n);
+  g_assert_cmpuint (n, >=, 8);
+  g_assert_cmpuint (n, <=, 12);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* Shared frames ----------------------------------------------------------- */
+
+#define N_SHARED_CLIENTS 5
+
+static void
+test_shared_frames (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *clients[N_SHARED_CLIENTS];
+  g_autoptr(GHashTable) by_seq = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                        (GDestroyNotify) g_bytes_unref);
+  guint n_compared = 0;
+
+  for (guint i = 0; i < N_SHARED_CLIENTS; i++)
+    {
+      clients[i] = sonde_test_client_new (server, NULL);
+      sonde_test_client_send (clients[i], "{\"type\":\"subscribe\",\"id\":\"shared\",\"metrics\":[\"fake.*\",\"other.value\"],\"interval_ms\":200}");
+    }
+  for (guint i = 0; i < N_SHARED_CLIENTS; i++)
+    sonde_test_client_sync (clients[i]);
+
+  g_assert_cmpuint (sonde_server_get_n_clients (server->server), ==, N_SHARED_CLIENTS);
+  /* Same subscription, same group: one frame built per tick. */
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+
+  for (guint i = 0; i < N_SHARED_CLIENTS; i++)
+    sonde_test_wait_until (sonde_test_client_count (clients[i], "snapshot", "shared") >= 4);
+
+  for (guint i = 0; i < N_SHARED_CLIENTS; i++)
+    {
+      for (guint j = 0; j < clients[i]->frames->len; j++)
+        {
+          SondeTestFrame *frame = g_ptr_array_index (clients[i]->frames, j);
+          gint64 seq;
+          GBytes *first;
+
+          if (frame->taken)
+            continue;
+          seq = check_snapshot (frame->object, "shared");
+          first = g_hash_table_lookup (by_seq, &seq);
+          if (first == NULL)
+            g_hash_table_insert (by_seq, g_memdup2 (&seq, sizeof seq), g_bytes_ref (frame->raw));
+          else
+            {
+              /* Byte for byte the same frame. */
+              g_assert_true (g_bytes_equal (first, frame->raw));
+              n_compared++;
+            }
+        }
+    }
+
+  g_test_message ("%u frames compared", n_compared);
+  g_assert_cmpuint (n_compared, >=, 3 * (N_SHARED_CLIENTS - 1));
+
+  for (guint i = 0; i < N_SHARED_CLIENTS; i++)
+    sonde_test_client_free (clients[i]);
+  sonde_test_wait_until (sonde_server_get_n_clients (server->server) == 0);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 0);
+  sonde_test_server_free (server);
+}
+
+/* Errors ------------------------------------------------------------------ */
+
+typedef struct
+{
+  const char *message;
+  const char *code;
+  const char *subscription;  /* expected "subscription" of the error */
+} ErrorCase;
+
+static const ErrorCase error_cases[] = {
+  { "{not json", "bad_json", NULL },
+  { "", "bad_json", NULL },
+  { "[1,2,3]", "bad_json", NULL },
+  { "\"subscribe\"", "bad_json", NULL },
+  { "{\"id\":\"x\"}", "bad_json", NULL },
+  { "{\"type\":42}", "bad_json", NULL },
+  { "{\"type\":\"subscribe\",\"metrics\":[\"nope.x\"]}", "unknown_metric", "default" },
+  { "{\"type\":\"subscribe\",\"id\":\"s1\",\"metrics\":[\"fake.nope\"]}", "unknown_metric", "s1" },
+  { "{\"type\":\"subscribe\",\"id\":\"s1\",\"metrics\":[\"fake.value\"],\"interval_ms\":50}", "interval_out_of_range", "s1" },
+  { "{\"type\":\"subscribe\",\"id\":\"s1\",\"metrics\":[\"fake.value\"],\"interval_ms\":70000}", "interval_out_of_range", "s1" },
+  { "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"interval_ms\":-1}", "interval_out_of_range", "default" },
+  { "{\"type\":\"subscribe\",\"id\":\"s1\",\"metrics\":[\"fake.value\"],\"interval_ms\":\"fast\"}", "invalid_subscription", "s1" },
+  { "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"interval_ms\":250.5}", "invalid_subscription", "default" },
+  { "{\"type\":\"subscribe\",\"id\":\"s1\",\"metrics\":[]}", "invalid_subscription", "s1" },
+  { "{\"type\":\"subscribe\",\"id\":\"s1\",\"metrics\":\"cpu\"}", "invalid_subscription", "s1" },
+  { "{\"type\":\"subscribe\",\"metrics\":[1]}", "invalid_subscription", "default" },
+  { "{\"type\":\"subscribe\",\"metrics\":[\"fa ke\"]}", "invalid_subscription", "default" },
+  { "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"events\":[\"nope\"]}", "invalid_subscription", "default" },
+  { "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"events\":\"alert\"}", "invalid_subscription", "default" },
+  { "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"history_seconds\":4000}", "invalid_subscription", "default" },
+  { "{\"type\":\"subscribe\",\"id\":\"\",\"metrics\":[\"fake.value\"]}", "invalid_subscription", NULL },
+  { "{\"type\":\"subscribe\",\"id\":7,\"metrics\":[\"fake.value\"]}", "invalid_subscription", NULL },
+  { "{\"type\":\"unsubscribe\",\"id\":\"never\"}", "invalid_subscription", NULL },
+};
+
+static void
+check_error_subscription (JsonObject *error,
+                          const char *subscription)
+{
+  JsonNode *node = json_object_get_member (error, "subscription");
+
+  g_assert_nonnull (node);
+  if (subscription == NULL)
+    g_assert_true (JSON_NODE_HOLDS_NULL (node));
+  else
+    g_assert_cmpstr (json_node_get_string (node), ==, subscription);
+}
+
+static void
+test_error_case (gconstpointer data)
+{
+  const ErrorCase *error_case = data;
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  JsonObject *error;
+
+  sonde_test_client_send (client, "%s", error_case->message);
+  error = sonde_test_client_expect_error (client, error_case->code);
+  check_error_subscription (error, error_case->subscription);
+  g_test_message ("%s -> %s", error_case->message, json_object_get_string_member (error, "message"));
+
+  /* Exactly one error, and the connection lives on. */
+  sonde_test_client_ping (client);
+  g_assert_cmpuint (sonde_test_client_count (client, "error", NULL), ==, 0);
+  g_assert_false (client->closed);
+  g_assert_cmpuint (sonde_server_get_n_clients (server->server), ==, 1);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_error_too_large (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  g_autofree char *big = g_strnfill (70 * 1024, 'x');
+  g_autofree char *fits = g_strnfill (60 * 1024, 'x');
+  JsonObject *pong;
+
+  /* 70 KiB: refused, connection kept. */
+  sonde_test_client_send (client, "{\"type\":\"ping\",\"id\":\"big\",\"pad\":\"%s\"}", big);
+  check_error_subscription (sonde_test_client_expect_error (client, "too_large"), NULL);
+  sonde_test_client_ping (client);
+  g_assert_cmpuint (sonde_test_client_count (client, "pong", NULL), ==, 0);
+
+  /* 60 KiB is under the limit. */
+  sonde_test_client_send (client, "{\"type\":\"ping\",\"id\":\"fits\",\"pad\":\"%s\"}", fits);
+  pong = sonde_test_client_next (client, "pong", NULL);
+  g_assert_cmpstr (json_object_get_string_member (pong, "id"), ==, "fits");
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_error_hard_cap (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  SondeTestClient *bystander = sonde_test_client_new (server, NULL);
+  gsize length = SONDE_MAX_INCOMING_PAYLOAD + 1024;
+  g_autofree char *huge = g_malloc (length);
+
+  /* Beyond libsoup's incoming limit the connection is closed with 1009;
+   * the server and its other clients carry on. */
+  memset (huge, ' ', length);
+  huge[0] = '{';
+  huge[length - 1] = '}';
+  sonde_test_client_send_bytes (client, SOUP_WEBSOCKET_DATA_TEXT, huge, length);
+  sonde_test_wait_until (client->closed);
+  /* The server answers the frame header with a 1009 close and drops the
+   * connection without reading the payload, so the kernel may reset it
+   * before the close frame is read: then there is no code (0). */
+  g_test_message ("close code %u", soup_websocket_connection_get_close_code (client->connection));
+  g_assert_true (soup_websocket_connection_get_close_code (client->connection) == SOUP_WEBSOCKET_CLOSE_TOO_BIG ||
+                 soup_websocket_connection_get_close_code (client->connection) == 0);
+  sonde_test_wait_until (sonde_server_get_n_clients (server->server) == 1);
+
+  sonde_test_client_ping (bystander);
+  sonde_test_client_sync (bystander);
+  check_snapshot (sonde_test_client_next (bystander, "snapshot", NULL), "default");
+
+  sonde_test_client_free (client);
+  sonde_test_client_free (bystander);
+  sonde_test_server_free (server);
+}
+
+static void
+test_error_binary (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  static const char json[] = "{\"type\":\"ping\",\"id\":\"binary\"}";
+
+  /* Even valid JSON is refused in a binary frame. */
+  sonde_test_client_send_bytes (client, SOUP_WEBSOCKET_DATA_BINARY, json, strlen (json));
+  check_error_subscription (sonde_test_client_expect_error (client, "bad_json"), NULL);
+  sonde_test_client_send_bytes (client, SOUP_WEBSOCKET_DATA_BINARY, "\x00\xff\x80", 3);
+  sonde_test_client_expect_error (client, "bad_json");
+
+  sonde_test_client_ping (client);
+  g_assert_cmpuint (sonde_test_client_count (client, "pong", NULL), ==, 0);
+  g_assert_cmpuint (client->n_binary, ==, 0);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_error_deep_nesting (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  GString *text = g_string_new (NULL);
+  g_autofree char *arrays = NULL;
+
+  for (int i = 0; i < 10000; i++)
+    g_string_append_c (text, '[');
+  for (int i = 0; i < 10000; i++)
+    g_string_append_c (text, ']');
+  arrays = g_string_free (text, FALSE);
+
+  sonde_test_client_send (client, "%s", arrays);
+  sonde_test_client_expect_error (client, "bad_json");
+
+  /* Objects, inside a valid message, and unbalanced. */
+  text = g_string_new ("{\"type\":\"ping\",\"id\":");
+  for (int i = 0; i < 10000; i++)
+    g_string_append (text, "{\"a\":");
+  g_string_append (text, "1");
+  for (int i = 0; i < 10000; i++)
+    g_string_append_c (text, '}');
+  g_string_append_c (text, '}');
+  sonde_test_client_send (client, "%s", text->str);
+  sonde_test_client_expect_error (client, "bad_json");
+  g_string_free (text, TRUE);
+
+  sonde_test_client_send (client, "%.*s", 10000, arrays);
+  sonde_test_client_expect_error (client, "bad_json");
+
+  /* Nesting that is only deep inside a string is fine. */
+  sonde_test_client_send (client, "{\"type\":\"ping\",\"id\":\"%.*s\"}", 5000, arrays);
+  g_assert_cmpuint (strlen (json_object_get_string_member (sonde_test_client_next (client, "pong", NULL), "id")), ==, 5000);
+
+  sonde_test_client_ping (client);
+  g_assert_cmpuint (sonde_test_client_count (client, "error", NULL), ==, 0);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+test_flood (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  guint n_pongs;
+
+  for (int i = 0; i < 200; i++)
+    sonde_test_client_send (client, "{\"type\":\"ping\",\"id\":\"flood-%d\"}", i);
+
+  check_error_subscription (sonde_test_client_expect_error (client, "rate_limited"), NULL);
+
+  /* Let the remaining messages be handled (and dropped) and the bucket
+   * refill a little; then the connection works again. */
+  sonde_test_spin_for (500);
+  n_pongs = sonde_test_client_count (client, "pong", NULL);
+  g_test_message ("%u of 200 pings answered", n_pongs);
+  g_assert_cmpuint (n_pongs, >=, 50);
+  g_assert_cmpuint (n_pongs, <, 200);
+  /* The first ones were answered, in order. */
+  g_assert_cmpstr (json_object_get_string_member (sonde_test_client_next (client, "pong", NULL), "id"), ==, "flood-0");
+
+  sonde_test_client_ping (client);
+  g_assert_false (client->closed);
+  sonde_test_client_sync (client);
+  check_snapshot (sonde_test_client_next (client, "snapshot", NULL), "default");
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* Catalog ----------------------------------------------------------------- */
+
+static void
+test_catalog (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client = sonde_test_client_new (server, NULL);
+  JsonObject *catalog;
+  JsonArray *metrics;
+  gboolean found_value = FALSE, found_items = FALSE;
+
+  sonde_test_client_send (client, "{\"type\":\"catalog\"}");
+  catalog = sonde_test_client_next (client, "catalog", NULL);
+  metrics = json_object_get_array_member (catalog, "metrics");
+  g_assert_nonnull (metrics);
+  g_assert_cmpuint (json_array_get_length (metrics), ==, 6);
+
+  for (guint i = 0; i < json_array_get_length (metrics); i++)
+    {
+      JsonObject *metric = json_array_get_object_element (metrics, i);
+      const char *name = json_object_get_string_member (metric, "name");
+
+      g_assert_nonnull (json_object_get_string_member (metric, "unit"));
+      g_assert_nonnull (json_object_get_string_member (metric, "kind"));
+      g_assert_nonnull (json_object_get_string_member (metric, "description"));
+
+      if (g_str_equal (name, "fake.value"))
+        {
+          found_value = TRUE;
+          g_assert_cmpstr (json_object_get_string_member (metric, "collector"), ==, "fake");
+          g_assert_cmpstr (json_object_get_string_member (metric, "field"), ==, "value");
+          g_assert_cmpstr (json_object_get_string_member (metric, "unit"), ==, "count");
+          g_assert_cmpstr (json_object_get_string_member (metric, "kind"), ==, "counter");
+          g_assert_cmpstr (json_object_get_string_member (metric, "description"), ==,
+                           "How many times the fake collector was collected");
+        }
+      else if (g_str_equal (name, "other.items"))
+        {
+          found_items = TRUE;
+          g_assert_cmpstr (json_object_get_string_member (metric, "kind"), ==, "table");
+        }
+    }
+  g_assert_true (found_value);
+  g_assert_true (found_items);
+
+  /* A collector added later shows up in the next catalog. */
+  {
+    g_autoptr(SondeFakeCollector) late = sonde_fake_collector_new ("late");
+
+    g_assert_true (sonde_engine_add_collector (server->engine, SONDE_COLLECTOR (late), NULL));
+    sonde_test_client_send (client, "{\"type\":\"catalog\"}");
+    catalog = sonde_test_client_next (client, "catalog", NULL);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (catalog, "metrics")), ==, 9);
+  }
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* Events ------------------------------------------------------------------ */
+
+static void
+test_events (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *listener = sonde_test_client_new (server, NULL);
+  SondeTestClient *deaf = sonde_test_client_new (server, NULL);
+  JsonObject *event, *data;
+  gboolean saw_stale = FALSE;
+
+  sonde_test_client_send (listener, "{\"type\":\"subscribe\",\"id\":\"ev\",\"metrics\":[\"fake.value\"],"
+                                    "\"events\":[\"collector_error\"],\"interval_ms\":200}");
+  sonde_test_client_send (deaf, "{\"type\":\"subscribe\",\"id\":\"ev\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  sonde_test_client_next (listener, "snapshot", "ev");
+  sonde_test_client_next (deaf, "snapshot", "ev");
+  g_assert_cmpuint (sonde_test_client_count (listener, "event", NULL), ==, 0);
+
+  sonde_fake_collector_set_failing (server->fake, TRUE);
+
+  event = sonde_test_client_next (listener, "event", NULL);
+  g_assert_cmpstr (json_object_get_string_member (event, "event"), ==, "collector_error");
+  sonde_test_parse_timestamp (json_object_get_string_member (event, "timestamp"));
+  data = json_object_get_object_member (event, "data");
+  g_assert_nonnull (data);
+  g_assert_cmpstr (json_object_get_string_member (data, "collector"), ==, "fake");
+  g_assert_nonnull (strstr (json_object_get_string_member (data, "message"), "told to fail"));
+
+  /* The stream goes on, with the last good data marked stale. */
+  for (int i = 0; i < 5 && !saw_stale; i++)
+    {
+      JsonObject *frame = sonde_test_client_next (listener, "snapshot", "ev");
+      JsonArray *stale = json_object_get_array_member (frame, "stale");
+
+      check_only_fake_value (frame);
+      if (stale != NULL)
+        {
+          g_assert_cmpuint (json_array_get_length (stale), ==, 1);
+          g_assert_cmpstr (json_array_get_string_element (stale, 0), ==, "fake");
+          saw_stale = TRUE;
+        }
+    }
+  g_assert_true (saw_stale);
+
+  /* Whatever reached the listener was handled for the other client before
+   * its ping: it got no event. */
+  sonde_test_client_sync (deaf);
+  g_assert_cmpuint (sonde_test_client_count (deaf, "event", NULL), ==, 0);
+  for (guint i = 0; i < deaf->frames->len; i++)
+    g_assert_cmpstr (json_object_get_string_member (((SondeTestFrame *) g_ptr_array_index (deaf->frames, i))->object, "type"), !=, "event");
+
+  /* Recovery: fresh data again, not stale. */
+  sonde_fake_collector_set_failing (server->fake, FALSE);
+  sonde_test_client_sync (listener);
+  for (;;)
+    {
+      JsonObject *frame = sonde_test_client_next (listener, "snapshot", "ev");
+
+      if (!json_object_has_member (frame, "stale"))
+        break;
+    }
+
+  sonde_test_client_free (listener);
+  sonde_test_client_free (deaf);
+  sonde_test_server_free (server);
+}
+
+/* Heartbeat --------------------------------------------------------------- */
+
+static void
+test_heartbeat (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client;
+  JsonObject *heartbeat;
+
+  sonde_server_set_heartbeat_interval (server->server, 1);
+  client = sonde_test_client_new (server, NULL);
+
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"interval_ms\":60000}");
+  sonde_test_client_sync (client);
+
+  heartbeat = sonde_test_client_next (client, "heartbeat", NULL);
+  sonde_test_parse_timestamp (json_object_get_string_member (heartbeat, "timestamp"));
+  g_assert_cmpuint (json_object_get_size (heartbeat), ==, 2);
+  /* And again, while the silence lasts. */
+  sonde_test_client_next (client, "heartbeat", NULL);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+/* Disconnects ------------------------------------------------------------- */
+
+/* Takes the untaken snapshots of @client and checks that their seqs follow
+ * on from *last_seq without a gap. */
+static guint
+take_consecutive (SondeTestClient *client,
+                  gint64          *last_seq)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < client->frames->len; i++)
+    {
+      SondeTestFrame *frame = g_ptr_array_index (client->frames, i);
+      gint64 seq;
+
+      if (frame->taken || !g_str_equal (json_object_get_string_member (frame->object, "type"), "snapshot"))
+        continue;
+
+      seq = check_snapshot (frame->object, "default");
+      check_only_fake_value (frame->object);
+      if (*last_seq != 0)
+        g_assert_cmpint (seq, ==, *last_seq + 1);
+      *last_seq = seq;
+      frame->taken = TRUE;
+      n++;
+    }
+
+  return n;
+}
+
+static void
+test_disconnect_abrupt (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *survivor = sonde_test_client_new (server, "metrics=fake.value&interval_ms=200");
+  g_autoptr(GSocketConnection) raw = NULL;
+  gint64 last_seq = 0;
+  guint n = 0;
+
+  sonde_test_client_next (survivor, "snapshot", "default");
+  sonde_test_client_take_all (survivor);
+
+  /* A client in the same group that never reads... */
+  raw = sonde_test_raw_connect (server, "/ws/v1?metrics=fake.value&interval_ms=200");
+  sonde_test_wait_until (sonde_server_get_n_clients (server->server) == 2);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+  sonde_test_wait_until ((n += take_consecutive (survivor, &last_seq)) >= 3);
+
+  /* ...and then vanishes with unread data: a reset, no close frame. */
+  g_io_stream_close (G_IO_STREAM (raw), NULL, NULL);
+  sonde_test_wait_until (sonde_server_get_n_clients (server->server) == 1);
+
+  n = 0;
+  sonde_test_wait_until ((n += take_consecutive (survivor, &last_seq)) >= 5);
+  g_assert_false (survivor->closed);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+
+  sonde_test_client_free (survivor);
+  sonde_test_server_free (server);
+}
+
+static void
+test_disconnect_after_subscribe (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *survivor = sonde_test_client_new (server, "metrics=fake.value&interval_ms=200");
+  gint64 last_seq = 0;
+  guint n = 0;
+
+  sonde_test_client_next (survivor, "snapshot", "default");
+  sonde_test_client_take_all (survivor);
+
+  for (int round = 0; round < 3; round++)
+    {
+      SondeTestClient *quitter = sonde_test_client_new (server, NULL);
+      g_autoptr(GSocketConnection) raw = NULL;
+
+      /* Subscribes into the survivor's group and leaves at once. */
+      sonde_test_client_send (quitter, "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+      soup_websocket_connection_close (quitter->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+
+      sonde_test_client_free (quitter);
+      sonde_test_wait_until (sonde_server_get_n_clients (server->server) == 1);
+
+      /* Another one goes once the server took it, before it even read the
+       * handshake's answer. (Earlier than that, libsoup itself warns that
+       * it cannot get the peer's address.) */
+      raw = sonde_test_raw_connect (server, "/ws/v1?metrics=fake.value&interval_ms=200");
+      sonde_test_wait_until (sonde_server_get_n_clients (server->server) == 2);
+      g_io_stream_close (G_IO_STREAM (raw), NULL, NULL);
+      sonde_test_wait_until (sonde_server_get_n_clients (server->server) == 1);
+      sonde_test_wait_until ((n += take_consecutive (survivor, &last_seq)) >= (guint) (2 * (round + 1)));
+    }
+
+  n = 0;
+  sonde_test_wait_until ((n += take_consecutive (survivor, &last_seq)) >= 3);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+
+  sonde_test_client_free (survivor);
+  sonde_test_wait_until (sonde_server_get_n_clients (server->server) == 0);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 0);
+  sonde_test_server_free (server);
+}
+
+/* Real plugins ------------------------------------------------------------ */
+
+static void
+test_real_plugins (void)
+{
+  SondeTestServer *server = sonde_test_server_new (FALSE);
+  SondeTestClient *client;
+  JsonArray *collectors;
+  guint n_added;
+  gboolean complete = FALSE;
+  SondeTestDeadline *deadline;
+
+  if (g_getenv ("SONDE_PLUGIN_PATH") == NULL)
+    {
+      g_test_skip ("SONDE_PLUGIN_PATH is not set");
+      sonde_test_server_free (server);
+      return;
+    }
+
+  n_added = sonde_engine_load_plugins (server->engine, NULL);
+  g_assert_cmpuint (n_added, >=, g_strv_length ((char **) real_collectors));
+
+  client = sonde_test_client_new (server, NULL);
+  collectors = json_object_get_array_member (sonde_test_client_next (client, "hello", NULL), "collectors");
+  for (guint i = 0; real_collectors[i] != NULL; i++)
+    {
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < json_array_get_length (collectors); j++)
+        found |= g_str_equal (json_array_get_string_element (collectors, j), real_collectors[i]);
+      g_assert_true (found);
+    }
+
+  /* Slow collectors may miss the first ticks; one snapshot must hold
+   * all of them. */
+  deadline = sonde_test_deadline_new (SONDE_TEST_TIMEOUT_MS);
+  while (!complete && !sonde_test_deadline_passed (deadline))
+    {
+      JsonObject *frame = sonde_test_client_next (client, "snapshot", "default");
+      JsonObject *data = data_of (frame);
+
+      complete = TRUE;
+      for (guint i = 0; real_collectors[i] != NULL; i++)
+        {
+          if (!json_object_has_member (data, real_collectors[i]))
+            {
+              g_test_message ("%s not in snapshot seq %" G_GINT64_FORMAT, real_collectors[i],
+                              json_object_get_int_member (frame, "seq"));
+              complete = FALSE;
+            }
+        }
+
+      if (complete)
+        {
+          g_assert_true (json_object_has_member (json_object_get_object_member (data, "cpu"), "usage_percent"));
+          g_assert_true (json_object_has_member (json_object_get_object_member (data, "memory"), "total_bytes"));
+          g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (data, "host"), "hostname"),
+                           ==, g_get_host_name ());
+        }
+    }
+  sonde_test_deadline_free (deadline);
+  g_assert_true (complete);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/ws/native/hello", test_hello);
+  g_test_add_func ("/ws/native/ping", test_ping);
+  g_test_add_func ("/ws/native/default-subscription", test_default_subscription);
+  g_test_add_func ("/ws/native/query-preset/good", test_query_preset);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_presets); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/ws/native/query-preset/bad/%u", i);
+      g_test_add_data_func (path, &bad_presets[i], test_query_preset_bad);
+    }
+  g_test_add_func ("/ws/native/filter/exact", test_filter_exact);
+  g_test_add_func ("/ws/native/filter/globs", test_filter_globs);
+  g_test_add_func ("/ws/native/subscriptions/several", test_subscriptions_several);
+  g_test_add_func ("/ws/native/subscriptions/replace", test_subscriptions_replace);
+  g_test_add_func ("/ws/native/subscriptions/unsubscribe", test_subscriptions_unsubscribe);
+  g_test_add_func ("/ws/native/subscriptions/unsubscribe-unknown", test_subscriptions_unsubscribe_unknown);
+  g_test_add_func ("/ws/native/subscriptions/bad-keeps-default", test_subscriptions_bad_keeps_default);
+  g_test_add_func ("/ws/native/interval", test_interval);
+  g_test_add_func ("/ws/native/shared-frames", test_shared_frames);
+  for (guint i = 0; i < G_N_ELEMENTS (error_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/ws/native/errors/%02u-%s", i, error_cases[i].code);
+      g_test_add_data_func (path, &error_cases[i], test_error_case);
+    }
+  g_test_add_func ("/ws/native/errors/too-large", test_error_too_large);
+  g_test_add_func ("/ws/native/errors/hard-cap", test_error_hard_cap);
+  g_test_add_func ("/ws/native/errors/binary", test_error_binary);
+  g_test_add_func ("/ws/native/errors/deep-nesting", test_error_deep_nesting);
+  g_test_add_func ("/ws/native/errors/flood", test_flood);
+  g_test_add_func ("/ws/native/catalog", test_catalog);
+  g_test_add_func ("/ws/native/events", test_events);
+  g_test_add_func ("/ws/native/heartbeat", test_heartbeat);
+  g_test_add_func ("/ws/native/disconnect/abrupt", test_disconnect_abrupt);
+  g_test_add_func ("/ws/native/disconnect/after-subscribe", test_disconnect_after_subscribe);
+  g_test_add_func ("/ws/native/plugins", test_real_plugins);
+
+  return g_test_run ();
+}
