@@ -18,6 +18,8 @@ _sonde_tick_is_due (gint64 tick_ms,
 /* The engine's subscription manager, shared by every server and
  * in-process subscription, so that equal subscriptions share one frame. */
 SondeHub *_sonde_engine_get_hub  (SondeEngine *self);
+const char *_sonde_engine_get_failure (SondeEngine *self,
+                                       const char  *collector);
 gboolean _sonde_engine_is_stale (SondeEngine *self,
                                  const char  *collector);
 

@@ -44,6 +44,7 @@ typedef struct
   GArray          *hold_intervals; /* guint interval_ms, one per hold */
   GPtrArray       *waiters;        /* GTask of refreshes awaiting the next sample */
   SondeEngineTick *tick;           /* the tick the running collection belongs to */
+  char            *failure;        /* why the last collection failed, if it did */
   gulong           event_handler;
   guint            busy : 1;
   guint            stale : 1;
@@ -111,6 +112,7 @@ collector_state_release (CollectorState *state)
   g_clear_pointer (&state->latest, sonde_sample_unref);
   g_clear_pointer (&state->hold_intervals, g_array_unref);
   g_clear_pointer (&state->waiters, g_ptr_array_unref);
+  g_clear_pointer (&state->failure, g_free);
   g_clear_object (&state->collector);
 }
 
@@ -137,10 +139,15 @@ find_state (SondeEngine *self,
 
 static void
 sonde_engine_emit_collector_error (SondeEngine    *self,
-                                   SondeCollector *collector,
+                                   CollectorState *state,
                                    const GError   *error)
 {
+  SondeCollector *collector = state->collector;
   g_autoptr(JsonObject) data = json_object_new ();
+
+  g_free (state->failure);
+  state->failure = g_strdup (error->message);
+
   g_autoptr(SondeEvent) event = NULL;
 
   json_object_set_string_member (data, "collector", sonde_collector_get_name (collector));
@@ -726,6 +733,20 @@ sonde_engine_get_latest (SondeEngine *self,
   return state ? state->latest : NULL;
 }
 
+/* Why @collector has no fresh data, or NULL when it has. */
+const char *
+_sonde_engine_get_failure (SondeEngine *self,
+                           const char  *collector)
+{
+  CollectorState *state = find_state (self, collector);
+
+  if (state == NULL)
+    return "no such collector";
+  if (state->latest != NULL && !state->stale)
+    return NULL;
+  return state->failure;
+}
+
 SondeHub *
 _sonde_engine_get_hub (SondeEngine *self)
 {
@@ -783,7 +804,7 @@ expire_tick (SondeEngine *self)
           g_set_error (&error, SONDE_ERROR, SONDE_ERROR_TIMED_OUT,
                        "Collector %s missed its deadline; its data is stale",
                        sonde_collector_get_name (state->collector));
-          sonde_engine_emit_collector_error (self, state->collector, error);
+          sonde_engine_emit_collector_error (self, state, error);
         }
     }
 
@@ -878,12 +899,13 @@ collect_done_cb (GObject      *source_object,
       g_clear_pointer (&state->latest, sonde_sample_unref);
       state->latest = sonde_sample_ref (sample);
       state->stale = FALSE;
+      g_clear_pointer (&state->failure, g_free);
       _sonde_collector_emit_sampled (state->collector, sample);
     }
   else
     {
       state->stale = state->latest != NULL;
-      sonde_engine_emit_collector_error (self, state->collector, error);
+      sonde_engine_emit_collector_error (self, state, error);
     }
 
   if (state->hold_intervals->len == 0)
@@ -932,7 +954,7 @@ skip_unstartable (SondeEngine    *self,
 
   g_warning ("Collector %s cannot start, skipping it: %s",
              sonde_collector_get_name (state->collector), error->message);
-  sonde_engine_emit_collector_error (self, state->collector, error);
+  sonde_engine_emit_collector_error (self, state, error);
 
   state->removed = TRUE;   /* not due any more */
   removal = g_new0 (Removal, 1);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sonde-dialects-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
 #include "sonde-json-private.h"
@@ -31,6 +32,7 @@ struct _SondeServer
   SoupServer  *soup_server;
   GPtrArray   *clients;        /* ServerClient */
   GPtrArray   *routes;         /* Route, alive as long as the handlers */
+  GPtrArray   *compat_servers; /* SoupServer of compatibility listeners */
   GBytes      *catalog_frame;  /* cached until the catalog changes */
   GBytes      *hello_frame;
   guint        heartbeat_interval;
@@ -301,10 +303,22 @@ sonde_server_finalize (GObject *object)
 
   g_clear_pointer (&self->clients, g_ptr_array_unref);
   g_clear_pointer (&self->routes, g_ptr_array_unref);
+  g_clear_pointer (&self->compat_servers, g_ptr_array_unref);
   g_clear_pointer (&self->token, g_free);
   g_clear_pointer (&self->allowed_origins, g_strfreev);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
+}
+
+/* A SoupServer whose requests count in the gateway statistics. */
+static SoupServer *
+create_soup_server (SondeServer *self)
+{
+  SoupServer *soup_server = soup_server_new ("server-header", "sonde/" PACKAGE_VERSION " ", NULL);
+
+  g_signal_connect (soup_server, "request-started", G_CALLBACK (request_started_cb), self);
+  g_signal_connect (soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
+  return soup_server;
 }
 
 static void
@@ -322,10 +336,11 @@ sonde_server_constructed (GObject *object)
   self->removed_handler = g_signal_connect (self->engine, "collector-removed",
                                             G_CALLBACK (collectors_changed_cb), self);
 
-  self->soup_server = soup_server_new ("server-header", "sonde/" PACKAGE_VERSION " ", NULL);
-  g_signal_connect (self->soup_server, "request-started", G_CALLBACK (request_started_cb), self);
-  g_signal_connect (self->soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
+  self->soup_server = create_soup_server (self);
   _sonde_server_add_websocket_route (self, self->soup_server, NATIVE_ROUTE, &_sonde_native_dialect);
+  for (guint i = 0; i < _sonde_n_dialect_routes; i++)
+    if (_sonde_dialect_routes[i].main_path != NULL)
+      _sonde_dialect_routes[i].register_routes (self, self->soup_server, _sonde_dialect_routes[i].main_path);
   _sonde_rest_register (self, self->soup_server);
 }
 
@@ -442,6 +457,7 @@ sonde_server_init (SondeServer *self)
 {
   self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) server_client_free);
   self->routes = g_ptr_array_new_with_free_func ((GDestroyNotify) route_free);
+  self->compat_servers = g_ptr_array_new_with_free_func (g_object_unref);
   self->heartbeat_interval = 30;
   self->interval_min_ms = SONDE_INTERVAL_MIN_MS;
   self->interval_max_ms = SONDE_INTERVAL_MAX_MS;
@@ -487,16 +503,15 @@ sonde_server_get_engine (SondeServer *self)
  *
  * Returns: %TRUE on success
  */
-gboolean
-sonde_server_listen (SondeServer  *self,
-                     const char   *address,
-                     guint         port,
-                     GError      **error)
+static gboolean
+listen_on (SondeServer  *self,
+           SoupServer   *soup_server,
+           const char   *address,
+           guint         port,
+           GError      **error)
 {
   g_autoptr(GInetAddress) inet_address = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
-
-  g_return_val_if_fail (SONDE_IS_SERVER (self), FALSE);
 
   if (port > G_MAXUINT16)
     {
@@ -517,12 +532,96 @@ sonde_server_listen (SondeServer  *self,
     }
 
   socket_address = g_inet_socket_address_new (inet_address, port);
-  if (!soup_server_listen (self->soup_server, socket_address,
-                           self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  return soup_server_listen (soup_server, socket_address,
+                             self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+}
+
+gboolean
+sonde_server_listen (SondeServer  *self,
+                     const char   *address,
+                     guint         port,
+                     GError      **error)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), FALSE);
+
+  if (!listen_on (self, self->soup_server, address, port, error))
     return FALSE;
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
   return TRUE;
+}
+
+/**
+ * sonde_server_listen_compat:
+ * @self: a #SondeServer
+ * @dialect: a compatibility listener: "kairos", "resolvix-telemetry",
+ *   "resolvix-logs", "resolvix-control" or "ziggie"
+ * @address: (nullable): an IP address, or %NULL for 127.0.0.1
+ * @port: a TCP port, 0 to pick a free one, or
+ *   sonde_server_get_compat_port()'s for the seed's own
+ * @error: return location for a #GError
+ *
+ * Opens a listener that serves one replaced product's format at its own
+ * path (such as kairos at `/ws/metrics` on port 5900), so that its
+ * existing clients work unchanged.
+ *
+ * Returns: the port listened on, or 0 on error
+ */
+guint
+sonde_server_listen_compat (SondeServer  *self,
+                            const char   *dialect,
+                            const char   *address,
+                            guint         port,
+                            GError      **error)
+{
+  const SondeDialectRoute *route;
+  g_autoptr(SoupServer) soup_server = NULL;
+  g_autoptr(GSList) uris = NULL;
+  guint ret;
+
+  g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
+  g_return_val_if_fail (dialect != NULL, 0);
+
+  route = _sonde_dialect_route_lookup (dialect);
+  if (route == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "No compatibility listener named '%s'", dialect);
+      return 0;
+    }
+
+  soup_server = create_soup_server (self);
+  g_object_set (soup_server, "tls-certificate",
+                soup_server_get_tls_certificate (self->soup_server), NULL);
+  route->register_routes (self, soup_server, route->compat_path);
+
+  if (!listen_on (self, soup_server, address, port, error))
+    return 0;
+
+  uris = soup_server_get_uris (soup_server);
+  ret = uris ? g_uri_get_port (uris->data) : 0;
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+
+  g_ptr_array_add (self->compat_servers, g_steal_pointer (&soup_server));
+  return ret;
+}
+
+/**
+ * sonde_server_get_compat_port:
+ * @dialect: a compatibility listener's name
+ *
+ * Returns: the port the replaced product listened on, or 0 for an
+ *   unknown name
+ */
+guint
+sonde_server_get_compat_port (const char *dialect)
+{
+  const SondeDialectRoute *route;
+
+  g_return_val_if_fail (dialect != NULL, 0);
+
+  route = _sonde_dialect_route_lookup (dialect);
+  return route ? route->compat_port : 0;
 }
 
 /**
@@ -546,6 +645,8 @@ sonde_server_disconnect (SondeServer *self)
 
   if (self->soup_server != NULL)
     soup_server_disconnect (self->soup_server);
+  for (guint i = 0; self->compat_servers != NULL && i < self->compat_servers->len; i++)
+    soup_server_disconnect (g_ptr_array_index (self->compat_servers, i));
 }
 
 static GUri *

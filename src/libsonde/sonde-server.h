@@ -34,6 +34,14 @@ gboolean     sonde_server_listen        (SondeServer  *self,
                                          guint         port,
                                          GError      **error);
 SONDE_AVAILABLE_IN_ALL
+guint        sonde_server_listen_compat (SondeServer  *self,
+                                         const char   *dialect,
+                                         const char   *address,
+                                         guint         port,
+                                         GError      **error);
+SONDE_AVAILABLE_IN_ALL
+guint        sonde_server_get_compat_port (const char *dialect);
+SONDE_AVAILABLE_IN_ALL
 void         sonde_server_disconnect    (SondeServer  *self);
 SONDE_AVAILABLE_IN_ALL
 guint        sonde_server_get_port      (SondeServer  *self);

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde-dialects-private.h"
+
+const SondeDialectRoute _sonde_dialect_routes[] = {
+  { "ziggie", "/api/system/metrics", "/api/system/metrics", 54112, _sonde_ziggie_register },
+};
+
+const guint _sonde_n_dialect_routes = G_N_ELEMENTS (_sonde_dialect_routes);
+
+const SondeDialectRoute *
+_sonde_dialect_route_lookup (const char *name)
+{
+  for (guint i = 0; i < _sonde_n_dialect_routes; i++)
+    if (g_str_equal (_sonde_dialect_routes[i].name, name))
+      return &_sonde_dialect_routes[i];
+
+  return NULL;
+}
