@@ -119,12 +119,16 @@ typedef struct
   guint                    n_binary;  /* binary frames received (none expected) */
   guint                    sync_serial;
   gboolean                 closed;
+  gboolean                 native;    /* speaks the /ws/v1 protocol */
 } SondeTestClient;
 
 /* Connects to /ws/v1 (with @query, such as "metrics=fake.value", if
  * non-NULL) and waits for the handshake; fails the test otherwise. */
 SondeTestClient *sonde_test_client_new      (SondeTestServer *server,
                                              const char      *query);
+/* Connects to @path (with its query), for the other dialects' routes. */
+SondeTestClient *sonde_test_client_new_for_path (SondeTestServer *server,
+                                                 const char      *path);
 void             sonde_test_client_free     (SondeTestClient *self);
 void             sonde_test_client_send     (SondeTestClient *self,
                                              const char      *format,

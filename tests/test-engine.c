@@ -353,8 +353,10 @@ test_engine_load_plugins (void)
       return;
     }
 
+  /* The built-in collectors first, in DESIGN.md's order; others (logs)
+   * follow by name. */
   n_loaded = sonde_engine_load_plugins (engine, NULL);
-  g_assert_cmpuint (n_loaded, ==, G_N_ELEMENTS (expected));
+  g_assert_cmpuint (n_loaded, >=, G_N_ELEMENTS (expected));
 
   collectors = sonde_engine_list_collectors (engine);
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)

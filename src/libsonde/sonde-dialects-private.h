@@ -32,6 +32,10 @@ extern const guint             _sonde_n_dialect_routes;
 const SondeDialectRoute *_sonde_dialect_route_lookup (const char *name);
 
 /* One function per dialect, in sonde-dialect-NAME.c. */
+void _sonde_kairos_register (SondeServer *server, SoupServer *soup_server, const char *path);
+void _sonde_resolvix_telemetry_register (SondeServer *server, SoupServer *soup_server, const char *path);
+void _sonde_resolvix_logs_register (SondeServer *server, SoupServer *soup_server, const char *path);
+void _sonde_resolvix_control_register (SondeServer *server, SoupServer *soup_server, const char *path);
 void _sonde_ziggie_register (SondeServer *server,
                              SoupServer  *soup_server,
                              const char  *path);

@@ -5,6 +5,10 @@
 
 const SondeDialectRoute _sonde_dialect_routes[] = {
   { "ziggie", "/api/system/metrics", "/api/system/metrics", 54112, _sonde_ziggie_register },
+  { "kairos", "/ws/metrics", "/ws/metrics", 5900, _sonde_kairos_register },
+  { "resolvix-telemetry", "/ws/telemetry", "/", 8756, _sonde_resolvix_telemetry_register },
+  { "resolvix-logs", "/ws/logs", "/", 8755, _sonde_resolvix_logs_register },
+  { "resolvix-control", "/control", "/", 8754, _sonde_resolvix_control_register },
 };
 
 const guint _sonde_n_dialect_routes = G_N_ELEMENTS (_sonde_dialect_routes);

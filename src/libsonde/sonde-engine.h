@@ -77,6 +77,16 @@ gboolean           sonde_engine_refresh_finish     (SondeEngine        *self,
                                                     GAsyncResult       *result,
                                                     GError            **error);
 SONDE_AVAILABLE_IN_ALL
+void               sonde_engine_snapshot_async     (SondeEngine        *self,
+                                                    const char * const *patterns,
+                                                    GCancellable       *cancellable,
+                                                    GAsyncReadyCallback callback,
+                                                    gpointer            user_data);
+SONDE_AVAILABLE_IN_ALL
+char              *sonde_engine_snapshot_finish    (SondeEngine        *self,
+                                                    GAsyncResult       *result,
+                                                    GError            **error);
+SONDE_AVAILABLE_IN_ALL
 SondeGatewayStats *sonde_engine_get_gateway_stats  (SondeEngine        *self);
 SONDE_AVAILABLE_IN_ALL
 const char        *sonde_engine_get_proc_root      (SondeEngine        *self);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
 #include "sonde-history-private.h"
 #include "sonde-json-private.h"
 #include "sonde-native-frames-private.h"
+#include "sonde-resolvix-private.h"
 #include "sonde-server-private.h"
 #include "sonde-version.h"
 
@@ -99,6 +102,8 @@ status_cb (SoupServer        *soup_server,
   json_object_set_array_member (object, "collectors", array);
   json_object_set_object_member (object, "gateway",
                                  sonde_gateway_stats_to_json (sonde_engine_get_gateway_stats (engine)));
+  /* resolvix's GET /status members, so that one object serves both. */
+  _sonde_resolvix_add_status_members (self, object);
   respond_json (msg, SOUP_STATUS_OK, object);
 }
 
@@ -119,45 +124,32 @@ catalog_cb (SoupServer        *soup_server,
   respond_json (msg, SOUP_STATUS_OK, catalog);
 }
 
-typedef struct
-{
-  SondeServer       *server;
-  SoupServerMessage *msg;
-  SondeFilter       *filter;
-} SnapshotRequest;
-
 static void
-snapshot_request_free (SnapshotRequest *request)
+snapshot_taken_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
-  g_object_unref (request->server);
-  g_object_unref (request->msg);
-  _sonde_filter_free (request->filter);
-  g_free (request);
-}
+  g_autoptr(SoupServerMessage) msg = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = sonde_engine_snapshot_finish (SONDE_ENGINE (source), result, &error);
 
-static void
-snapshot_refreshed_cb (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  SnapshotRequest *request = user_data;
-  SondeEngine *engine = SONDE_ENGINE (source);
-  g_autoptr(JsonObject) object = json_object_new ();
-  g_autofree char *timestamp = _sonde_format_timestamp (g_get_real_time ());
-  JsonArray *stale = NULL;
-  JsonObject *data;
+  if (json == NULL)
+    _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+                               g_error_matches (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC)
+                                 ? "unknown_metric" : "invalid_subscription",
+                               error->message);
+  else
+    {
+      gsize length = strlen (json);
 
-  sonde_engine_refresh_finish (engine, result, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Cache-Control", "no-store");
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                        g_steal_pointer (&json), length);
+    }
 
-  data = _sonde_native_build_data (engine, request->filter, &stale);
-  json_object_set_string_member (object, "timestamp", timestamp);
-  json_object_set_object_member (object, "data", data);
-  if (stale != NULL)
-    json_object_set_array_member (object, "stale", stale);
-
-  respond_json (request->msg, SOUP_STATUS_OK, object);
-  soup_server_message_unpause (request->msg);
-  snapshot_request_free (request);
+  soup_server_message_unpause (msg);
 }
 
 /* GET /api/v1/snapshot[?metrics=cpu.*,memory.usage_percent] */
@@ -169,46 +161,15 @@ snapshot_cb (SoupServer        *soup_server,
              gpointer           user_data)
 {
   SondeServer *self = user_data;
-  SondeEngine *engine = sonde_server_get_engine (self);
   const char *metrics = query ? g_hash_table_lookup (query, "metrics") : NULL;
   g_auto(GStrv) patterns = g_strsplit (metrics ? metrics : "*", ",", -1);
-  g_autoptr(GPtrArray) collectors = NULL;
-  g_autoptr(GPtrArray) wanted = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  SnapshotRequest *request;
-  SondeFilter *filter;
 
   if (!require_get (msg))
     return;
 
-  filter = _sonde_filter_new (engine, (const char * const *) patterns, &error);
-  if (filter == NULL)
-    {
-      _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
-                     g_error_matches (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC)
-                       ? "unknown_metric" : "invalid_subscription",
-                     error->message);
-      return;
-    }
-
-  collectors = sonde_engine_list_collectors (engine);
-  for (guint i = 0; i < collectors->len; i++)
-    {
-      const char *name = sonde_collector_get_name (g_ptr_array_index (collectors, i));
-
-      if (_sonde_filter_wants_collector (filter, name))
-        g_ptr_array_add (wanted, (gpointer) name);
-    }
-  g_ptr_array_add (wanted, NULL);
-
-  request = g_new0 (SnapshotRequest, 1);
-  request->server = g_object_ref (self);
-  request->msg = g_object_ref (msg);
-  request->filter = filter;
-
   soup_server_message_pause (msg);
-  sonde_engine_refresh_async (engine, (const char * const *) wanted->pdata, NULL,
-                              snapshot_refreshed_cb, request);
+  sonde_engine_snapshot_async (sonde_server_get_engine (self), (const char * const *) patterns, NULL,
+                               snapshot_taken_cb, g_object_ref (msg));
 }
 
 /* GET /api/v1/history?metric=cpu.usage_percent&seconds=300 */

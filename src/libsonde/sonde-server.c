@@ -8,6 +8,7 @@
 #include "sonde-error.h"
 #include "sonde-json-private.h"
 #include "sonde-native-frames-private.h"
+#include "sonde-resolvix-private.h"
 #include "sonde-server-private.h"
 
 /**
@@ -132,9 +133,8 @@ request_started_cb (SoupServer        *server,
 }
 
 static void
-request_finished_cb (SoupServer        *server,
-                     SoupServerMessage *msg,
-                     SondeServer       *self)
+record_request (SondeServer       *self,
+                SoupServerMessage *msg)
 {
   gint64 *started = g_object_get_data (G_OBJECT (msg), "sonde-start-time");
   guint status = soup_server_message_get_status (msg);
@@ -142,6 +142,17 @@ request_finished_cb (SoupServer        *server,
 
   sonde_gateway_stats_record_request (sonde_engine_get_gateway_stats (self->engine), success,
                                       started ? g_get_monotonic_time () - *started : 0);
+}
+
+static void
+request_finished_cb (SoupServer        *server,
+                     SoupServerMessage *msg,
+                     SondeServer       *self)
+{
+  /* A WebSocket upgrade never finishes as a request: it is counted when
+   * the connection is accepted. */
+  if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
+    record_request (self, msg);
 }
 
 void
@@ -240,6 +251,8 @@ websocket_cb (SoupServer              *soup_server,
 
   if (query_text != NULL)
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
+
+  record_request (self, msg);
 
   entry = g_new0 (ServerClient, 1);
   entry->dialect = route->dialect;
@@ -939,4 +952,70 @@ sonde_server_set_interval_bounds (SondeServer  *self,
   self->interval_max_ms = max_ms;
   g_clear_pointer (&self->hello_frame, g_bytes_unref);
   return TRUE;
+}
+
+/**
+ * sonde_server_get_node_id:
+ * @self: a #SondeServer
+ *
+ * Returns: the name this machine gives itself in the resolvix telemetry
+ *   and log streams and status: the one set with
+ *   sonde_server_set_node_id(), else the host name
+ */
+const char *
+sonde_server_get_node_id (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
+  return _sonde_resolvix_get_node_id (_sonde_resolvix_get (self));
+}
+
+/**
+ * sonde_server_set_node_id:
+ * @self: a #SondeServer
+ * @node_id: (nullable): the `node_id` of the resolvix telemetry documents,
+ *   log lines and status, such as "192.168.1.100"; %NULL or "" for the
+ *   host name
+ *
+ * Applies from the next document on, to connected clients too.
+ */
+void
+sonde_server_set_node_id (SondeServer *self,
+                          const char  *node_id)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+  _sonde_resolvix_set_node_id (_sonde_resolvix_get (self), node_id);
+}
+
+/**
+ * sonde_server_get_telemetry_interval:
+ * @self: a #SondeServer
+ *
+ * Returns: seconds between two resolvix telemetry documents
+ */
+guint
+sonde_server_get_telemetry_interval (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), SONDE_RESOLVIX_DEFAULT_INTERVAL);
+  return _sonde_resolvix_get (self)->interval;
+}
+
+/**
+ * sonde_server_set_telemetry_interval:
+ * @self: a #SondeServer
+ * @seconds: seconds between two resolvix telemetry documents, 1-3600
+ *   (60 by default)
+ *
+ * Sets how often the resolvix telemetry stream (`/ws/telemetry`, and its
+ * compatibility listener) sends its document; connected clients follow
+ * from the next multiple of @seconds on the wall clock. Every client also
+ * gets a document as soon as it connects.
+ */
+void
+sonde_server_set_telemetry_interval (SondeServer *self,
+                                     guint        seconds)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+  g_return_if_fail (seconds >= SONDE_RESOLVIX_MIN_INTERVAL && seconds <= SONDE_RESOLVIX_MAX_INTERVAL);
+
+  _sonde_resolvix_set_interval (_sonde_resolvix_get (self), seconds);
 }

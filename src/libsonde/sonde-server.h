@@ -78,4 +78,15 @@ gboolean     sonde_server_set_interval_bounds (SondeServer  *self,
                                                guint         max_ms,
                                                GError      **error);
 
+SONDE_AVAILABLE_IN_ALL
+const char  *sonde_server_get_node_id   (SondeServer  *self);
+SONDE_AVAILABLE_IN_ALL
+void         sonde_server_set_node_id   (SondeServer  *self,
+                                         const char   *node_id);
+SONDE_AVAILABLE_IN_ALL
+guint        sonde_server_get_telemetry_interval (SondeServer *self);
+SONDE_AVAILABLE_IN_ALL
+void         sonde_server_set_telemetry_interval (SondeServer *self,
+                                                  guint        seconds);
+
 G_END_DECLS

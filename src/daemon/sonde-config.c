@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sonde-config.h"
+
+/* Loads and checks sonde.conf. Every problem is reported as
+ * "FILE: [GROUP] KEY: what is wrong", so that a typo is found at once
+ * rather than silently ignored. */
+
+G_DEFINE_QUARK (sonde-config-error-quark, sonde_config_error)
+
+typedef struct
+{
+  const char *group;
+  const char * const keys[12];
+} KnownGroup;
+
+static const KnownGroup known_groups[] = {
+  { "server", { "address", "port", "token", "tls-certificate", "tls-key", "allowed-origins",
+                "interval-min-ms", "interval-max-ms", "idle-timeout", NULL } },
+  { "collectors", { "enabled", "disabled", NULL } },
+  { "history", { "seconds", NULL } },
+};
+
+char *
+sonde_config_default_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "sonde", "sonde.conf", NULL);
+}
+
+SondeConfig *
+sonde_config_new (void)
+{
+  SondeConfig *self = g_new0 (SondeConfig, 1);
+
+  self->port = -1;
+  self->interval_min_ms = -1;
+  self->interval_max_ms = -1;
+  self->idle_timeout = -1;
+  self->history_seconds = -1;
+  return self;
+}
+
+void
+sonde_config_free (SondeConfig *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->path);
+  g_free (self->address);
+  g_free (self->token);
+  g_clear_object (&self->tls_certificate);
+  g_strfreev (self->allowed_origins);
+  g_strfreev (self->enabled);
+  g_strfreev (self->disabled);
+  g_free (self);
+}
+
+void
+sonde_config_set_error (SondeConfig  *self,
+                        GError      **error,
+                        const char   *group,
+                        const char   *key,
+                        const char   *format,
+                        ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+               "%s: [%s] %s: %s", self->path ? self->path : "sonde.conf", group, key, what);
+}
+
+static const KnownGroup *
+find_group (const char *group)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (known_groups); i++)
+    if (g_str_equal (known_groups[i].group, group))
+      return &known_groups[i];
+  return NULL;
+}
+
+static gboolean
+check_known (SondeConfig  *self,
+             GKeyFile     *file,
+             GError      **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (file, NULL);
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      const KnownGroup *known = find_group (groups[i]);
+      g_auto(GStrv) keys = NULL;
+
+      if (known == NULL)
+        {
+          g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+                       /* Translators: the first %s is a file name, the second a [group] */
+                       _("%s: [%s]: unknown group (known: [server], [collectors], [history])"),
+                       self->path, groups[i]);
+          return FALSE;
+        }
+
+      keys = g_key_file_get_keys (file, groups[i], NULL, NULL);
+      for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
+        if (!g_strv_contains ((const char * const *) known->keys, keys[j]))
+          {
+            sonde_config_set_error (self, error, groups[i], keys[j], _("unknown key"));
+            return FALSE;
+          }
+    }
+
+  return TRUE;
+}
+
+/* Reads an integer within [min, max]. @invalid is the translated message
+ * for a bad value, with one %s for the value ("%s is not a port
+ * (0-65535)"). Leaves *value alone when the key is absent. */
+static gboolean
+read_int (SondeConfig  *self,
+          GKeyFile     *file,
+          const char   *group,
+          const char   *key,
+          gint64        min,
+          gint64        max,
+          const char   *invalid,
+          int          *value,
+          GError      **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *stripped = NULL;
+  gint64 number;
+
+  if (!g_key_file_has_key (file, group, key, NULL))
+    return TRUE;
+
+  text = g_key_file_get_value (file, group, key, NULL);
+  stripped = g_strstrip (g_strdup (text));
+  if (!g_ascii_string_to_signed (stripped, 10, min, max, &number, NULL))
+    {
+      g_autofree char *message = g_strdup_printf (invalid, stripped);
+
+      sonde_config_set_error (self, error, group, key, "%s", message);
+      return FALSE;
+    }
+
+  *value = (int) number;
+  return TRUE;
+}
+
+static gboolean
+read_string (SondeConfig  *self,
+             GKeyFile     *file,
+             const char   *group,
+             const char   *key,
+             char        **value,
+             GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  char *text;
+
+  if (!g_key_file_has_key (file, group, key, NULL))
+    return TRUE;
+
+  text = g_key_file_get_string (file, group, key, &local_error);
+  if (text == NULL)
+    {
+      sonde_config_set_error (self, error, group, key, "%s", local_error->message);
+      return FALSE;
+    }
+
+  g_free (*value);
+  *value = g_strstrip (text);
+  return TRUE;
+}
+
+static gboolean
+read_list (SondeConfig  *self,
+           GKeyFile     *file,
+           const char   *group,
+           const char   *key,
+           GStrv        *value,
+           GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GStrvBuilder) builder = NULL;
+  g_auto(GStrv) list = NULL;
+
+  if (!g_key_file_has_key (file, group, key, NULL))
+    return TRUE;
+
+  list = g_key_file_get_string_list (file, group, key, NULL, &local_error);
+  if (list == NULL && !g_error_matches (local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE))
+    {
+      sonde_config_set_error (self, error, group, key, "%s", local_error->message);
+      return FALSE;
+    }
+
+  builder = g_strv_builder_new ();
+  for (guint i = 0; list != NULL && list[i] != NULL; i++)
+    {
+      char *item = g_strstrip (list[i]);
+
+      if (*item != '\0')
+        g_strv_builder_add (builder, item);
+    }
+
+  g_strfreev (*value);
+  *value = g_strv_builder_end (builder);
+  return TRUE;
+}
+
+static char *
+resolve_path (SondeConfig *self,
+              const char  *path)
+{
+  g_autofree char *dir = NULL;
+
+  if (g_path_is_absolute (path))
+    return g_strdup (path);
+
+  dir = g_path_get_dirname (self->path);
+  return g_build_filename (dir, path, NULL);
+}
+
+static gboolean
+load_server (SondeConfig  *self,
+             GKeyFile     *file,
+             GError      **error)
+{
+  g_autofree char *certificate = NULL;
+  g_autofree char *key = NULL;
+
+  if (!read_string (self, file, "server", "address", &self->address, error))
+    return FALSE;
+  if (self->address != NULL && !g_str_equal (self->address, "localhost"))
+    {
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (self->address);
+
+      if (inet == NULL)
+        {
+          sonde_config_set_error (self, error, "server", "address",
+                                  _("%s is not an IP address (such as 127.0.0.1 or ::1)"),
+                                  self->address);
+          return FALSE;
+        }
+    }
+
+  if (!read_int (self, file, "server", "port", 0, G_MAXUINT16,
+                 _("%s is not a port (0-65535)"), &self->port, error))
+    return FALSE;
+
+  if (!read_string (self, file, "server", "token", &self->token, error))
+    return FALSE;
+  if (self->token != NULL && *self->token == '\0')
+    {
+      sonde_config_set_error (self, error, "server", "token",
+                              _("is empty; remove the key to let anyone in"));
+      return FALSE;
+    }
+
+  if (!read_string (self, file, "server", "tls-certificate", &certificate, error) ||
+      !read_string (self, file, "server", "tls-key", &key, error))
+    return FALSE;
+
+  if ((certificate == NULL) != (key == NULL))
+    {
+      if (certificate == NULL)
+        sonde_config_set_error (self, error, "server", "tls-certificate",
+                                _("missing: tls-key needs a certificate"));
+      else
+        sonde_config_set_error (self, error, "server", "tls-key",
+                                _("missing: tls-certificate needs a private key"));
+      return FALSE;
+    }
+
+  if (certificate != NULL)
+    {
+      g_autofree char *certificate_path = resolve_path (self, certificate);
+      g_autofree char *key_path = resolve_path (self, key);
+      g_autoptr(GError) local_error = NULL;
+
+      if (!g_file_test (certificate_path, G_FILE_TEST_IS_REGULAR))
+        {
+          sonde_config_set_error (self, error, "server", "tls-certificate",
+                                  _("%s: no such file"), certificate_path);
+          return FALSE;
+        }
+      if (!g_file_test (key_path, G_FILE_TEST_IS_REGULAR))
+        {
+          sonde_config_set_error (self, error, "server", "tls-key",
+                                  _("%s: no such file"), key_path);
+          return FALSE;
+        }
+
+      self->tls_certificate = g_tls_certificate_new_from_files (certificate_path, key_path, &local_error);
+      if (self->tls_certificate == NULL)
+        {
+          sonde_config_set_error (self, error, "server", "tls-certificate",
+                                  _("cannot load %s with %s: %s"),
+                                  certificate_path, key_path, local_error->message);
+          return FALSE;
+        }
+    }
+
+  if (!read_list (self, file, "server", "allowed-origins", &self->allowed_origins, error))
+    return FALSE;
+  for (guint i = 0; self->allowed_origins != NULL && self->allowed_origins[i] != NULL; i++)
+    {
+      const char *origin = self->allowed_origins[i];
+
+      if (!g_str_has_prefix (origin, "http://") && !g_str_has_prefix (origin, "https://") &&
+          !g_str_equal (origin, "null"))
+        {
+          sonde_config_set_error (self, error, "server", "allowed-origins",
+                                  _("%s is not an origin (such as http://localhost:8080)"),
+                                  origin);
+          return FALSE;
+        }
+    }
+
+  if (!read_int (self, file, "server", "interval-min-ms", 100, 60000,
+                 _("%s is not an interval in milliseconds (100-60000)"), &self->interval_min_ms, error) ||
+      !read_int (self, file, "server", "interval-max-ms", 100, 60000,
+                 _("%s is not an interval in milliseconds (100-60000)"), &self->interval_max_ms, error))
+    return FALSE;
+
+  if (self->interval_min_ms >= 0 && self->interval_max_ms >= 0 &&
+      self->interval_min_ms > self->interval_max_ms)
+    {
+      sonde_config_set_error (self, error, "server", "interval-min-ms",
+                              _("%d is greater than interval-max-ms (%d)"),
+                              self->interval_min_ms, self->interval_max_ms);
+      return FALSE;
+    }
+
+  if (!read_int (self, file, "server", "idle-timeout", 0, SONDE_IDLE_TIMEOUT_MAX,
+                 _("%s is not a number of seconds (0-86400)"), &self->idle_timeout, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+/**
+ * sonde_config_load:
+ * @path: the file to read
+ * @must_exist: whether a missing file is an error (--config) or means
+ *   "no configuration" (the default path)
+ *
+ * Returns: %FALSE with @error set if the file is not valid
+ */
+gboolean
+sonde_config_load (SondeConfig  *self,
+                   const char   *path,
+                   gboolean      must_exist,
+                   GError      **error)
+{
+  g_autoptr(GKeyFile) file = g_key_file_new ();
+  g_autoptr(GError) local_error = NULL;
+
+  g_free (self->path);
+  self->path = g_strdup (path);
+
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          if (!must_exist)
+            {
+              g_clear_pointer (&self->path, g_free);
+              return TRUE;
+            }
+          g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_NOT_FOUND,
+                       _("%s: no such file"), path);
+          return FALSE;
+        }
+
+      g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+                   "%s: %s", path, local_error->message);
+      return FALSE;
+    }
+
+  if (!check_known (self, file, error) ||
+      !load_server (self, file, error) ||
+      !read_list (self, file, "collectors", "enabled", &self->enabled, error) ||
+      !read_list (self, file, "collectors", "disabled", &self->disabled, error) ||
+      !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
+                 _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error))
+    return FALSE;
+
+  return TRUE;
+}

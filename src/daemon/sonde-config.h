@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* sonded's configuration file (GKeyFile). Unset values are -1 or NULL, so
+ * that command-line options can override what the file says and defaults
+ * apply to the rest. */
+typedef struct
+{
+  char            *path;             /* the file read, or NULL */
+  char            *address;
+  int              port;
+  char            *token;
+  GTlsCertificate *tls_certificate;
+  GStrv            allowed_origins;
+  int              interval_min_ms;
+  int              interval_max_ms;
+  int              idle_timeout;      /* seconds */
+  GStrv            enabled;
+  GStrv            disabled;
+  int              history_seconds;
+} SondeConfig;
+
+#define SONDE_CONFIG_ERROR (sonde_config_error_quark ())
+
+typedef enum
+{
+  SONDE_CONFIG_ERROR_INVALID,
+  SONDE_CONFIG_ERROR_NOT_FOUND,
+} SondeConfigError;
+
+#define SONDE_IDLE_TIMEOUT_DEFAULT 60
+#define SONDE_IDLE_TIMEOUT_MAX     86400
+#define SONDE_HISTORY_MAX          86400
+
+GQuark       sonde_config_error_quark (void);
+char        *sonde_config_default_path (void);
+SondeConfig *sonde_config_new          (void);
+void         sonde_config_free         (SondeConfig  *self);
+gboolean     sonde_config_load         (SondeConfig  *self,
+                                        const char   *path,
+                                        gboolean      must_exist,
+                                        GError      **error);
+void         sonde_config_set_error    (SondeConfig  *self,
+                                        GError      **error,
+                                        const char   *group,
+                                        const char   *key,
+                                        const char   *format,
+                                        ...) G_GNUC_PRINTF (5, 6);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeConfig, sonde_config_free)
+
+G_END_DECLS

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ipc-sonde1-impl.h"
+#include "sonde-config.h"
+#include "sonde-daemon.h"
+#include "sonde-version.h"
+
+/* One hour at one point per second: about 2.5 MiB for the built-in collectors. */
+#define SONDE_DAEMON_DEFAULT_HISTORY_SECONDS 3600
+
+/* sonded: loads the collector plugins and serves them over WebSocket.
+ *
+ * Started by hand it is standalone: it serves until SIGINT or SIGTERM,
+ * with or without a session bus, and owns org.sonde.Sonde1 if it can.
+ * Started by D-Bus activation (--gapplication-service) it is a GApplication
+ * service: it owns the name, and leaves after its idle timeout once no
+ * WebSocket client and no D-Bus caller remains. */
+
+struct _SondeDaemon
+{
+  GApplication   parent_instance;
+
+  /* Command line; unset values are NULL or -1 */
+  char          *opt_address;
+  int            opt_port;
+  char         **opt_plugin_dirs;
+  char         **opt_disable;
+  char          *opt_config;
+  int            opt_idle_timeout;
+  gboolean       opt_version;
+
+  SondeEngine   *engine;
+  SondeServer   *server;
+  GHashTable    *disabled;       /* name -> SondeCollector, not served */
+  IpcSonde1Impl *ipc;
+
+  guint          idle_timeout;   /* seconds, 0: never */
+  gboolean       service;
+  gboolean       clients_held;
+  gulong         clients_handler;
+  guint          sigint_source;
+  guint          sigterm_source;
+  guint          owner_id;
+  guint          initial_release_source;
+};
+
+G_DEFINE_FINAL_TYPE (SondeDaemon, sonde_daemon, G_TYPE_APPLICATION)
+
+static const GDBusErrorEntry sonde_dbus_error_entries[] = {
+  { SONDE_ERROR_FAILED, "org.sonde.Sonde1.Error.Failed" },
+  { SONDE_ERROR_INVALID_FILTER, "org.sonde.Sonde1.Error.InvalidPattern" },
+  { SONDE_ERROR_UNKNOWN_METRIC, "org.sonde.Sonde1.Error.UnknownMetric" },
+  { SONDE_ERROR_UNKNOWN_COLLECTOR, "org.sonde.Sonde1.Error.UnknownCollector" },
+  { SONDE_ERROR_COLLECTOR_FAILED, "org.sonde.Sonde1.Error.CollectorFailed" },
+  { SONDE_ERROR_TIMED_OUT, "org.sonde.Sonde1.Error.TimedOut" },
+  { SONDE_ERROR_EXISTS, "org.sonde.Sonde1.Error.Exists" },
+  { SONDE_ERROR_INVALID_ARGUMENT, "org.sonde.Sonde1.Error.InvalidArgument" },
+};
+
+/* The build tree's plugin directories, when this binary runs from the
+ * build tree; NULL once installed. */
+static char **
+build_tree_plugin_dirs (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (exe == NULL || !g_str_has_prefix (exe, SONDE_BUILD_ROOT "/"))
+    return NULL;
+
+  return g_strsplit (SONDE_BUILD_PLUGIN_PATH, ":", -1);
+}
+
+gboolean
+sonde_daemon_disable_collector (SondeDaemon  *self,
+                                const char   *name,
+                                GError      **error)
+{
+  SondeCollector *collector;
+
+  g_return_val_if_fail (SONDE_IS_DAEMON (self), FALSE);
+
+  if (g_hash_table_contains (self->disabled, name))
+    return TRUE;
+
+  collector = sonde_engine_get_collector (self->engine, name);
+  if (collector == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
+                   _("No collector named '%s'"), name);
+      return FALSE;
+    }
+
+  /* Kept, so that EnableCollector brings back the same collector. */
+  g_hash_table_insert (self->disabled, g_strdup (name), g_object_ref (collector));
+  sonde_engine_remove_collector (self->engine, name);
+  g_info ("Collector %s disabled", name);
+  return TRUE;
+}
+
+gboolean
+sonde_daemon_enable_collector (SondeDaemon  *self,
+                               const char   *name,
+                               GError      **error)
+{
+  g_autoptr(SondeCollector) collector = NULL;
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (SONDE_IS_DAEMON (self), FALSE);
+
+  if (sonde_engine_get_collector (self->engine, name) != NULL)
+    return TRUE;
+
+  if (!g_hash_table_steal_extended (self->disabled, name, (gpointer *) &key, (gpointer *) &collector))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
+                   _("No collector named '%s'"), name);
+      return FALSE;
+    }
+
+  if (!sonde_engine_add_collector (self->engine, collector, error))
+    {
+      g_hash_table_insert (self->disabled, g_strdup (name), g_steal_pointer (&collector));
+      return FALSE;
+    }
+
+  g_info ("Collector %s enabled", name);
+  return TRUE;
+}
+
+SondeEngine *
+sonde_daemon_get_engine (SondeDaemon *self)
+{
+  g_return_val_if_fail (SONDE_IS_DAEMON (self), NULL);
+  return self->engine;
+}
+
+SondeServer *
+sonde_daemon_get_server (SondeDaemon *self)
+{
+  g_return_val_if_fail (SONDE_IS_DAEMON (self), NULL);
+  return self->server;
+}
+
+/* [collectors] enabled and disabled, then --disable. */
+static gboolean
+apply_collectors (SondeDaemon  *self,
+                  SondeConfig  *config,
+                  GError      **error)
+{
+  if (config->enabled != NULL)
+    {
+      g_autoptr(GPtrArray) collectors = NULL;
+
+      for (guint i = 0; config->enabled[i] != NULL; i++)
+        if (sonde_engine_get_collector (self->engine, config->enabled[i]) == NULL)
+          {
+            sonde_config_set_error (config, error, "collectors", "enabled",
+                                    _("no collector named '%s'"), config->enabled[i]);
+            return FALSE;
+          }
+
+      collectors = sonde_engine_list_collectors (self->engine);
+      for (guint i = 0; i < collectors->len; i++)
+        {
+          const char *name = sonde_collector_get_name (g_ptr_array_index (collectors, i));
+
+          if (!g_strv_contains ((const char * const *) config->enabled, name))
+            sonde_daemon_disable_collector (self, name, NULL);
+        }
+    }
+
+  for (guint i = 0; config->disabled != NULL && config->disabled[i] != NULL; i++)
+    {
+      const char *name = config->disabled[i];
+
+      if (sonde_engine_get_collector (self->engine, name) == NULL &&
+          !g_hash_table_contains (self->disabled, name))
+        {
+          sonde_config_set_error (config, error, "collectors", "disabled",
+                                  _("no collector named '%s'"), name);
+          return FALSE;
+        }
+      sonde_daemon_disable_collector (self, name, NULL);
+    }
+
+  for (guint i = 0; self->opt_disable != NULL && self->opt_disable[i] != NULL; i++)
+    {
+      const char *name = self->opt_disable[i];
+
+      if (!sonde_daemon_disable_collector (self, name, NULL))
+        g_warning (_("--disable %s: no such collector"), name);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+apply_server_config (SondeDaemon  *self,
+                     SondeConfig  *config,
+                     GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  guint min_ms, max_ms;
+
+  if (config->token != NULL)
+    sonde_server_set_token (self->server, config->token);
+  if (config->allowed_origins != NULL)
+    sonde_server_set_allowed_origins (self->server, (const char * const *) config->allowed_origins);
+  if (config->tls_certificate != NULL)
+    sonde_server_set_tls_certificate (self->server, config->tls_certificate);
+
+  min_ms = config->interval_min_ms >= 0 ? (guint) config->interval_min_ms : SONDE_INTERVAL_MIN_MS;
+  max_ms = config->interval_max_ms >= 0 ? (guint) config->interval_max_ms : SONDE_INTERVAL_MAX_MS;
+  if (!sonde_server_set_interval_bounds (self->server, min_ms, max_ms, &local_error))
+    {
+      sonde_config_set_error (config, error, "server",
+                              config->interval_min_ms >= 0 ? "interval-min-ms" : "interval-max-ms",
+                              "%s", local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Reads the configuration, loads the plugins and listens: everything that
+ * can fail is done before registering on the bus, so that a bad
+ * configuration is refused at once with its message. */
+static gboolean
+sonde_daemon_setup (SondeDaemon  *self,
+                    GError      **error)
+{
+  g_autoptr(SondeConfig) config = sonde_config_new ();
+  g_autoptr(GStrvBuilder) dirs_builder = g_strv_builder_new ();
+  g_autofree char *default_path = NULL;
+  g_auto(GStrv) build_dirs = NULL;
+  g_auto(GStrv) plugin_dirs = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *address;
+  guint port;
+  guint n_loaded;
+
+  if (self->opt_config != NULL)
+    {
+      if (!sonde_config_load (config, self->opt_config, TRUE, error))
+        return FALSE;
+    }
+  else
+    {
+      default_path = sonde_config_default_path ();
+      if (!sonde_config_load (config, default_path, FALSE, error))
+        return FALSE;
+    }
+
+  if (self->opt_port != -1 && (self->opt_port < 0 || self->opt_port > G_MAXUINT16))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   _("port %d is out of range (0-65535)"), self->opt_port);
+      return FALSE;
+    }
+
+  if (self->opt_idle_timeout != -1 &&
+      (self->opt_idle_timeout < 0 || self->opt_idle_timeout > SONDE_IDLE_TIMEOUT_MAX))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   _("idle timeout %d is out of range (0-86400 seconds)"), self->opt_idle_timeout);
+      return FALSE;
+    }
+
+  /* The command line overrides the file, which overrides the defaults. */
+  address = self->opt_address ? self->opt_address : config->address ? config->address : "127.0.0.1";
+  port = self->opt_port >= 0 ? (guint) self->opt_port
+         : config->port >= 0 ? (guint) config->port : SONDE_DEFAULT_PORT;
+  self->idle_timeout = self->opt_idle_timeout >= 0 ? (guint) self->opt_idle_timeout
+                       : config->idle_timeout >= 0 ? (guint) config->idle_timeout
+                       : SONDE_IDLE_TIMEOUT_DEFAULT;
+
+  if (self->opt_plugin_dirs != NULL)
+    g_strv_builder_addv (dirs_builder, (const char **) self->opt_plugin_dirs);
+  build_dirs = build_tree_plugin_dirs ();
+  if (build_dirs != NULL)
+    g_strv_builder_addv (dirs_builder, (const char **) build_dirs);
+  plugin_dirs = g_strv_builder_end (dirs_builder);
+
+  self->engine = sonde_engine_new ();
+  n_loaded = sonde_engine_load_plugins (self->engine, (const char * const *) plugin_dirs);
+  if (n_loaded == 0)
+    g_warning (_("No collector plugins were found; set SONDE_PLUGIN_PATH or --plugin-dir"));
+
+  /* The daemon keeps an hour of history unless told otherwise: clients of
+   * the native protocol, kairos and /api/v1/history ask for it. */
+  sonde_engine_set_history_length (self->engine,
+                                   config->history_seconds >= 0 ? (guint) config->history_seconds
+                                                                : SONDE_DAEMON_DEFAULT_HISTORY_SECONDS);
+
+  if (!apply_collectors (self, config, error))
+    return FALSE;
+
+  self->server = sonde_server_new (self->engine);
+  if (!apply_server_config (self, config, error))
+    return FALSE;
+
+  if (!sonde_server_listen (self->server, address, port, &local_error))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_FAILED,
+                   _("cannot listen on %s port %u: %s"), address, port, local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+quit_on_signal (SondeDaemon *self,
+                int          signal_number)
+{
+  g_message (_("Received signal %d, shutting down"), signal_number);
+  g_clear_handle_id (&self->sigint_source, g_source_remove);
+  g_clear_handle_id (&self->sigterm_source, g_source_remove);
+  g_application_quit (G_APPLICATION (self));
+}
+
+static gboolean
+sigint_cb (gpointer data)
+{
+  SondeDaemon *self = data;
+
+  self->sigint_source = 0;
+  quit_on_signal (self, SIGINT);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+sigterm_cb (gpointer data)
+{
+  SondeDaemon *self = data;
+
+  self->sigterm_source = 0;
+  quit_on_signal (self, SIGTERM);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+sonde_daemon_handle_local_options (GApplication *application,
+                                   GVariantDict *options)
+{
+  SondeDaemon *self = SONDE_DAEMON (application);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+
+  if (self->opt_version)
+    {
+      g_print ("sonded %s\n", SONDE_VERSION_S);
+      return EXIT_SUCCESS;
+    }
+
+  /* --gapplication-service has been parsed by now. By hand, sonded must
+   * not hand over to another instance: it serves its own port, and owns
+   * the bus name only if nobody else does. */
+  self->service = (g_application_get_flags (application) & G_APPLICATION_IS_SERVICE) != 0;
+  if (!self->service)
+    g_application_set_flags (application,
+                             g_application_get_flags (application) | G_APPLICATION_NON_UNIQUE);
+
+  if (!sonde_daemon_setup (self, &error))
+    {
+      g_printerr ("sonded: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  /* Before the URL is printed: whoever reads it may signal at once. */
+  self->sigint_source = g_unix_signal_add (SIGINT, sigint_cb, self);
+  self->sigterm_source = g_unix_signal_add (SIGTERM, sigterm_cb, self);
+
+  uri = sonde_server_get_uri (self->server);
+  /* The first line of stdout is the URL: scripts and tests read it. */
+  printf ("listening on %s\n", uri);
+  fflush (stdout);
+
+  return -1;
+}
+
+/* A connected WebSocket client holds the daemon like a D-Bus caller. */
+static void
+n_clients_cb (SondeServer *server,
+              GParamSpec  *pspec,
+              SondeDaemon *self)
+{
+  gboolean busy = sonde_server_get_n_clients (server) > 0;
+
+  if (busy == self->clients_held)
+    return;
+
+  self->clients_held = busy;
+  if (busy)
+    g_application_hold (G_APPLICATION (self));
+  else
+    g_application_release (G_APPLICATION (self));
+}
+
+static gboolean
+initial_release_cb (gpointer data)
+{
+  SondeDaemon *self = data;
+
+  self->initial_release_source = 0;
+  g_application_release (G_APPLICATION (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sonde_daemon_startup (GApplication *application)
+{
+  SondeDaemon *self = SONDE_DAEMON (application);
+
+  G_APPLICATION_CLASS (sonde_daemon_parent_class)->startup (application);
+
+  if (g_application_get_dbus_connection (application) == NULL)
+    g_info ("No session bus: serving WebSocket clients without D-Bus");
+
+  self->clients_handler = g_signal_connect (self->server, "notify::n-clients",
+                                            G_CALLBACK (n_clients_cb), self);
+
+  if (!self->service || self->idle_timeout == 0)
+    {
+      /* By hand (or idle-timeout=0) the daemon never leaves on idle. */
+      g_application_hold (application);
+      return;
+    }
+
+  /* GApplication gives a fresh service 10 s before its first release;
+   * holding until the main loop runs makes the configured timeout apply
+   * from the start as well. */
+  g_application_set_inactivity_timeout (application, self->idle_timeout * 1000);
+  g_application_hold (application);
+  self->initial_release_source = g_idle_add (initial_release_cb, self);
+}
+
+static void
+sonde_daemon_activate (GApplication *application)
+{
+  /* Nothing to show: sonded serves from startup on. */
+}
+
+static void
+sonde_daemon_shutdown (GApplication *application)
+{
+  SondeDaemon *self = SONDE_DAEMON (application);
+
+  g_clear_handle_id (&self->sigint_source, g_source_remove);
+  g_clear_handle_id (&self->sigterm_source, g_source_remove);
+  g_clear_handle_id (&self->initial_release_source, g_source_remove);
+  g_clear_signal_handler (&self->clients_handler, self->server);
+
+  if (self->server != NULL)
+    sonde_server_disconnect (self->server);
+
+  G_APPLICATION_CLASS (sonde_daemon_parent_class)->shutdown (application);
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  g_info ("Owning %s on the session bus", name);
+}
+
+static void
+name_lost_cb (GDBusConnection *connection,
+              const char      *name,
+              gpointer         user_data)
+{
+  g_info ("%s is owned by another process (or the bus is gone): "
+          "serving WebSocket clients only", name);
+}
+
+static gboolean
+sonde_daemon_dbus_register (GApplication     *application,
+                            GDBusConnection  *connection,
+                            const char       *object_path,
+                            GError          **error)
+{
+  SondeDaemon *self = SONDE_DAEMON (application);
+
+  if (!G_APPLICATION_CLASS (sonde_daemon_parent_class)->dbus_register (application, connection,
+                                                                       object_path, error))
+    return FALSE;
+
+  self->ipc = ipc_sonde1_impl_new (self);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->ipc), connection,
+                                         SONDE_DAEMON_OBJECT_PATH, error))
+    {
+      g_clear_object (&self->ipc);
+      return FALSE;
+    }
+
+  /* A service owns the name through GApplication; by hand, sonded is not
+   * unique and takes the name only if it is free. */
+  if (!self->service)
+    self->owner_id = g_bus_own_name_on_connection (connection, SONDE_DAEMON_BUS_NAME,
+                                                   G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                                   name_acquired_cb, name_lost_cb, self, NULL);
+  return TRUE;
+}
+
+static void
+sonde_daemon_dbus_unregister (GApplication    *application,
+                              GDBusConnection *connection,
+                              const char      *object_path)
+{
+  SondeDaemon *self = SONDE_DAEMON (application);
+
+  g_clear_handle_id (&self->owner_id, g_bus_unown_name);
+  if (self->ipc != NULL)
+    {
+      g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->ipc));
+      g_clear_object (&self->ipc);
+    }
+
+  G_APPLICATION_CLASS (sonde_daemon_parent_class)->dbus_unregister (application, connection, object_path);
+}
+
+static void
+sonde_daemon_dispose (GObject *object)
+{
+  SondeDaemon *self = SONDE_DAEMON (object);
+
+  g_clear_object (&self->ipc);
+  g_clear_pointer (&self->disabled, g_hash_table_unref);
+  g_clear_object (&self->server);
+  g_clear_object (&self->engine);
+
+  G_OBJECT_CLASS (sonde_daemon_parent_class)->dispose (object);
+}
+
+static void
+sonde_daemon_finalize (GObject *object)
+{
+  SondeDaemon *self = SONDE_DAEMON (object);
+
+  g_free (self->opt_address);
+  g_strfreev (self->opt_plugin_dirs);
+  g_strfreev (self->opt_disable);
+  g_free (self->opt_config);
+
+  G_OBJECT_CLASS (sonde_daemon_parent_class)->finalize (object);
+}
+
+static void
+sonde_daemon_class_init (SondeDaemonClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *application_class = G_APPLICATION_CLASS (klass);
+  static gsize error_domain = 0;
+
+  object_class->dispose = sonde_daemon_dispose;
+  object_class->finalize = sonde_daemon_finalize;
+
+  application_class->handle_local_options = sonde_daemon_handle_local_options;
+  application_class->startup = sonde_daemon_startup;
+  application_class->activate = sonde_daemon_activate;
+  application_class->shutdown = sonde_daemon_shutdown;
+  application_class->dbus_register = sonde_daemon_dbus_register;
+  application_class->dbus_unregister = sonde_daemon_dbus_unregister;
+
+  /* libsonde's error domain, named on the bus: a client sees
+   * org.sonde.Sonde1.Error.UnknownCollector and friends. */
+  g_dbus_error_register_error_domain ("sonde-error-quark", &error_domain,
+                                      sonde_dbus_error_entries,
+                                      G_N_ELEMENTS (sonde_dbus_error_entries));
+}
+
+static void
+sonde_daemon_init (SondeDaemon *self)
+{
+  const GOptionEntry entries[] = {
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &self->opt_address,
+      _("Address to listen on (default 127.0.0.1)"), _("ADDRESS") },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &self->opt_port,
+      _("Port to listen on (default 54112; 0 picks a free port)"), _("PORT") },
+    { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &self->opt_plugin_dirs,
+      _("Also load collector plugins from DIR"), _("DIR") },
+    { "disable", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_disable,
+      _("Do not serve the collector COLLECTOR"), _("COLLECTOR") },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &self->opt_config,
+      _("Read the configuration from FILE (default $XDG_CONFIG_HOME/sonde/sonde.conf)"), _("FILE") },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &self->opt_idle_timeout,
+      _("With --gapplication-service, exit after SECONDS without clients (default 60; 0 never)"),
+      _("SECONDS") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &self->opt_version,
+      _("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  self->opt_port = -1;
+  self->opt_idle_timeout = -1;
+  self->disabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("Serve live system metrics over WebSocket and D-Bus."));
+}
+
+SondeDaemon *
+sonde_daemon_new (void)
+{
+  return g_object_new (SONDE_TYPE_DAEMON,
+                       "application-id", SONDE_DAEMON_BUS_NAME,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       NULL);
+}

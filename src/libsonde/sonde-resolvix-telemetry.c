@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+
+#include "sonde-connection-private.h"
+#include "sonde-dialects-private.h"
+#include "sonde-engine-private.h"
+#include "sonde-json-private.h"
+#include "sonde-resolvix-private.h"
+#include "sonde-server-private.h"
+
+/*
+ * The resolvix telemetry stream, on /ws/telemetry and on the
+ * compatibility listener on 8756 at "/": the guide's "Sample Telemetry
+ * Data" document, every interval (60 s unless
+ * sonde_server_set_telemetry_interval() says otherwise), and once right
+ * after connecting, so that a client need not wait a minute.
+ *
+ * Units, as in the guide: GB are 1024³ bytes and MB 1024² bytes, rounded
+ * to two decimals; rates are per second; every percentage is rounded to
+ * one decimal (the guide's and psutil's precision); packets_sent,
+ * packets_recv, active_connections, process_count and pid are integers.
+ * A value no collector could give (a missing plugin, nothing sampled yet)
+ * is null, so that every documented key is always present.
+ *
+ * All clients of one server are one hub group (per node id and interval):
+ * the document is built once per interval and the same bytes go to each.
+ */
+
+#define TELEMETRY_DIALECT "resolvix"
+#define BYTES_PER_GB      (1024.0 * 1024.0 * 1024.0)
+#define BYTES_PER_MB      (1024.0 * 1024.0)
+
+static const char * const telemetry_collectors[] = {
+  "cpu", "memory", "disk", "network", "processes", NULL
+};
+
+struct _SondeResolvixTelemetryClient
+{
+  SondeServer     *server;
+  SondeConnection *connection;
+  SondeHubGroup   *group;   /* NULL while telemetry is stopped */
+};
+
+/* The document ------------------------------------------------------------ */
+
+static double
+round_to (double value,
+          int    decimals)
+{
+  double scale = decimals == 1 ? 10.0 : 100.0;
+
+  return round (value * scale) / scale;
+}
+
+/* NaN when @key is missing or not a number. */
+static double
+get_number (JsonObject *object,
+            const char *key)
+{
+  JsonNode *node = object ? json_object_get_member (object, key) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return NAN;
+
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+    case G_TYPE_DOUBLE:
+      return json_node_get_double (node);
+    default:
+      return NAN;
+    }
+}
+
+static void
+set_rounded (JsonObject *out,
+             const char *key,
+             double      value,
+             int         decimals)
+{
+  if (isfinite (value))
+    json_object_set_double_member (out, key, round_to (value, decimals));
+  else
+    json_object_set_null_member (out, key);
+}
+
+static void
+set_percent (JsonObject *out,
+             const char *key,
+             JsonObject *in,
+             const char *in_key)
+{
+  set_rounded (out, key, get_number (in, in_key), 1);
+}
+
+static void
+set_gb (JsonObject *out,
+        const char *key,
+        JsonObject *in,
+        const char *in_key)
+{
+  set_rounded (out, key, get_number (in, in_key) / BYTES_PER_GB, 2);
+}
+
+static void
+set_mb_per_sec (JsonObject *out,
+                const char *key,
+                JsonObject *in,
+                const char *in_key)
+{
+  set_rounded (out, key, get_number (in, in_key) / BYTES_PER_MB, 2);
+}
+
+static void
+set_integer (JsonObject *out,
+             const char *key,
+             JsonObject *in,
+             const char *in_key)
+{
+  double value = get_number (in, in_key);
+
+  if (isfinite (value))
+    json_object_set_int_member (out, key, (gint64) value);
+  else
+    json_object_set_null_member (out, key);
+}
+
+static JsonArray *
+get_array (JsonObject *object,
+           const char *key)
+{
+  JsonNode *node = object ? json_object_get_member (object, key) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+static JsonObject *
+latest_data (SondeEngine *engine,
+             const char  *collector)
+{
+  SondeSample *sample = sonde_engine_get_latest (engine, collector);
+
+  return sample != NULL ? sonde_sample_get_data (sample) : NULL;
+}
+
+static JsonObject *
+build_cpu (SondeEngine *engine)
+{
+  JsonObject *in = latest_data (engine, "cpu");
+  JsonObject *out = json_object_new ();
+  JsonArray *cores = get_array (in, "per_core_percent");
+  JsonArray *per_core = json_array_new ();
+
+  for (guint i = 0; cores != NULL && i < json_array_get_length (cores); i++)
+    {
+      JsonNode *node = json_array_get_element (cores, i);
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) != G_TYPE_STRING)
+        json_array_add_double_element (per_core, round_to (json_node_get_double (node), 1));
+    }
+
+  set_percent (out, "cpu_usage_percent", in, "usage_percent");
+  json_object_set_array_member (out, "cpu_per_core_percent", per_core);
+  set_rounded (out, "load_avg_1min", get_number (in, "load_avg_1min"), 2);
+  set_rounded (out, "load_avg_5min", get_number (in, "load_avg_5min"), 2);
+  set_rounded (out, "load_avg_15min", get_number (in, "load_avg_15min"), 2);
+  return out;
+}
+
+static JsonObject *
+build_memory (SondeEngine *engine)
+{
+  JsonObject *in = latest_data (engine, "memory");
+  JsonObject *out = json_object_new ();
+
+  set_gb (out, "memory_total_gb", in, "total_bytes");
+  set_gb (out, "memory_used_gb", in, "used_bytes");
+  set_gb (out, "memory_available_gb", in, "available_bytes");
+  set_percent (out, "memory_usage_percent", in, "usage_percent");
+  set_gb (out, "swap_total_gb", in, "swap_total_bytes");
+  set_gb (out, "swap_used_gb", in, "swap_used_bytes");
+  set_percent (out, "swap_usage_percent", in, "swap_usage_percent");
+  return out;
+}
+
+static JsonObject *
+build_disk (SondeEngine *engine)
+{
+  JsonObject *in = latest_data (engine, "disk");
+  JsonObject *out = json_object_new ();
+  JsonObject *usage = json_object_new ();
+  JsonObject *io = json_object_new ();
+  JsonArray *partitions = get_array (in, "partitions");
+
+  for (guint i = 0; partitions != NULL && i < json_array_get_length (partitions); i++)
+    {
+      JsonNode *node = json_array_get_element (partitions, i);
+      JsonObject *partition;
+      const char *mount;
+      JsonObject *entry;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      partition = json_node_get_object (node);
+      mount = json_object_get_string_member_with_default (partition, "mount", NULL);
+      if (mount == NULL)
+        continue;
+
+      entry = json_object_new ();
+      set_gb (entry, "total_gb", partition, "total_bytes");
+      set_gb (entry, "used_gb", partition, "used_bytes");
+      set_gb (entry, "free_gb", partition, "free_bytes");
+      set_percent (entry, "usage_percent", partition, "usage_percent");
+      json_object_set_object_member (usage, mount, entry);
+    }
+
+  set_mb_per_sec (io, "read_mb_per_sec", in, "read_bytes_per_sec");
+  set_mb_per_sec (io, "write_mb_per_sec", in, "write_bytes_per_sec");
+
+  json_object_set_object_member (out, "disk_usage", usage);
+  json_object_set_object_member (out, "disk_io", io);
+  return out;
+}
+
+static JsonObject *
+build_network (SondeEngine *engine)
+{
+  JsonObject *in = latest_data (engine, "network");
+  JsonObject *out = json_object_new ();
+
+  set_mb_per_sec (out, "bytes_sent_mb_per_sec", in, "tx_bytes_per_sec");
+  set_mb_per_sec (out, "bytes_recv_mb_per_sec", in, "rx_bytes_per_sec");
+  set_integer (out, "packets_sent", in, "packets_sent");
+  set_integer (out, "packets_recv", in, "packets_recv");
+  set_integer (out, "active_connections", in, "active_connections");
+  return out;
+}
+
+static JsonObject *
+build_processes (SondeEngine *engine)
+{
+  JsonObject *in = latest_data (engine, "processes");
+  JsonObject *out = json_object_new ();
+  JsonArray *top = get_array (in, "top_memory");
+  JsonArray *processes = json_array_new ();
+
+  for (guint i = 0; top != NULL && i < json_array_get_length (top); i++)
+    {
+      JsonNode *node = json_array_get_element (top, i);
+      JsonObject *process;
+      JsonObject *entry;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      process = json_node_get_object (node);
+
+      entry = json_object_new ();
+      set_integer (entry, "pid", process, "pid");
+      json_object_set_string_member (entry, "name",
+                                     json_object_get_string_member_with_default (process, "name", ""));
+      set_percent (entry, "memory_percent", process, "memory_percent");
+      json_array_add_object_element (processes, entry);
+    }
+
+  set_integer (out, "process_count", in, "count");
+  json_object_set_array_member (out, "top_memory_processes", processes);
+  return out;
+}
+
+GBytes *
+_sonde_resolvix_encode_telemetry (SondeEngine *engine,
+                                  const char  *node_id,
+                                  gint64       timestamp_us)
+{
+  g_autoptr(JsonObject) document = json_object_new ();
+  g_autofree char *timestamp = _sonde_resolvix_format_timestamp (timestamp_us);
+  JsonObject *metrics = json_object_new ();
+
+  json_object_set_object_member (metrics, "cpu", build_cpu (engine));
+  json_object_set_object_member (metrics, "memory", build_memory (engine));
+  json_object_set_object_member (metrics, "disk", build_disk (engine));
+  json_object_set_object_member (metrics, "network", build_network (engine));
+  json_object_set_object_member (metrics, "processes", build_processes (engine));
+
+  json_object_set_string_member (document, "timestamp", timestamp);
+  json_object_set_string_member (document, "node_id", node_id);
+  json_object_set_object_member (document, "metrics", metrics);
+  return _sonde_json_object_to_bytes (document);
+}
+
+/* The group ---------------------------------------------------------------- */
+
+/*
+ * The engine samples at most every SONDE_INTERVAL_MAX_MS. Longer
+ * intervals (up to an hour) are sampled at the longest divisor of the
+ * interval the engine accepts: ticks are aligned to wall-clock multiples
+ * of it, so every multiple of the interval is a tick, and the document is
+ * only built on those.
+ */
+static guint
+sampling_interval_ms (guint seconds)
+{
+  guint interval_ms = seconds * 1000;
+
+  /* Ends at the latest with k == interval_ms. */
+  for (guint k = 1; ; k++)
+    if (interval_ms % k == 0 && interval_ms / k <= SONDE_INTERVAL_MAX_MS)
+      return interval_ms / k;
+}
+
+/* The group's subscription id is "INTERVAL NODE_ID": all an encoding
+ * needs, and what sets groups apart. */
+static GBytes *
+telemetry_encode (SondeHubGroup *group,
+                  SondeEngine   *engine,
+                  gint64         tick_us)
+{
+  const char *id = _sonde_hub_group_get_subscription_id (group);
+  char *node_id = NULL;
+  guint64 seconds = g_ascii_strtoull (id, &node_id, 10);
+
+  g_assert (seconds > 0 && *node_id == ' ');
+
+  if ((tick_us / 1000) % (gint64) (seconds * 1000) != 0)
+    return NULL;
+
+  return _sonde_resolvix_encode_telemetry (engine, node_id + 1, tick_us);
+}
+
+static void
+telemetry_send_cb (gpointer       member,
+                   SondeHubGroup *group,
+                   GBytes        *frame)
+{
+  SondeResolvixTelemetryClient *self = member;
+
+  /* A tick between two intervals. */
+  if (frame == NULL)
+    return;
+
+  /* A slow client misses a document: each one is complete. */
+  _sonde_connection_send_stream (self->connection, frame);
+}
+
+static SondeFilter *
+telemetry_filter (SondeEngine *engine)
+{
+  g_autoptr(GPtrArray) patterns = g_ptr_array_new ();
+
+  for (guint i = 0; telemetry_collectors[i] != NULL; i++)
+    if (sonde_engine_get_collector (engine, telemetry_collectors[i]) != NULL)
+      g_ptr_array_add (patterns, (gpointer) telemetry_collectors[i]);
+
+  /* Without any of them, the documents are all null, still on time. */
+  if (patterns->len == 0)
+    g_ptr_array_add (patterns, (gpointer) "*");
+  g_ptr_array_add (patterns, NULL);
+
+  return _sonde_filter_new (engine, (const char * const *) patterns->pdata, NULL);
+}
+
+static void
+telemetry_join (SondeResolvixTelemetryClient *self,
+                SondeResolvix                *state)
+{
+  SondeEngine *engine = sonde_server_get_engine (self->server);
+  g_autofree char *id = g_strdup_printf ("%u %s", state->interval,
+                                         _sonde_resolvix_get_node_id (state));
+
+  g_assert (self->group == NULL);
+  self->group = _sonde_hub_join (_sonde_server_get_hub (self->server), TELEMETRY_DIALECT, id,
+                                 telemetry_filter (engine), sampling_interval_ms (state->interval),
+                                 telemetry_encode, telemetry_send_cb, self);
+}
+
+static void
+telemetry_leave (SondeResolvixTelemetryClient *self)
+{
+  if (self->group == NULL)
+    return;
+
+  _sonde_hub_leave (_sonde_server_get_hub (self->server), self->group, self);
+  self->group = NULL;
+}
+
+/* At once ------------------------------------------------------------------ */
+
+typedef struct
+{
+  GWeakRef server;
+} Immediate;
+
+static void
+immediate_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Immediate *immediate = user_data;
+  g_autoptr(SondeServer) server = g_weak_ref_get (&immediate->server);
+  g_autoptr(GBytes) frame = NULL;
+  SondeResolvix *state;
+
+  sonde_engine_refresh_finish (SONDE_ENGINE (source), result, NULL);
+  g_weak_ref_clear (&immediate->server);
+  g_free (immediate);
+
+  if (server == NULL)
+    return;
+
+  state = _sonde_resolvix_get (server);
+  state->refreshing = FALSE;
+  if (state->waiting->len == 0 || !state->telemetry_running)
+    {
+      g_ptr_array_set_size (state->waiting, 0);
+      return;
+    }
+
+  /* Built once for all who were waiting. */
+  frame = _sonde_resolvix_encode_telemetry (SONDE_ENGINE (source), _sonde_resolvix_get_node_id (state),
+                                            g_get_real_time ());
+  for (guint i = 0; i < state->waiting->len; i++)
+    {
+      SondeResolvixTelemetryClient *client = g_ptr_array_index (state->waiting, i);
+
+      _sonde_connection_send_stream (client->connection, frame);
+    }
+  g_ptr_array_set_size (state->waiting, 0);
+}
+
+/* Sends @self a document built from fresh samples, without waiting for
+ * the interval. */
+static void
+send_at_once (SondeResolvixTelemetryClient *self,
+              SondeResolvix                *state)
+{
+  Immediate *immediate;
+
+  if (!g_ptr_array_find (state->waiting, self, NULL))
+    g_ptr_array_add (state->waiting, self);
+  if (state->refreshing)
+    return;
+
+  state->refreshing = TRUE;
+  immediate = g_new0 (Immediate, 1);
+  g_weak_ref_init (&immediate->server, self->server);
+  sonde_engine_refresh_async (sonde_server_get_engine (self->server), telemetry_collectors, NULL,
+                              immediate_cb, immediate);
+}
+
+void
+_sonde_resolvix_regroup_telemetry (SondeResolvix *self)
+{
+  if (!self->telemetry_running)
+    return;
+
+  for (guint i = 0; i < self->telemetry_clients->len; i++)
+    {
+      SondeResolvixTelemetryClient *client = g_ptr_array_index (self->telemetry_clients, i);
+
+      telemetry_leave (client);
+      telemetry_join (client, self);
+    }
+}
+
+/* Stopped, the clients stay connected but leave their group: nothing is
+ * sampled for them and nothing sent until telemetry starts again, with a
+ * document at once. */
+void
+_sonde_resolvix_set_telemetry_running (SondeResolvix *self,
+                                       gboolean       running)
+{
+  if (self->telemetry_running == running)
+    return;
+
+  self->telemetry_running = running;
+  for (guint i = 0; i < self->telemetry_clients->len; i++)
+    {
+      SondeResolvixTelemetryClient *client = g_ptr_array_index (self->telemetry_clients, i);
+
+      if (running)
+        {
+          telemetry_join (client, self);
+          send_at_once (client, self);
+        }
+      else
+        telemetry_leave (client);
+    }
+
+  if (!running)
+    g_ptr_array_set_size (self->waiting, 0);
+}
+
+/* The dialect -------------------------------------------------------------- */
+
+/* The stream takes no input: anything gets the error form, and the
+ * stream goes on. */
+static void
+telemetry_message (gpointer               owner,
+                   SoupWebsocketDataType  type,
+                   GBytes                *message)
+{
+  SondeResolvixTelemetryClient *self = owner;
+  g_autoptr(GBytes) frame = _sonde_resolvix_error_frame ("The telemetry stream takes no messages");
+
+  _sonde_connection_send_control (self->connection, frame);
+}
+
+static void
+telemetry_rate_limited (gpointer owner)
+{
+  SondeResolvixTelemetryClient *self = owner;
+  g_autoptr(GBytes) frame = _sonde_resolvix_error_frame ("Too many messages: some were dropped");
+
+  _sonde_connection_send_control (self->connection, frame);
+}
+
+static void
+telemetry_closed (gpointer owner)
+{
+  SondeResolvixTelemetryClient *self = owner;
+
+  _sonde_server_client_closed (self->server, self);
+}
+
+static const SondeConnectionCallbacks telemetry_callbacks = {
+  .message = telemetry_message,
+  .rate_limited = telemetry_rate_limited,
+  .closed = telemetry_closed,
+};
+
+static gpointer
+telemetry_accept (SondeServer             *server,
+                  SoupWebsocketConnection *websocket,
+                  const char              *route,
+                  GHashTable              *query)
+{
+  SondeResolvix *state = _sonde_resolvix_get (server);
+  SondeResolvixTelemetryClient *self = g_new0 (SondeResolvixTelemetryClient, 1);
+
+  self->server = server;
+  self->connection = _sonde_connection_new (server, websocket, route, &telemetry_callbacks, self);
+  g_ptr_array_add (state->telemetry_clients, self);
+
+  if (state->telemetry_running)
+    {
+      telemetry_join (self, state);
+      send_at_once (self, state);
+    }
+
+  return self;
+}
+
+static void
+telemetry_free (gpointer client)
+{
+  SondeResolvixTelemetryClient *self = client;
+  SondeResolvix *state = _sonde_resolvix_get (self->server);
+
+  telemetry_leave (self);
+  g_ptr_array_remove_fast (state->telemetry_clients, self);
+  g_ptr_array_remove (state->waiting, self);
+  _sonde_connection_free (self->connection);
+  g_free (self);
+}
+
+static const SondeDialect telemetry_dialect = {
+  .name = "resolvix-telemetry",
+  .accept = telemetry_accept,
+  .free = telemetry_free,
+};
+
+/* "/" is the compatibility listener's path (ws://NODE:8756): its port is
+ * the one start_telemetry and the status report as ws_port. */
+void
+_sonde_resolvix_telemetry_register (SondeServer *server,
+                                    SoupServer  *soup_server,
+                                    const char  *path)
+{
+  SondeResolvix *state = _sonde_resolvix_get (server);
+
+  if (g_str_equal (path, "/"))
+    g_ptr_array_add (state->telemetry_listeners, g_object_ref (soup_server));
+  _sonde_server_add_websocket_route (server, soup_server, path, &telemetry_dialect);
+}
