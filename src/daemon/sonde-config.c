@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
+
+#include "sonde.h"
 
 #include "sonde-config.h"
 
@@ -22,6 +25,9 @@ static const KnownGroup known_groups[] = {
                 "interval-min-ms", "interval-max-ms", "idle-timeout", NULL } },
   { "collectors", { "enabled", "disabled", NULL } },
   { "history", { "seconds", NULL } },
+  { "compat", { "listeners", NULL } },
+  { "resolvix", { "node-id", "telemetry-interval", NULL } },
+  { "logs", { "files", "allowed-paths", NULL } },
 };
 
 char *
@@ -40,6 +46,7 @@ sonde_config_new (void)
   self->interval_max_ms = -1;
   self->idle_timeout = -1;
   self->history_seconds = -1;
+  self->telemetry_interval = -1;
   return self;
 }
 
@@ -56,6 +63,10 @@ sonde_config_free (SondeConfig *self)
   g_strfreev (self->allowed_origins);
   g_strfreev (self->enabled);
   g_strfreev (self->disabled);
+  g_strfreev (self->compat);
+  g_free (self->node_id);
+  g_strfreev (self->log_files);
+  g_strfreev (self->log_allowed_paths);
   g_free (self);
 }
 
@@ -103,7 +114,7 @@ check_known (SondeConfig  *self,
         {
           g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                        /* Translators: the first %s is a file name, the second a [group] */
-                       _("%s: [%s]: unknown group (known: [server], [collectors], [history])"),
+                       _("%s: [%s]: unknown group (known: [server], [collectors], [history], [compat], [resolvix], [logs])"),
                        self->path, groups[i]);
           return FALSE;
         }
@@ -349,6 +360,103 @@ load_server (SondeConfig  *self,
 }
 
 /**
+ * sonde_config_parse_compat:
+ * @entry: "NAME" or "NAME:PORT", such as "kairos" or "resolvix-telemetry:9756"
+ *
+ * Reads one compatibility listener; without a port it gets the seed's own.
+ */
+gboolean
+sonde_config_parse_compat (const char  *entry,
+                           char       **name,
+                           guint       *port,
+                           GError     **error)
+{
+  const char *colon = strchr (entry, ':');
+  g_autofree char *parsed_name = colon ? g_strndup (entry, colon - entry) : g_strdup (entry);
+  guint64 parsed_port;
+
+  if (sonde_server_get_compat_port (parsed_name) == 0)
+    {
+      g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+                   _("%s is not a compatibility listener (kairos, resolvix-telemetry, "
+                     "resolvix-logs, resolvix-control, ziggie)"), parsed_name);
+      return FALSE;
+    }
+
+  if (colon == NULL)
+    parsed_port = sonde_server_get_compat_port (parsed_name);
+  else if (!g_ascii_string_to_unsigned (colon + 1, 10, 0, G_MAXUINT16, &parsed_port, NULL))
+    {
+      g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+                   _("%s is not a port (0-65535)"), colon + 1);
+      return FALSE;
+    }
+
+  *name = g_steal_pointer (&parsed_name);
+  *port = (guint) parsed_port;
+  return TRUE;
+}
+
+static gboolean
+load_compat (SondeConfig  *self,
+             GKeyFile     *file,
+             GError      **error)
+{
+  if (!read_list (self, file, "compat", "listeners", &self->compat, error))
+    return FALSE;
+
+  for (guint i = 0; self->compat != NULL && self->compat[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *name = NULL;
+      guint port;
+
+      if (!sonde_config_parse_compat (self->compat[i], &name, &port, &local_error))
+        {
+          sonde_config_set_error (self, error, "compat", "listeners", "%s", local_error->message);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_absolute_paths (SondeConfig  *self,
+                     GKeyFile     *file,
+                     const char   *key,
+                     GStrv        *value,
+                     GError      **error)
+{
+  if (!read_list (self, file, "logs", key, value, error))
+    return FALSE;
+
+  for (guint i = 0; *value != NULL && (*value)[i] != NULL; i++)
+    if (!g_path_is_absolute ((*value)[i]))
+      {
+        sonde_config_set_error (self, error, "logs", key, _("%s is not an absolute path"), (*value)[i]);
+        return FALSE;
+      }
+
+  return TRUE;
+}
+
+static gboolean
+load_resolvix_and_logs (SondeConfig  *self,
+                        GKeyFile     *file,
+                        GError      **error)
+{
+  if (!read_string (self, file, "resolvix", "node-id", &self->node_id, error) ||
+      !read_int (self, file, "resolvix", "telemetry-interval", 1, 3600,
+                 _("%s is not a number of seconds (1-3600)"), &self->telemetry_interval, error) ||
+      !read_absolute_paths (self, file, "files", &self->log_files, error) ||
+      !read_absolute_paths (self, file, "allowed-paths", &self->log_allowed_paths, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+/**
  * sonde_config_load:
  * @path: the file to read
  * @must_exist: whether a missing file is an error (--config) or means
@@ -392,7 +500,9 @@ sonde_config_load (SondeConfig  *self,
       !read_list (self, file, "collectors", "enabled", &self->enabled, error) ||
       !read_list (self, file, "collectors", "disabled", &self->disabled, error) ||
       !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
-                 _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error))
+                 _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
+      !load_compat (self, file, error) ||
+      !load_resolvix_and_logs (self, file, error))
     return FALSE;
 
   return TRUE;

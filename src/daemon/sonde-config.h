@@ -22,6 +22,11 @@ typedef struct
   GStrv            enabled;
   GStrv            disabled;
   int              history_seconds;
+  GStrv            compat;            /* NAME or NAME:PORT */
+  char            *node_id;
+  int              telemetry_interval; /* seconds */
+  GStrv            log_files;
+  GStrv            log_allowed_paths;
 } SondeConfig;
 
 #define SONDE_CONFIG_ERROR (sonde_config_error_quark ())
@@ -43,6 +48,10 @@ void         sonde_config_free         (SondeConfig  *self);
 gboolean     sonde_config_load         (SondeConfig  *self,
                                         const char   *path,
                                         gboolean      must_exist,
+                                        GError      **error);
+gboolean     sonde_config_parse_compat (const char   *entry,
+                                        char        **name,
+                                        guint        *port,
                                         GError      **error);
 void         sonde_config_set_error    (SondeConfig  *self,
                                         GError      **error,

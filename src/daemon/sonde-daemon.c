@@ -31,6 +31,7 @@ struct _SondeDaemon
   int            opt_port;
   char         **opt_plugin_dirs;
   char         **opt_disable;
+  char         **opt_compat;
   char          *opt_config;
   int            opt_idle_timeout;
   gboolean       opt_version;
@@ -38,6 +39,7 @@ struct _SondeDaemon
   SondeEngine   *engine;
   SondeServer   *server;
   GHashTable    *disabled;       /* name -> SondeCollector, not served */
+  GPtrArray     *compat_lines;   /* "NAME ADDRESS:PORT" of each compatibility listener */
   IpcSonde1Impl *ipc;
 
   guint          idle_timeout;   /* seconds, 0: never */
@@ -215,6 +217,11 @@ apply_server_config (SondeDaemon  *self,
   if (config->tls_certificate != NULL)
     sonde_server_set_tls_certificate (self->server, config->tls_certificate);
 
+  if (config->node_id != NULL)
+    sonde_server_set_node_id (self->server, config->node_id);
+  if (config->telemetry_interval > 0)
+    sonde_server_set_telemetry_interval (self->server, (guint) config->telemetry_interval);
+
   min_ms = config->interval_min_ms >= 0 ? (guint) config->interval_min_ms : SONDE_INTERVAL_MIN_MS;
   max_ms = config->interval_max_ms >= 0 ? (guint) config->interval_max_ms : SONDE_INTERVAL_MAX_MS;
   if (!sonde_server_set_interval_bounds (self->server, min_ms, max_ms, &local_error))
@@ -223,6 +230,56 @@ apply_server_config (SondeDaemon  *self,
                               config->interval_min_ms >= 0 ? "interval-min-ms" : "interval-max-ms",
                               "%s", local_error->message);
       return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The logs collector follows only what the configuration allows. */
+static void
+apply_logs_config (SondeDaemon *self,
+                   SondeConfig *config)
+{
+  SondeCollector *logs = sonde_engine_get_collector (self->engine, "logs");
+
+  if (logs == NULL)
+    return;
+
+  if (config->log_allowed_paths != NULL)
+    g_object_set (logs, "allowed-paths", config->log_allowed_paths, NULL);
+  if (config->log_files != NULL)
+    g_object_set (logs, "files", config->log_files, NULL);
+}
+
+/* Opens the compatibility listeners the command line asks for, else those
+ * of the configuration, on the main listener's address. */
+static gboolean
+listen_compat (SondeDaemon  *self,
+               SondeConfig  *config,
+               const char   *address,
+               GError      **error)
+{
+  char **entries = self->opt_compat ? self->opt_compat : config->compat;
+
+  for (guint i = 0; entries != NULL && entries[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *name = NULL;
+      guint port, bound;
+
+      if (!sonde_config_parse_compat (entries[i], &name, &port, error))
+        return FALSE;
+
+      bound = sonde_server_listen_compat (self->server, name, address, port, &local_error);
+      if (bound == 0)
+        {
+          g_set_error (error, SONDE_ERROR, SONDE_ERROR_FAILED,
+                       _("cannot open the %s listener on %s port %u: %s"),
+                       name, address, port, local_error->message);
+          return FALSE;
+        }
+
+      g_ptr_array_add (self->compat_lines, g_strdup_printf ("%s %s:%u", name, address, bound));
     }
 
   return TRUE;
@@ -298,6 +355,8 @@ sonde_daemon_setup (SondeDaemon  *self,
                                    config->history_seconds >= 0 ? (guint) config->history_seconds
                                                                 : SONDE_DAEMON_DEFAULT_HISTORY_SECONDS);
 
+  apply_logs_config (self, config);
+
   if (!apply_collectors (self, config, error))
     return FALSE;
 
@@ -312,7 +371,7 @@ sonde_daemon_setup (SondeDaemon  *self,
       return FALSE;
     }
 
-  return TRUE;
+  return listen_compat (self, config, address, error);
 }
 
 static void
@@ -378,8 +437,11 @@ sonde_daemon_handle_local_options (GApplication *application,
   self->sigterm_source = g_unix_signal_add (SIGTERM, sigterm_cb, self);
 
   uri = sonde_server_get_uri (self->server);
-  /* The first line of stdout is the URL: scripts and tests read it. */
+  /* The first line of stdout is the URL: scripts and tests read it. Then
+   * one line per compatibility listener: "compat NAME ADDRESS:PORT". */
   printf ("listening on %s\n", uri);
+  for (guint i = 0; i < self->compat_lines->len; i++)
+    printf ("compat %s\n", (char *) g_ptr_array_index (self->compat_lines, i));
   fflush (stdout);
 
   return -1;
@@ -547,7 +609,9 @@ sonde_daemon_finalize (GObject *object)
   g_free (self->opt_address);
   g_strfreev (self->opt_plugin_dirs);
   g_strfreev (self->opt_disable);
+  g_strfreev (self->opt_compat);
   g_free (self->opt_config);
+  g_clear_pointer (&self->compat_lines, g_ptr_array_unref);
 
   G_OBJECT_CLASS (sonde_daemon_parent_class)->finalize (object);
 }
@@ -586,6 +650,9 @@ sonde_daemon_init (SondeDaemon *self)
       _("Port to listen on (default 54112; 0 picks a free port)"), _("PORT") },
     { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &self->opt_plugin_dirs,
       _("Also load collector plugins from DIR"), _("DIR") },
+    { "compat", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_compat,
+      _("Also serve a replaced product's format on its own port: kairos, resolvix-telemetry, "
+        "resolvix-logs, resolvix-control, ziggie (NAME:PORT for another port)"), _("NAME[:PORT]") },
     { "disable", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_disable,
       _("Do not serve the collector COLLECTOR"), _("COLLECTOR") },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &self->opt_config,
@@ -600,6 +667,7 @@ sonde_daemon_init (SondeDaemon *self)
 
   self->opt_port = -1;
   self->opt_idle_timeout = -1;
+  self->compat_lines = g_ptr_array_new_with_free_func (g_free);
   self->disabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 
   g_application_add_main_option_entries (G_APPLICATION (self), entries);

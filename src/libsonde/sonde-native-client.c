@@ -35,6 +35,7 @@ typedef struct
   SondeHubGroup     *group;
   GStrv              events;
   guint              dropped;
+  guint              logs_hold;  /* keeps the logs collector polling for log_line */
 } Subscription;
 
 struct _SondeNativeClient
@@ -52,6 +53,8 @@ subscription_free (Subscription *sub)
 
   if (sub->group != NULL)
     _sonde_hub_leave (hub, sub->group, sub);
+  if (sub->logs_hold != 0)
+    sonde_engine_release (sonde_server_get_engine (sub->client->server), sub->logs_hold);
   g_strfreev (sub->events);
   g_free (sub->id);
   g_free (sub);
@@ -172,6 +175,11 @@ add_subscription (SondeNativeClient  *self,
   sub->client = self;
   sub->id = g_strdup (id);
   sub->events = g_strdupv ((char **) events);
+  /* log_line events come from the logs collector, which reads its files
+   * only while it is sampled. */
+  if (events != NULL && g_strv_contains (events, "log_line") &&
+      sonde_engine_get_collector (engine, "logs") != NULL)
+    sub->logs_hold = sonde_engine_hold (engine, "logs", 1000, NULL);
   sub->group = _sonde_hub_join (_sonde_server_get_hub (self->server), "native", id, filter,
                                 interval_ms, _sonde_native_encode_snapshot,
                                 subscription_send_cb, sub);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "sonde-dialects-private.h"
 #include "sonde-engine-private.h"
@@ -24,6 +25,11 @@
  */
 
 #define NATIVE_ROUTE "/ws/v1"
+#define LISTEN_BACKLOG 1024
+/* The kernel grows a silent client's send buffer up to 4 MiB, seconds of
+ * stale frames; a fixed buffer bounds both the memory and the lag before
+ * backpressure drops frames. */
+#define CLIENT_SEND_BUFFER (256 * 1024)
 
 struct _SondeServer
 {
@@ -235,6 +241,44 @@ early_cb (SoupServer        *soup_server,
     }
 }
 
+/* The socket under a WebSocket's stream: libsoup wraps it in its own
+ * SoupIOStream ("base-iostream"), TLS in a GTlsConnection ("base-io-stream"). */
+static GSocket *
+find_socket (GIOStream *stream)
+{
+  static const char * const base_properties[] = { "base-iostream", "base-io-stream" };
+
+  for (guint depth = 0; stream != NULL && depth < 4; depth++)
+    {
+      GIOStream *base = NULL;
+
+      if (G_IS_SOCKET_CONNECTION (stream))
+        return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+
+      for (guint i = 0; i < G_N_ELEMENTS (base_properties) && base == NULL; i++)
+        if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), base_properties[i]))
+          {
+            g_object_get (stream, base_properties[i], &base, NULL);
+            /* The base lives as long as its wrapper. */
+            if (base != NULL)
+              g_object_unref (base);
+          }
+
+      stream = base;
+    }
+
+  return NULL;
+}
+
+static void
+limit_send_buffer (SoupWebsocketConnection *connection)
+{
+  GSocket *socket = find_socket (soup_websocket_connection_get_io_stream (connection));
+
+  if (socket != NULL)
+    g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, CLIENT_SEND_BUFFER, NULL);
+}
+
 static void
 websocket_cb (SoupServer              *soup_server,
               SoupServerMessage       *msg,
@@ -253,6 +297,7 @@ websocket_cb (SoupServer              *soup_server,
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
 
   record_request (self, msg);
+  limit_send_buffer (connection);
 
   entry = g_new0 (ServerClient, 1);
   entry->dialect = route->dialect;
@@ -525,6 +570,7 @@ listen_on (SondeServer  *self,
 {
   g_autoptr(GInetAddress) inet_address = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
+  g_autoptr(GSocket) listener = NULL;
 
   if (port > G_MAXUINT16)
     {
@@ -545,8 +591,21 @@ listen_on (SondeServer  *self,
     }
 
   socket_address = g_inet_socket_address_new (inet_address, port);
-  return soup_server_listen (soup_server, socket_address,
-                             self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+
+  /* libsoup's own listen() keeps a backlog of 10: a reconnect storm of
+   * thousands of clients would see dropped SYNs and 1 s retries. */
+  listener = g_socket_new (g_inet_address_get_family (inet_address), G_SOCKET_TYPE_STREAM,
+                           G_SOCKET_PROTOCOL_TCP, error);
+  if (listener == NULL)
+    return FALSE;
+  g_socket_set_option (listener, SOL_SOCKET, SO_REUSEADDR, TRUE, NULL);
+  g_socket_set_listen_backlog (listener, LISTEN_BACKLOG);
+  if (!g_socket_bind (listener, socket_address, TRUE, error) ||
+      !g_socket_listen (listener, error))
+    return FALSE;
+
+  return soup_server_listen_socket (soup_server, listener,
+                                    self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
 }
 
 gboolean

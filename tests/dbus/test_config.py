@@ -253,7 +253,8 @@ class ConfigTest(unittest.TestCase):
             if line.startswith('#') and '=' in line and not line.startswith('# '):
                 key, value = line[1:].split('=', 1)
                 keys.add(key)
-                if key in ('tls-certificate', 'tls-key', 'port', 'disabled'):
+                # Fixed ports could be taken on a test machine.
+                if key in ('tls-certificate', 'tls-key', 'port', 'disabled', 'listeners'):
                     continue
                 if key == 'token':
                     value = 'example-token'
@@ -262,7 +263,8 @@ class ConfigTest(unittest.TestCase):
                 uncommented.append(line)
         self.assertEqual(keys, {'address', 'port', 'token', 'tls-certificate', 'tls-key',
                                 'allowed-origins', 'interval-min-ms', 'interval-max-ms',
-                                'idle-timeout', 'enabled', 'disabled', 'seconds'})
+                                'idle-timeout', 'enabled', 'disabled', 'seconds', 'listeners',
+                                'node-id', 'telemetry-interval', 'files', 'allowed-paths'})
         path = self.write('\n'.join(uncommented) + '\n')
         daemon = Sonded('--config', path, '--port', '0')
         self.assertEqual(daemon.stop(), 0)
