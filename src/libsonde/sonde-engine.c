@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sonde-collector-private.h"
+#include "sonde-engine-internal.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
 #include "sonde-hub-private.h"
@@ -28,61 +29,6 @@
  * network mount under statvfs) never stalls the clock or the others.
  */
 
-/* The longest a tick waits for its collections before it is published. */
-#define TICK_DEADLINE_MAX_MS 2000
-/* A refresh (snapshot request) keeps its collectors sampled this long, so
- * that polling clients get rates rather than a first sample each time. */
-#define REFRESH_LINGER_MS 10000
-
-typedef struct _SondeEngineTick SondeEngineTick;
-
-typedef struct
-{
-  SondeEngine     *engine;        /* unowned; NULL once the engine is gone */
-  SondeCollector  *collector;
-  SondeSample     *latest;
-  GArray          *hold_intervals; /* guint interval_ms, one per hold */
-  GPtrArray       *waiters;        /* GTask of refreshes awaiting the next sample */
-  SondeEngineTick *tick;           /* the tick the running collection belongs to */
-  char            *failure;        /* why the last collection failed, if it did */
-  gulong           event_handler;
-  guint            busy : 1;
-  guint            stale : 1;
-  guint            removed : 1;
-} CollectorState;
-
-struct _SondeEngineTick
-{
-  gint64 timestamp_ms;
-  guint  pending;
-  guint  deadline_source;
-};
-
-typedef struct
-{
-  CollectorState *state;
-  guint           interval_ms;
-} Hold;
-
-struct _SondeEngine
-{
-  GObject             parent_instance;
-
-  GPtrArray          *collectors;    /* CollectorState, in the order added */
-  GHashTable         *holds;         /* id -> Hold */
-  guint               next_hold_id;
-  SondeGatewayStats  *gateway_stats;
-  char               *proc_root;
-  guint               history_length;
-  SondeHistory       *history;       /* while history_length > 0 */
-
-  SondeHub           *hub;           /* created on first use */
-  SondeEngineTick    *tick;          /* the tick being collected, if any */
-  gint64              last_tick_ms;
-  gint64              next_tick_ms;
-  guint               clock_source;
-};
-
 enum {
   PROP_0,
   PROP_PROC_ROOT,
@@ -104,8 +50,6 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SondeEngine, sonde_engine, G_TYPE_OBJECT)
 
-static void schedule_clock (SondeEngine *self);
-
 static void
 collector_state_release (CollectorState *state)
 {
@@ -116,14 +60,14 @@ collector_state_release (CollectorState *state)
   g_clear_object (&state->collector);
 }
 
-static void
-collector_state_unref (CollectorState *state)
+void
+_sonde_collector_state_unref (CollectorState *state)
 {
   g_rc_box_release_full (state, (GDestroyNotify) collector_state_release);
 }
 
-static CollectorState *
-find_state (SondeEngine *self,
+CollectorState *
+_sonde_engine_find_state (SondeEngine *self,
             const char  *name)
 {
   for (guint i = 0; i < self->collectors->len; i++)
@@ -137,8 +81,8 @@ find_state (SondeEngine *self,
   return NULL;
 }
 
-static void
-sonde_engine_emit_collector_error (SondeEngine    *self,
+void
+_sonde_engine_report_failure (SondeEngine    *self,
                                    CollectorState *state,
                                    const GError   *error)
 {
@@ -360,7 +304,7 @@ sonde_engine_class_init (SondeEngineClass *klass)
 static void
 sonde_engine_init (SondeEngine *self)
 {
-  self->collectors = g_ptr_array_new_with_free_func ((GDestroyNotify) collector_state_unref);
+  self->collectors = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_collector_state_unref);
   self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->gateway_stats = sonde_gateway_stats_new ();
 }
@@ -496,7 +440,7 @@ sonde_engine_load_plugins (SondeEngine        *self,
       g_autoptr(SondeCollector) collector = NULL;
       g_autoptr(GError) error = NULL;
 
-      if (find_state (self, name) != NULL)
+      if (_sonde_engine_find_state (self, name) != NULL)
         continue;
 
       collector = g_object_new (g_io_extension_get_type (extension), "name", name, NULL);
@@ -539,7 +483,7 @@ sonde_engine_add_collector (SondeEngine     *self,
       return FALSE;
     }
 
-  if (find_state (self, name) != NULL)
+  if (_sonde_engine_find_state (self, name) != NULL)
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_EXISTS,
                    "A collector named %s already exists", name);
@@ -584,7 +528,7 @@ sonde_engine_remove_collector (SondeEngine *self,
   g_return_val_if_fail (SONDE_IS_ENGINE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  state = find_state (self, name);
+  state = _sonde_engine_find_state (self, name);
   if (state == NULL)
     return FALSE;
 
@@ -609,7 +553,7 @@ sonde_engine_remove_collector (SondeEngine *self,
   g_ptr_array_remove (self->collectors, state);
 
   g_signal_emit (self, signals[COLLECTOR_REMOVED], 0, collector);
-  schedule_clock (self);
+  _sonde_engine_schedule_clock (self);
   return TRUE;
 }
 
@@ -629,7 +573,7 @@ sonde_engine_get_collector (SondeEngine *self,
   g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  state = find_state (self, name);
+  state = _sonde_engine_find_state (self, name);
   return state ? state->collector : NULL;
 }
 
@@ -705,7 +649,7 @@ sonde_engine_lookup_metric (SondeEngine *self,
     return NULL;
 
   collector = g_strndup (name, dot - name);
-  state = find_state (self, collector);
+  state = _sonde_engine_find_state (self, collector);
   if (state == NULL)
     return NULL;
 
@@ -729,7 +673,7 @@ sonde_engine_get_latest (SondeEngine *self,
   g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
   g_return_val_if_fail (collector != NULL, NULL);
 
-  state = find_state (self, collector);
+  state = _sonde_engine_find_state (self, collector);
   return state ? state->latest : NULL;
 }
 
@@ -738,7 +682,7 @@ const char *
 _sonde_engine_get_failure (SondeEngine *self,
                            const char  *collector)
 {
-  CollectorState *state = find_state (self, collector);
+  CollectorState *state = _sonde_engine_find_state (self, collector);
 
   if (state == NULL)
     return "no such collector";
@@ -755,572 +699,20 @@ _sonde_engine_get_hub (SondeEngine *self)
   return self->hub;
 }
 
+void
+_sonde_engine_emit_tick (SondeEngine *self,
+                         gint64       timestamp_us)
+{
+  g_signal_emit (self, signals[TICK], 0, timestamp_us);
+}
+
 gboolean
 _sonde_engine_is_stale (SondeEngine *self,
                         const char  *collector)
 {
-  CollectorState *state = find_state (self, collector);
+  CollectorState *state = _sonde_engine_find_state (self, collector);
 
   return state != NULL && state->stale;
-}
-
-/* Collection ------------------------------------------------------------ */
-
-static void
-publish_tick (SondeEngine *self)
-{
-  SondeEngineTick *tick = g_steal_pointer (&self->tick);
-
-  g_clear_handle_id (&tick->deadline_source, g_source_remove);
-
-  for (guint i = 0; i < self->collectors->len; i++)
-    {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
-
-      if (state->tick == tick)
-        state->tick = NULL;
-    }
-
-  g_object_ref (self);
-  g_signal_emit (self, signals[TICK], 0, tick->timestamp_ms * 1000);
-  g_object_unref (self);
-  g_free (tick);
-}
-
-/* Publishes the current tick without waiting any longer: collectors still
- * busy missed the deadline and keep their previous, now stale, sample. */
-static void
-expire_tick (SondeEngine *self)
-{
-  for (guint i = 0; i < self->collectors->len; i++)
-    {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
-
-      if (state->tick == self->tick && state->busy)
-        {
-          g_autoptr(GError) error = NULL;
-
-          state->stale = TRUE;
-          g_set_error (&error, SONDE_ERROR, SONDE_ERROR_TIMED_OUT,
-                       "Collector %s missed its deadline; its data is stale",
-                       sonde_collector_get_name (state->collector));
-          sonde_engine_emit_collector_error (self, state, error);
-        }
-    }
-
-  publish_tick (self);
-}
-
-static gboolean
-tick_deadline_cb (gpointer data)
-{
-  SondeEngine *self = data;
-
-  self->tick->deadline_source = 0;
-  expire_tick (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-collect_in_thread (GTask        *task,
-                   gpointer      source_object,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  GError *error = NULL;
-  SondeSample *sample = sonde_collector_collect (SONDE_COLLECTOR (source_object), &error);
-
-  if (sample == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, sample, (GDestroyNotify) sonde_sample_unref);
-}
-
-typedef struct
-{
-  guint    pending;
-  gboolean returned;
-} RefreshData;
-
-static void
-refresh_return (GTask *task)
-{
-  RefreshData *data = g_task_get_task_data (task);
-
-  if (data->returned)
-    return;
-  data->returned = TRUE;
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-flush_waiters (CollectorState *state)
-{
-  g_autoptr(GPtrArray) waiters = g_steal_pointer (&state->waiters);
-
-  state->waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < waiters->len; i++)
-    {
-      GTask *refresh = g_ptr_array_index (waiters, i);
-      RefreshData *data = g_task_get_task_data (refresh);
-
-      if (--data->pending == 0)
-        refresh_return (refresh);
-    }
-}
-
-static void
-collect_done_cb (GObject      *source_object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  CollectorState *state = user_data;
-  SondeEngine *self = state->engine;
-  g_autoptr(SondeSample) sample = NULL;
-  g_autoptr(GError) error = NULL;
-  SondeEngineTick *tick = state->tick;
-
-  state->busy = FALSE;
-  state->tick = NULL;
-  sample = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (self == NULL || state->removed)
-    {
-      /* The engine or the collector went away while collecting. */
-      sonde_collector_stop (state->collector);
-      collector_state_unref (state);
-      return;
-    }
-
-  g_object_ref (self);
-
-  if (sample != NULL)
-    {
-      g_clear_pointer (&state->latest, sonde_sample_unref);
-      state->latest = sonde_sample_ref (sample);
-      state->stale = FALSE;
-      g_clear_pointer (&state->failure, g_free);
-      _sonde_collector_emit_sampled (state->collector, sample);
-    }
-  else
-    {
-      state->stale = state->latest != NULL;
-      sonde_engine_emit_collector_error (self, state, error);
-    }
-
-  if (state->hold_intervals->len == 0)
-    sonde_collector_stop (state->collector);
-
-  flush_waiters (state);
-
-  if (tick != NULL && tick == self->tick && --tick->pending == 0)
-    publish_tick (self);
-
-  g_object_unref (self);
-  collector_state_unref (state);
-}
-
-typedef struct
-{
-  SondeEngine *engine;
-  char        *name;
-} Removal;
-
-static gboolean
-remove_collector_cb (gpointer data)
-{
-  Removal *removal = data;
-
-  sonde_engine_remove_collector (removal->engine, removal->name);
-  g_object_unref (removal->engine);
-  g_free (removal->name);
-  g_free (removal);
-  return G_SOURCE_REMOVE;
-}
-
-/* A collector that cannot start (its /proc file is missing in this
- * container, say) is logged and skipped, rather than retried every tick.
- * It is removed from an idle callback: the caller is iterating the
- * collectors. */
-static void
-skip_unstartable (SondeEngine    *self,
-                  CollectorState *state,
-                  const GError   *error)
-{
-  Removal *removal;
-
-  if (state->removed)
-    return;
-
-  g_warning ("Collector %s cannot start, skipping it: %s",
-             sonde_collector_get_name (state->collector), error->message);
-  sonde_engine_emit_collector_error (self, state, error);
-
-  state->removed = TRUE;   /* not due any more */
-  removal = g_new0 (Removal, 1);
-  removal->engine = g_object_ref (self);
-  removal->name = g_strdup (sonde_collector_get_name (state->collector));
-  g_idle_add (remove_collector_cb, removal);
-}
-
-/* Starts a collection of @state unless one is running. Returns whether the
- * collector will answer (a failure to start is reported as an event). */
-static gboolean
-dispatch_collection (SondeEngine     *self,
-                     CollectorState  *state,
-                     SondeEngineTick *tick)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (state->busy)
-    return FALSE;
-
-  if (!sonde_collector_start (state->collector, &error))
-    {
-      skip_unstartable (self, state, error);
-      return FALSE;
-    }
-
-  state->busy = TRUE;
-  state->tick = tick;
-  task = g_task_new (state->collector, NULL, collect_done_cb, g_rc_box_acquire (state));
-  g_task_set_source_tag (task, dispatch_collection);
-  g_task_set_name (task, "[sonde] collect");
-  g_task_run_in_thread (task, collect_in_thread);
-  return TRUE;
-}
-
-static gboolean
-state_is_due (CollectorState *state,
-              gint64          tick_ms,
-              guint          *min_interval_ms)
-{
-  gboolean due = FALSE;
-
-  if (state->removed)
-    return FALSE;
-
-  for (guint i = 0; i < state->hold_intervals->len; i++)
-    {
-      guint interval = g_array_index (state->hold_intervals, guint, i);
-
-      if (_sonde_tick_is_due (tick_ms, interval))
-        {
-          due = TRUE;
-          *min_interval_ms = MIN (*min_interval_ms, interval);
-        }
-    }
-
-  return due;
-}
-
-static gint64
-compute_next_tick_ms (SondeEngine *self,
-                      gint64       now_ms)
-{
-  gint64 next = G_MAXINT64;
-
-  for (guint i = 0; i < self->collectors->len; i++)
-    {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
-
-      for (guint j = 0; j < state->hold_intervals->len; j++)
-        {
-          guint interval = g_array_index (state->hold_intervals, guint, j);
-          gint64 candidate = (now_ms / interval + 1) * interval;
-
-          next = MIN (next, candidate);
-        }
-    }
-
-  return next;
-}
-
-static gboolean
-clock_cb (gpointer data)
-{
-  SondeEngine *self = data;
-  gint64 tick_ms = self->next_tick_ms;
-  guint min_interval = G_MAXUINT;
-  SondeEngineTick *tick;
-  gint64 deadline_ms;
-
-  self->clock_source = 0;
-  self->last_tick_ms = tick_ms;
-
-  /* A previous tick still waiting for a collector is published now, so
-   * that ticks never pile up. */
-  if (self->tick != NULL)
-    expire_tick (self);
-
-  tick = g_new0 (SondeEngineTick, 1);
-  tick->timestamp_ms = tick_ms;
-  self->tick = tick;
-
-  for (guint i = 0; i < self->collectors->len; i++)
-    {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
-
-      if (!state_is_due (state, tick_ms, &min_interval))
-        continue;
-
-      if (dispatch_collection (self, state, tick))
-        tick->pending++;
-    }
-
-  schedule_clock (self);
-
-  if (tick->pending == 0)
-    {
-      publish_tick (self);
-      return G_SOURCE_REMOVE;
-    }
-
-  /* Wait for the collections at most until the next tick, and never more
-   * than TICK_DEADLINE_MAX_MS. */
-  deadline_ms = MIN (min_interval * 9 / 10, TICK_DEADLINE_MAX_MS);
-  if (self->next_tick_ms != G_MAXINT64)
-    deadline_ms = MIN (deadline_ms, self->next_tick_ms - g_get_real_time () / 1000 - 5);
-  tick->deadline_source = g_timeout_add (MAX (deadline_ms, 1), tick_deadline_cb, self);
-  g_source_set_name_by_id (tick->deadline_source, "[sonde] tick deadline");
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_clock (SondeEngine *self)
-{
-  gint64 now_ms = g_get_real_time () / 1000;
-  /* A timer that fires a little early must not produce the same tick twice. */
-  gint64 next_ms = compute_next_tick_ms (self, MAX (now_ms, self->last_tick_ms));
-
-  if (self->clock_source != 0 && next_ms == self->next_tick_ms)
-    return;
-
-  g_clear_handle_id (&self->clock_source, g_source_remove);
-  self->next_tick_ms = next_ms;
-
-  if (next_ms == G_MAXINT64)
-    return;
-
-  self->clock_source = g_timeout_add (MAX (next_ms - now_ms, 0), clock_cb, self);
-  g_source_set_name_by_id (self->clock_source, "[sonde] clock");
-}
-
-/* Holds ----------------------------------------------------------------- */
-
-/**
- * sonde_engine_hold:
- * @self: a #SondeEngine
- * @collector: the name of a collector
- * @interval_ms: how often it must be sampled, between
- *   %SONDE_INTERVAL_MIN_MS and %SONDE_INTERVAL_MAX_MS
- * @error: return location for a #GError
- *
- * Asks for @collector to be sampled every @interval_ms, on ticks aligned
- * to wall-clock multiples of @interval_ms. The first hold starts the
- * collector. Holds at the same interval share the collection.
- *
- * Returns: a hold id for sonde_engine_release(), or 0 on error
- */
-guint
-sonde_engine_hold (SondeEngine  *self,
-                   const char   *collector,
-                   guint         interval_ms,
-                   GError      **error)
-{
-  CollectorState *state;
-  Hold *hold;
-  guint id;
-
-  g_return_val_if_fail (SONDE_IS_ENGINE (self), 0);
-  g_return_val_if_fail (collector != NULL, 0);
-
-  if (interval_ms < SONDE_INTERVAL_MIN_MS || interval_ms > SONDE_INTERVAL_MAX_MS)
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                   "Interval %u ms is outside %u-%u ms",
-                   interval_ms, SONDE_INTERVAL_MIN_MS, SONDE_INTERVAL_MAX_MS);
-      return 0;
-    }
-
-  state = find_state (self, collector);
-  if (state == NULL)
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
-                   "No collector named %s", collector);
-      return 0;
-    }
-
-  id = ++self->next_hold_id;
-  if (id == 0)
-    id = ++self->next_hold_id;
-
-  hold = g_new0 (Hold, 1);
-  hold->state = state;
-  hold->interval_ms = interval_ms;
-  g_hash_table_insert (self->holds, GUINT_TO_POINTER (id), hold);
-  g_array_append_val (state->hold_intervals, interval_ms);
-
-  schedule_clock (self);
-  return id;
-}
-
-/**
- * sonde_engine_release:
- * @self: a #SondeEngine
- * @hold_id: an id returned by sonde_engine_hold()
- *
- * Drops a hold. The last hold on a collector stops it.
- */
-void
-sonde_engine_release (SondeEngine *self,
-                      guint        hold_id)
-{
-  Hold *hold;
-  CollectorState *state;
-
-  g_return_if_fail (SONDE_IS_ENGINE (self));
-
-  hold = g_hash_table_lookup (self->holds, GUINT_TO_POINTER (hold_id));
-  if (hold == NULL)
-    return;
-
-  state = hold->state;
-  for (guint i = 0; i < state->hold_intervals->len; i++)
-    {
-      if (g_array_index (state->hold_intervals, guint, i) == hold->interval_ms)
-        {
-          g_array_remove_index_fast (state->hold_intervals, i);
-          break;
-        }
-    }
-  g_hash_table_remove (self->holds, GUINT_TO_POINTER (hold_id));
-
-  /* A running collection stops the collector when it returns. */
-  if (state->hold_intervals->len == 0 && !state->busy)
-    sonde_collector_stop (state->collector);
-
-  schedule_clock (self);
-}
-
-/* Refresh --------------------------------------------------------------- */
-
-typedef struct
-{
-  SondeEngine *engine;
-  guint        hold_id;
-} Linger;
-
-
-static gboolean
-linger_done_cb (gpointer data)
-{
-  Linger *linger = data;
-
-  sonde_engine_release (linger->engine, linger->hold_id);
-  g_object_unref (linger->engine);
-  g_free (linger);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-refresh_timeout_cb (gpointer data)
-{
-  GTask *task = data;
-
-  /* Late collectors are reported by their own events; answer with what
-   * there is. */
-  refresh_return (task);
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * sonde_engine_refresh_async:
- * @self: a #SondeEngine
- * @collectors: (array zero-terminated=1) (nullable): collector names, or
- *   %NULL for all
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async): called when the samples are fresh
- * @user_data: (closure callback): data for @callback
- *
- * Makes sure the latest sample of each collector is fresh, for one-off
- * readers such as `GET /api/v1/snapshot`: collectors that are not being
- * sampled are collected now and kept sampled at 1 s for a short while, so
- * that a client polling once a second gets rates, not first samples.
- */
-void
-sonde_engine_refresh_async (SondeEngine         *self,
-                            const char * const  *collectors,
-                            GCancellable        *cancellable,
-                            GAsyncReadyCallback  callback,
-                            gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  RefreshData *data;
-  gint64 now = g_get_real_time ();
-
-  g_return_if_fail (SONDE_IS_ENGINE (self));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sonde_engine_refresh_async);
-  data = g_new0 (RefreshData, 1);
-  data->pending = 1;   /* released below, once every collector is dispatched */
-  g_task_set_task_data (task, data, g_free);
-
-  for (guint i = 0; i < self->collectors->len; i++)
-    {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
-      const char *name = sonde_collector_get_name (state->collector);
-      gboolean held = state->hold_intervals->len > 0;
-      Linger *linger;
-
-      if (collectors != NULL && !g_strv_contains (collectors, name))
-        continue;
-
-      /* A sample from a collector being sampled at 1 s or faster is fresh. */
-      if (held && state->latest != NULL &&
-          now - sonde_sample_get_timestamp (state->latest) < 1500 * G_TIME_SPAN_MILLISECOND)
-        continue;
-
-      linger = g_new0 (Linger, 1);
-      linger->engine = g_object_ref (self);
-      linger->hold_id = sonde_engine_hold (self, name, 1000, NULL);
-      g_timeout_add (REFRESH_LINGER_MS, linger_done_cb, linger);
-
-      if (state->busy || dispatch_collection (self, state, NULL))
-        {
-          data->pending++;
-          g_ptr_array_add (state->waiters, g_object_ref (task));
-        }
-    }
-
-  if (--data->pending == 0)
-    {
-      refresh_return (task);
-      return;
-    }
-
-  g_timeout_add_full (G_PRIORITY_DEFAULT, TICK_DEADLINE_MAX_MS, refresh_timeout_cb,
-                      g_object_ref (task), g_object_unref);
-}
-
-/**
- * sonde_engine_refresh_finish:
- * @self: a #SondeEngine
- * @result: the #GAsyncResult
- * @error: return location for a #GError
- *
- * Returns: %TRUE once the samples are as fresh as they can be
- */
-gboolean
-sonde_engine_refresh_finish (SondeEngine   *self,
-                             GAsyncResult  *result,
-                             GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Misc ------------------------------------------------------------------ */

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde-collector-private.h"
+#include "sonde-engine-internal.h"
+#include "sonde-error.h"
+
+/* The engine's clock: wall-clock aligned ticks, one collection per due
+ * collector in a worker thread with a deadline, holds that make
+ * collectors due, and one-off refreshes. */
+
+/* Collection ------------------------------------------------------------ */
+
+static void
+publish_tick (SondeEngine *self)
+{
+  SondeEngineTick *tick = g_steal_pointer (&self->tick);
+
+  g_clear_handle_id (&tick->deadline_source, g_source_remove);
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      if (state->tick == tick)
+        state->tick = NULL;
+    }
+
+  g_object_ref (self);
+  _sonde_engine_emit_tick (self, tick->timestamp_ms * 1000);
+  g_object_unref (self);
+  g_free (tick);
+}
+
+/* Publishes the current tick without waiting any longer: collectors still
+ * busy missed the deadline and keep their previous, now stale, sample. */
+static void
+expire_tick (SondeEngine *self)
+{
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      if (state->tick == self->tick && state->busy)
+        {
+          g_autoptr(GError) error = NULL;
+
+          state->stale = TRUE;
+          g_set_error (&error, SONDE_ERROR, SONDE_ERROR_TIMED_OUT,
+                       "Collector %s missed its deadline; its data is stale",
+                       sonde_collector_get_name (state->collector));
+          _sonde_engine_report_failure (self, state, error);
+        }
+    }
+
+  publish_tick (self);
+}
+
+static gboolean
+tick_deadline_cb (gpointer data)
+{
+  SondeEngine *self = data;
+
+  self->tick->deadline_source = 0;
+  expire_tick (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+collect_in_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  GError *error = NULL;
+  SondeSample *sample = sonde_collector_collect (SONDE_COLLECTOR (source_object), &error);
+
+  if (sample == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, sample, (GDestroyNotify) sonde_sample_unref);
+}
+
+typedef struct
+{
+  guint    pending;
+  gboolean returned;
+} RefreshData;
+
+static void
+refresh_return (GTask *task)
+{
+  RefreshData *data = g_task_get_task_data (task);
+
+  if (data->returned)
+    return;
+  data->returned = TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+flush_waiters (CollectorState *state)
+{
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&state->waiters);
+
+  state->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      GTask *refresh = g_ptr_array_index (waiters, i);
+      RefreshData *data = g_task_get_task_data (refresh);
+
+      if (--data->pending == 0)
+        refresh_return (refresh);
+    }
+}
+
+static void
+collect_done_cb (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  CollectorState *state = user_data;
+  SondeEngine *self = state->engine;
+  g_autoptr(SondeSample) sample = NULL;
+  g_autoptr(GError) error = NULL;
+  SondeEngineTick *tick = state->tick;
+
+  state->busy = FALSE;
+  state->tick = NULL;
+  sample = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (self == NULL || state->removed)
+    {
+      /* The engine or the collector went away while collecting. */
+      sonde_collector_stop (state->collector);
+      _sonde_collector_state_unref (state);
+      return;
+    }
+
+  g_object_ref (self);
+
+  if (sample != NULL)
+    {
+      g_clear_pointer (&state->latest, sonde_sample_unref);
+      state->latest = sonde_sample_ref (sample);
+      state->stale = FALSE;
+      g_clear_pointer (&state->failure, g_free);
+      _sonde_collector_emit_sampled (state->collector, sample);
+    }
+  else
+    {
+      state->stale = state->latest != NULL;
+      _sonde_engine_report_failure (self, state, error);
+    }
+
+  if (state->hold_intervals->len == 0)
+    sonde_collector_stop (state->collector);
+
+  flush_waiters (state);
+
+  if (tick != NULL && tick == self->tick && --tick->pending == 0)
+    publish_tick (self);
+
+  g_object_unref (self);
+  _sonde_collector_state_unref (state);
+}
+
+typedef struct
+{
+  SondeEngine *engine;
+  char        *name;
+} Removal;
+
+static gboolean
+remove_collector_cb (gpointer data)
+{
+  Removal *removal = data;
+
+  sonde_engine_remove_collector (removal->engine, removal->name);
+  g_object_unref (removal->engine);
+  g_free (removal->name);
+  g_free (removal);
+  return G_SOURCE_REMOVE;
+}
+
+/* A collector that cannot start (its /proc file is missing in this
+ * container, say) is logged and skipped, rather than retried every tick.
+ * It is removed from an idle callback: the caller is iterating the
+ * collectors. */
+static void
+skip_unstartable (SondeEngine    *self,
+                  CollectorState *state,
+                  const GError   *error)
+{
+  Removal *removal;
+
+  if (state->removed)
+    return;
+
+  g_warning ("Collector %s cannot start, skipping it: %s",
+             sonde_collector_get_name (state->collector), error->message);
+  _sonde_engine_report_failure (self, state, error);
+
+  state->removed = TRUE;   /* not due any more */
+  removal = g_new0 (Removal, 1);
+  removal->engine = g_object_ref (self);
+  removal->name = g_strdup (sonde_collector_get_name (state->collector));
+  g_idle_add (remove_collector_cb, removal);
+}
+
+/* Starts a collection of @state unless one is running. Returns whether the
+ * collector will answer (a failure to start is reported as an event). */
+static gboolean
+dispatch_collection (SondeEngine     *self,
+                     CollectorState  *state,
+                     SondeEngineTick *tick)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (state->busy)
+    return FALSE;
+
+  if (!sonde_collector_start (state->collector, &error))
+    {
+      skip_unstartable (self, state, error);
+      return FALSE;
+    }
+
+  state->busy = TRUE;
+  state->tick = tick;
+  task = g_task_new (state->collector, NULL, collect_done_cb, g_rc_box_acquire (state));
+  g_task_set_source_tag (task, dispatch_collection);
+  g_task_set_name (task, "[sonde] collect");
+  g_task_run_in_thread (task, collect_in_thread);
+  return TRUE;
+}
+
+static gboolean
+state_is_due (CollectorState *state,
+              gint64          tick_ms,
+              guint          *min_interval_ms)
+{
+  gboolean due = FALSE;
+
+  if (state->removed)
+    return FALSE;
+
+  for (guint i = 0; i < state->hold_intervals->len; i++)
+    {
+      guint interval = g_array_index (state->hold_intervals, guint, i);
+
+      if (_sonde_tick_is_due (tick_ms, interval))
+        {
+          due = TRUE;
+          *min_interval_ms = MIN (*min_interval_ms, interval);
+        }
+    }
+
+  return due;
+}
+
+static gint64
+compute_next_tick_ms (SondeEngine *self,
+                      gint64       now_ms)
+{
+  gint64 next = G_MAXINT64;
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      for (guint j = 0; j < state->hold_intervals->len; j++)
+        {
+          guint interval = g_array_index (state->hold_intervals, guint, j);
+          gint64 candidate = (now_ms / interval + 1) * interval;
+
+          next = MIN (next, candidate);
+        }
+    }
+
+  return next;
+}
+
+static gboolean
+clock_cb (gpointer data)
+{
+  SondeEngine *self = data;
+  gint64 tick_ms = self->next_tick_ms;
+  guint min_interval = G_MAXUINT;
+  SondeEngineTick *tick;
+  gint64 deadline_ms;
+
+  self->clock_source = 0;
+  self->last_tick_ms = tick_ms;
+
+  /* A previous tick still waiting for a collector is published now, so
+   * that ticks never pile up. */
+  if (self->tick != NULL)
+    expire_tick (self);
+
+  tick = g_new0 (SondeEngineTick, 1);
+  tick->timestamp_ms = tick_ms;
+  self->tick = tick;
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      if (!state_is_due (state, tick_ms, &min_interval))
+        continue;
+
+      if (dispatch_collection (self, state, tick))
+        tick->pending++;
+    }
+
+  _sonde_engine_schedule_clock (self);
+
+  if (tick->pending == 0)
+    {
+      publish_tick (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  /* Wait for the collections at most until the next tick, and never more
+   * than TICK_DEADLINE_MAX_MS. */
+  deadline_ms = MIN (min_interval * 9 / 10, TICK_DEADLINE_MAX_MS);
+  if (self->next_tick_ms != G_MAXINT64)
+    deadline_ms = MIN (deadline_ms, self->next_tick_ms - g_get_real_time () / 1000 - 5);
+  tick->deadline_source = g_timeout_add (MAX (deadline_ms, 1), tick_deadline_cb, self);
+  g_source_set_name_by_id (tick->deadline_source, "[sonde] tick deadline");
+
+  return G_SOURCE_REMOVE;
+}
+
+void
+_sonde_engine_schedule_clock (SondeEngine *self)
+{
+  gint64 now_ms = g_get_real_time () / 1000;
+  /* A timer that fires a little early must not produce the same tick twice. */
+  gint64 next_ms = compute_next_tick_ms (self, MAX (now_ms, self->last_tick_ms));
+
+  if (self->clock_source != 0 && next_ms == self->next_tick_ms)
+    return;
+
+  g_clear_handle_id (&self->clock_source, g_source_remove);
+  self->next_tick_ms = next_ms;
+
+  if (next_ms == G_MAXINT64)
+    return;
+
+  self->clock_source = g_timeout_add (MAX (next_ms - now_ms, 0), clock_cb, self);
+  g_source_set_name_by_id (self->clock_source, "[sonde] clock");
+}
+
+/* Holds ----------------------------------------------------------------- */
+
+/**
+ * sonde_engine_hold:
+ * @self: a #SondeEngine
+ * @collector: the name of a collector
+ * @interval_ms: how often it must be sampled, between
+ *   %SONDE_INTERVAL_MIN_MS and %SONDE_INTERVAL_MAX_MS
+ * @error: return location for a #GError
+ *
+ * Asks for @collector to be sampled every @interval_ms, on ticks aligned
+ * to wall-clock multiples of @interval_ms. The first hold starts the
+ * collector. Holds at the same interval share the collection.
+ *
+ * Returns: a hold id for sonde_engine_release(), or 0 on error
+ */
+guint
+sonde_engine_hold (SondeEngine  *self,
+                   const char   *collector,
+                   guint         interval_ms,
+                   GError      **error)
+{
+  CollectorState *state;
+  Hold *hold;
+  guint id;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), 0);
+  g_return_val_if_fail (collector != NULL, 0);
+
+  if (interval_ms < SONDE_INTERVAL_MIN_MS || interval_ms > SONDE_INTERVAL_MAX_MS)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "Interval %u ms is outside %u-%u ms",
+                   interval_ms, SONDE_INTERVAL_MIN_MS, SONDE_INTERVAL_MAX_MS);
+      return 0;
+    }
+
+  state = _sonde_engine_find_state (self, collector);
+  if (state == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
+                   "No collector named %s", collector);
+      return 0;
+    }
+
+  id = ++self->next_hold_id;
+  if (id == 0)
+    id = ++self->next_hold_id;
+
+  hold = g_new0 (Hold, 1);
+  hold->state = state;
+  hold->interval_ms = interval_ms;
+  g_hash_table_insert (self->holds, GUINT_TO_POINTER (id), hold);
+  g_array_append_val (state->hold_intervals, interval_ms);
+
+  _sonde_engine_schedule_clock (self);
+  return id;
+}
+
+/**
+ * sonde_engine_release:
+ * @self: a #SondeEngine
+ * @hold_id: an id returned by sonde_engine_hold()
+ *
+ * Drops a hold. The last hold on a collector stops it.
+ */
+void
+sonde_engine_release (SondeEngine *self,
+                      guint        hold_id)
+{
+  Hold *hold;
+  CollectorState *state;
+
+  g_return_if_fail (SONDE_IS_ENGINE (self));
+
+  hold = g_hash_table_lookup (self->holds, GUINT_TO_POINTER (hold_id));
+  if (hold == NULL)
+    return;
+
+  state = hold->state;
+  for (guint i = 0; i < state->hold_intervals->len; i++)
+    {
+      if (g_array_index (state->hold_intervals, guint, i) == hold->interval_ms)
+        {
+          g_array_remove_index_fast (state->hold_intervals, i);
+          break;
+        }
+    }
+  g_hash_table_remove (self->holds, GUINT_TO_POINTER (hold_id));
+
+  /* A running collection stops the collector when it returns. */
+  if (state->hold_intervals->len == 0 && !state->busy)
+    sonde_collector_stop (state->collector);
+
+  _sonde_engine_schedule_clock (self);
+}
+
+/* Refresh --------------------------------------------------------------- */
+
+typedef struct
+{
+  SondeEngine *engine;
+  guint        hold_id;
+} Linger;
+
+
+static gboolean
+linger_done_cb (gpointer data)
+{
+  Linger *linger = data;
+
+  sonde_engine_release (linger->engine, linger->hold_id);
+  g_object_unref (linger->engine);
+  g_free (linger);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+refresh_timeout_cb (gpointer data)
+{
+  GTask *task = data;
+
+  /* Late collectors are reported by their own events; answer with what
+   * there is. */
+  refresh_return (task);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * sonde_engine_refresh_async:
+ * @self: a #SondeEngine
+ * @collectors: (array zero-terminated=1) (nullable): collector names, or
+ *   %NULL for all
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the samples are fresh
+ * @user_data: (closure callback): data for @callback
+ *
+ * Makes sure the latest sample of each collector is fresh, for one-off
+ * readers such as `GET /api/v1/snapshot`: collectors that are not being
+ * sampled are collected now and kept sampled at 1 s for a short while, so
+ * that a client polling once a second gets rates, not first samples.
+ */
+void
+sonde_engine_refresh_async (SondeEngine         *self,
+                            const char * const  *collectors,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  RefreshData *data;
+  gint64 now = g_get_real_time ();
+
+  g_return_if_fail (SONDE_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sonde_engine_refresh_async);
+  data = g_new0 (RefreshData, 1);
+  data->pending = 1;   /* released below, once every collector is dispatched */
+  g_task_set_task_data (task, data, g_free);
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+      const char *name = sonde_collector_get_name (state->collector);
+      gboolean held = state->hold_intervals->len > 0;
+      Linger *linger;
+
+      if (collectors != NULL && !g_strv_contains (collectors, name))
+        continue;
+
+      /* A sample from a collector being sampled at 1 s or faster is fresh. */
+      if (held && state->latest != NULL &&
+          now - sonde_sample_get_timestamp (state->latest) < 1500 * G_TIME_SPAN_MILLISECOND)
+        continue;
+
+      linger = g_new0 (Linger, 1);
+      linger->engine = g_object_ref (self);
+      linger->hold_id = sonde_engine_hold (self, name, 1000, NULL);
+      g_timeout_add (REFRESH_LINGER_MS, linger_done_cb, linger);
+
+      if (state->busy || dispatch_collection (self, state, NULL))
+        {
+          data->pending++;
+          g_ptr_array_add (state->waiters, g_object_ref (task));
+        }
+    }
+
+  if (--data->pending == 0)
+    {
+      refresh_return (task);
+      return;
+    }
+
+  g_timeout_add_full (G_PRIORITY_DEFAULT, TICK_DEADLINE_MAX_MS, refresh_timeout_cb,
+                      g_object_ref (task), g_object_unref);
+}
+
+/**
+ * sonde_engine_refresh_finish:
+ * @self: a #SondeEngine
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE once the samples are as fresh as they can be
+ */
+gboolean
+sonde_engine_refresh_finish (SondeEngine   *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
