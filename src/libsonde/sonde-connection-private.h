@@ -43,6 +43,7 @@ gboolean         _sonde_connection_send_stream  (SondeConnection                
                                                  GBytes                         *frame);
 void             _sonde_connection_send_control (SondeConnection                *self,
                                                  GBytes                         *frame);
+void             _sonde_connection_limit_send_buffer (SoupWebsocketConnection *websocket);
 void             _sonde_connection_close        (SondeConnection                *self,
                                                  gushort                         code,
                                                  const char                     *reason);

@@ -4,13 +4,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "sonde-connection-private.h"
 #include "sonde-dialects-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
 #include "sonde-json-private.h"
 #include "sonde-native-frames-private.h"
 #include "sonde-resolvix-private.h"
-#include "sonde-server-private.h"
+#include "sonde-server-internal.h"
 
 /**
  * SondeServer:
@@ -26,32 +27,7 @@
 
 #define NATIVE_ROUTE "/ws/v1"
 #define LISTEN_BACKLOG 1024
-/* The kernel grows a silent client's send buffer up to 4 MiB, seconds of
- * stale frames; a fixed buffer bounds both the memory and the lag before
- * backpressure drops frames. */
-#define CLIENT_SEND_BUFFER (256 * 1024)
 
-struct _SondeServer
-{
-  GObject      parent_instance;
-
-  SondeEngine *engine;
-  SoupServer  *soup_server;
-  GPtrArray   *clients;        /* ServerClient */
-  GPtrArray   *routes;         /* Route, alive as long as the handlers */
-  GPtrArray   *compat_servers; /* SoupServer of compatibility listeners */
-  GBytes      *catalog_frame;  /* cached until the catalog changes */
-  GBytes      *hello_frame;
-  guint        heartbeat_interval;
-  guint        interval_min_ms;
-  guint        interval_max_ms;
-  char        *token;
-  GStrv        allowed_origins;
-  gboolean     tls;
-  gulong       event_handler;
-  gulong       added_handler;
-  gulong       removed_handler;
-};
 
 enum {
   PROP_0,
@@ -178,107 +154,6 @@ _sonde_server_client_closed (SondeServer *self,
     }
 }
 
-/* Constant time in the length of @expected, so that timing does not
- * reveal how much of a guess was right. */
-static gboolean
-tokens_equal (const char *expected,
-              const char *given)
-{
-  gsize expected_length = strlen (expected);
-  gsize given_length = strlen (given);
-  guchar diff = expected_length != given_length;
-
-  for (gsize i = 0; i < expected_length; i++)
-    diff |= (guchar) expected[i] ^ (guchar) (i < given_length ? given[i] : 0);
-
-  return diff == 0;
-}
-
-static gboolean
-request_has_token (SondeServer       *self,
-                   SoupServerMessage *msg,
-                   GHashTable        *query)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
-  const char *given = query ? g_hash_table_lookup (query, "token") : NULL;
-
-  if (authorization != NULL && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0)
-    given = authorization + 7;
-
-  return given != NULL && tokens_equal (self->token, given);
-}
-
-/* Runs once the headers are read, before any route (a WebSocket handshake
- * included): refused requests never reach a handler. */
-static void
-early_cb (SoupServer        *soup_server,
-          SoupServerMessage *msg,
-          const char        *path,
-          GHashTable        *query,
-          gpointer           user_data)
-{
-  SondeServer *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *origin = soup_message_headers_get_one (headers, "Origin");
-
-  /* Browsers send Origin; a page from another site must not read the
-   * metrics of this machine. Clients that send none are not browsers. */
-  if (origin != NULL && self->allowed_origins != NULL &&
-      !g_strv_contains ((const char * const *) self->allowed_origins, origin))
-    {
-      g_autofree char *message = g_strdup_printf ("Origin %s is not allowed", origin);
-      _sonde_rest_respond_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden_origin", message);
-      return;
-    }
-
-  if (self->token != NULL && !request_has_token (self, msg, query))
-    {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "WWW-Authenticate", "Bearer");
-      _sonde_rest_respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                                 "A valid token is required (Authorization: Bearer TOKEN or ?token=TOKEN)");
-    }
-}
-
-/* The socket under a WebSocket's stream: libsoup wraps it in its own
- * SoupIOStream ("base-iostream"), TLS in a GTlsConnection ("base-io-stream"). */
-static GSocket *
-find_socket (GIOStream *stream)
-{
-  static const char * const base_properties[] = { "base-iostream", "base-io-stream" };
-
-  for (guint depth = 0; stream != NULL && depth < 4; depth++)
-    {
-      GIOStream *base = NULL;
-
-      if (G_IS_SOCKET_CONNECTION (stream))
-        return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-
-      for (guint i = 0; i < G_N_ELEMENTS (base_properties) && base == NULL; i++)
-        if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), base_properties[i]))
-          {
-            g_object_get (stream, base_properties[i], &base, NULL);
-            /* The base lives as long as its wrapper. */
-            if (base != NULL)
-              g_object_unref (base);
-          }
-
-      stream = base;
-    }
-
-  return NULL;
-}
-
-static void
-limit_send_buffer (SoupWebsocketConnection *connection)
-{
-  GSocket *socket = find_socket (soup_websocket_connection_get_io_stream (connection));
-
-  if (socket != NULL)
-    g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, CLIENT_SEND_BUFFER, NULL);
-}
-
 static void
 websocket_cb (SoupServer              *soup_server,
               SoupServerMessage       *msg,
@@ -297,7 +172,7 @@ websocket_cb (SoupServer              *soup_server,
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
 
   record_request (self, msg);
-  limit_send_buffer (connection);
+  _sonde_connection_limit_send_buffer (connection);
 
   entry = g_new0 (ServerClient, 1);
   entry->dialect = route->dialect;
@@ -321,16 +196,6 @@ _sonde_server_add_websocket_route (SondeServer        *self,
 
   soup_server_add_websocket_handler (soup_server, path, NULL, NULL, websocket_cb, route, NULL);
   _sonde_server_guard_path (self, soup_server, path);
-}
-
-/* libsoup runs the early handler of the route a request resolves to, not
- * one for the whole server: every route gets the access checks. */
-void
-_sonde_server_guard_path (SondeServer *self,
-                          SoupServer  *soup_server,
-                          const char  *path)
-{
-  soup_server_add_early_handler (soup_server, path, early_cb, self, NULL);
 }
 
 static void
@@ -867,71 +732,6 @@ guint
 _sonde_server_get_n_groups (SondeServer *self)
 {
   return _sonde_hub_get_n_groups (_sonde_engine_get_hub (self->engine));
-}
-
-/**
- * sonde_server_get_token:
- * @self: a #SondeServer
- *
- * Returns: (nullable): the token clients must present, or %NULL
- */
-const char *
-sonde_server_get_token (SondeServer *self)
-{
-  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
-  return self->token;
-}
-
-/**
- * sonde_server_set_token:
- * @self: a #SondeServer
- * @token: (nullable): a secret, or %NULL to let anyone in
- *
- * Requires every request, WebSocket handshakes included, to carry
- * `Authorization: Bearer TOKEN` or `?token=TOKEN`; others get 401 with
- * the error code `unauthorized`. Tokens are compared in constant time.
- */
-void
-sonde_server_set_token (SondeServer *self,
-                        const char  *token)
-{
-  g_return_if_fail (SONDE_IS_SERVER (self));
-
-  g_free (self->token);
-  self->token = (token != NULL && *token != '\0') ? g_strdup (token) : NULL;
-}
-
-/**
- * sonde_server_get_allowed_origins:
- * @self: a #SondeServer
- *
- * Returns: (nullable) (array zero-terminated=1) (transfer none): the
- *   allowed Origin values, or %NULL when any origin is accepted
- */
-const char * const *
-sonde_server_get_allowed_origins (SondeServer *self)
-{
-  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
-  return (const char * const *) self->allowed_origins;
-}
-
-/**
- * sonde_server_set_allowed_origins:
- * @self: a #SondeServer
- * @origins: (nullable) (array zero-terminated=1): Origin values such as
- *   "https://dashboard.example.com", or %NULL to accept any
- *
- * Requests that carry an Origin header (browsers) must carry one of
- * @origins; others get 403 with the error code `forbidden_origin`.
- */
-void
-sonde_server_set_allowed_origins (SondeServer        *self,
-                                  const char * const *origins)
-{
-  g_return_if_fail (SONDE_IS_SERVER (self));
-
-  g_strfreev (self->allowed_origins);
-  self->allowed_origins = g_strdupv ((char **) origins);
 }
 
 /**
