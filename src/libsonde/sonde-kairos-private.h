@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "sonde-engine.h"
+#include "sonde-filter-private.h"
+#include "sonde-history.h"
+#include "sonde-hub-private.h"
+#include "sonde-server.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The kairos dialect (seeds/kairos-ws-metrics-guide.md), in four files:
+ * sonde-dialect-kairos.c (the client: its connection, group and history),
+ * sonde-kairos-subscription.c (names, patterns and the client's
+ * subscription message), sonde-kairos-errors.c (serde's words for a bad
+ * message) and sonde-kairos-frames.c (the server's messages).
+ */
+
+/* A subscription message, read. */
+typedef struct
+{
+  GStrv        names;            /* as requested, without duplicates, in order */
+  char        *id;               /* the names joined by ',' */
+  SondeFilter *filter;
+  guint        interval_seconds;
+  gboolean     include_history;
+} SondeKairosSubscription;
+
+/* A native pattern as SondeFilter reads it: "cpu.usage_percent", "cpu.*",
+ * "cpu" (every field), "*", with ? and * globs in either part. */
+typedef struct
+{
+  char         *collector;       /* exact collector, or NULL */
+  char         *field;           /* exact field, or NULL */
+  GPatternSpec *collector_spec;  /* when not exact; NULL: any */
+  GPatternSpec *field_spec;      /* when not exact; NULL: any */
+} SondeKairosPattern;
+
+/* Names and subscriptions, in sonde-kairos-subscription.c. */
+const char *_sonde_kairos_field                    (const char              *name);
+void        _sonde_kairos_pattern_init             (SondeKairosPattern      *pattern,
+                                                    const char              *text);
+void        _sonde_kairos_pattern_clear            (SondeKairosPattern      *pattern);
+gboolean    _sonde_kairos_pattern_is_exact         (SondeKairosPattern      *pattern);
+gboolean    _sonde_kairos_pattern_wants_collector  (SondeKairosPattern      *pattern,
+                                                    const char              *collector);
+gboolean    _sonde_kairos_pattern_matches          (SondeKairosPattern      *pattern,
+                                                    const char              *collector,
+                                                    const char              *field);
+void        _sonde_kairos_subscription_init_default (SondeKairosSubscription *sub,
+                                                     SondeServer             *server);
+/* Returns the Error's message, or NULL when @sub is ready. */
+char       *_sonde_kairos_parse_subscription       (SondeServer             *server,
+                                                    const char              *text,
+                                                    gsize                    length,
+                                                    SondeKairosSubscription *sub);
+void        _sonde_kairos_subscription_clear       (SondeKairosSubscription *sub);
+
+/* serde's words, in sonde-kairos-errors.c. */
+char       *_sonde_kairos_check_syntax             (const char              *text,
+                                                    gsize                    length);
+char       *_sonde_kairos_invalid_type             (JsonNode                *node,
+                                                    const char              *expected);
+
+/* Server messages, in sonde-kairos-frames.c. */
+GBytes     *_sonde_kairos_encode_error             (const char              *message);
+GBytes     *_sonde_kairos_encode_snapshot          (SondeEngine             *engine,
+                                                    const char * const      *names,
+                                                    gint64                   timestamp_us);
+/* The hub encoder: the group's subscription id is its list of names. */
+GBytes     *_sonde_kairos_encode_group             (SondeHubGroup           *group,
+                                                    SondeEngine             *engine,
+                                                    gint64                   tick_us);
+GBytes     *_sonde_kairos_encode_time_series       (SondeHistory            *history,
+                                                    const char              *requested,
+                                                    const char              *metric,
+                                                    guint                    seconds);
+GBytes     *_sonde_kairos_encode_heartbeat         (gint64                   timestamp_us);
+
+G_END_DECLS
