@@ -31,6 +31,9 @@ typedef struct
   void    (*closed)         (gpointer               owner);
 } SondeConnectionCallbacks;
 
+/* The next frame of a bulk reply, or NULL when it is complete. */
+typedef GBytes *(*SondeBulkProducer) (gpointer data);
+
 SondeConnection *_sonde_connection_new          (SondeServer                    *server,
                                                  SoupWebsocketConnection        *websocket,
                                                  const char                     *route,
@@ -44,6 +47,10 @@ gboolean         _sonde_connection_send_stream  (SondeConnection                
 void             _sonde_connection_send_control (SondeConnection                *self,
                                                  GBytes                         *frame);
 void             _sonde_connection_limit_send_buffer (SoupWebsocketConnection *websocket);
+void             _sonde_connection_send_bulk    (SondeConnection                *self,
+                                                 SondeBulkProducer               produce,
+                                                 gpointer                        data,
+                                                 GDestroyNotify                  destroy);
 void             _sonde_connection_close        (SondeConnection                *self,
                                                  gushort                         code,
                                                  const char                     *reason);

@@ -25,6 +25,12 @@ struct _SondeConnection
   gint64                          tokens_updated_us;
   gint64                          last_rate_report_us;
   guint                           heartbeat_source;
+  /* A bulk reply (history) produced one frame at a time, as fast as the
+   * client reads it. */
+  SondeBulkProducer               bulk_produce;
+  gpointer                        bulk_data;
+  GDestroyNotify                  bulk_destroy;
+  GSource                        *bulk_source;
   gulong                          message_handler;
   gulong                          closed_handler;
   gboolean                        closing;
@@ -43,6 +49,16 @@ _sonde_connection_is_open (SondeConnection *self)
          soup_websocket_connection_get_state (self->websocket) == SOUP_WEBSOCKET_STATE_OPEN;
 }
 
+static gboolean
+stream_can_poll (SondeConnection *self)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream (self->websocket);
+  GOutputStream *output = g_io_stream_get_output_stream (stream);
+
+  return G_IS_POLLABLE_OUTPUT_STREAM (output) &&
+         g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output));
+}
+
 /* Whether the kernel would take more bytes now. When it would not, libsoup
  * would queue the frame in memory without bound; so it is not handed one. */
 static gboolean
@@ -51,8 +67,7 @@ socket_is_writable (SondeConnection *self)
   GIOStream *stream = soup_websocket_connection_get_io_stream (self->websocket);
   GOutputStream *output = g_io_stream_get_output_stream (stream);
 
-  if (G_IS_POLLABLE_OUTPUT_STREAM (output) &&
-      g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output)))
+  if (stream_can_poll (self))
     return g_pollable_output_stream_is_writable (G_POLLABLE_OUTPUT_STREAM (output));
 
   return TRUE;
@@ -67,14 +82,36 @@ send_bytes (SondeConnection *self,
   sonde_gateway_stats_add_messages_sent (stats (self), 1);
 }
 
-/* Control replies (errors, pongs, catalogs) are small and answer the
- * client's own requests: they are always sent, even to a slow client. */
+/* A client whose socket stays full too long is disconnected. */
+static void
+note_stall (SondeConnection *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->stalled_since_us == 0)
+    self->stalled_since_us = now;
+  else if (now - self->stalled_since_us > SONDE_STALL_TIMEOUT_SECONDS * G_USEC_PER_SEC)
+    _sonde_connection_close (self, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "client too slow");
+}
+
+/* Control replies (errors, pongs, catalogs) answer the client's own
+ * requests. A client that does not read them gets none: queueing them
+ * would let it grow the daemon's memory by asking without reading. */
 void
 _sonde_connection_send_control (SondeConnection *self,
                                 GBytes          *frame)
 {
-  if (_sonde_connection_is_open (self))
-    send_bytes (self, frame);
+  if (!_sonde_connection_is_open (self))
+    return;
+
+  if (!socket_is_writable (self))
+    {
+      note_stall (self);
+      return;
+    }
+
+  self->stalled_since_us = 0;
+  send_bytes (self, frame);
 }
 
 /* Returns FALSE when the frame could not be sent now because the client is
@@ -83,18 +120,13 @@ gboolean
 _sonde_connection_send_stream (SondeConnection *self,
                                GBytes          *frame)
 {
-  gint64 now = g_get_monotonic_time ();
-
   if (!_sonde_connection_is_open (self))
     return FALSE;
 
-  if (!socket_is_writable (self))
+  /* A bulk reply in progress goes first: history before the live stream. */
+  if (self->bulk_produce != NULL || !socket_is_writable (self))
     {
-      if (self->stalled_since_us == 0)
-        self->stalled_since_us = now;
-      else if (now - self->stalled_since_us > SONDE_STALL_TIMEOUT_SECONDS * G_USEC_PER_SEC)
-        _sonde_connection_close (self, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "client too slow");
-
+      note_stall (self);
       sonde_gateway_stats_add_frames_dropped (stats (self), 1);
       return FALSE;
     }
@@ -102,6 +134,110 @@ _sonde_connection_send_stream (SondeConnection *self,
   self->stalled_since_us = 0;
   send_bytes (self, frame);
   return TRUE;
+}
+
+static void
+clear_bulk (SondeConnection *self)
+{
+  if (self->bulk_source != NULL)
+    {
+      g_source_destroy (self->bulk_source);
+      g_clear_pointer (&self->bulk_source, g_source_unref);
+    }
+  if (self->bulk_destroy != NULL && self->bulk_data != NULL)
+    self->bulk_destroy (self->bulk_data);
+  self->bulk_produce = NULL;
+  self->bulk_data = NULL;
+  self->bulk_destroy = NULL;
+}
+
+static gboolean bulk_writable_cb (GObject *stream, gpointer data);
+
+/* Sends the bulk reply's frames while the socket takes them; then waits
+ * for it to be writable again. Memory stays that of one frame. */
+static void
+drain_bulk (SondeConnection *self)
+{
+  GOutputStream *output;
+
+  while (self->bulk_produce != NULL)
+    {
+      g_autoptr(GBytes) frame = NULL;
+
+      if (!_sonde_connection_is_open (self))
+        {
+          clear_bulk (self);
+          return;
+        }
+
+      if (!socket_is_writable (self))
+        break;
+
+      frame = self->bulk_produce (self->bulk_data);
+      if (frame == NULL)
+        {
+          clear_bulk (self);
+          return;
+        }
+
+      self->stalled_since_us = 0;
+      send_bytes (self, frame);
+    }
+
+  if (self->bulk_produce == NULL || self->bulk_source != NULL)
+    return;
+
+  note_stall (self);
+  output = g_io_stream_get_output_stream (soup_websocket_connection_get_io_stream (self->websocket));
+  self->bulk_source = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (output), NULL);
+  g_source_set_callback (self->bulk_source, G_SOURCE_FUNC (bulk_writable_cb), self, NULL);
+  g_source_set_name (self->bulk_source, "[sonde] bulk reply");
+  g_source_attach (self->bulk_source, NULL);
+}
+
+static gboolean
+bulk_writable_cb (GObject  *stream,
+                  gpointer  data)
+{
+  SondeConnection *self = data;
+
+  g_clear_pointer (&self->bulk_source, g_source_unref);
+  drain_bulk (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Sends a long reply (a subscription's history) frame by frame, each made
+ * by @produce only when the client has read the previous ones, until it
+ * returns NULL. Stream frames wait meanwhile (they are counted as
+ * dropped), so the reply comes before the live stream. A new bulk reply
+ * replaces one in progress. */
+void
+_sonde_connection_send_bulk (SondeConnection   *self,
+                             SondeBulkProducer  produce,
+                             gpointer           data,
+                             GDestroyNotify     destroy)
+{
+  clear_bulk (self);
+
+  self->bulk_produce = produce;
+  self->bulk_data = data;
+  self->bulk_destroy = destroy;
+
+  /* Without a pollable stream there is no way to wait: send it all. */
+  if (!stream_can_poll (self))
+    {
+      g_autoptr(GBytes) frame = NULL;
+
+      while ((frame = produce (data)) != NULL)
+        {
+          send_bytes (self, frame);
+          g_clear_pointer (&frame, g_bytes_unref);
+        }
+      clear_bulk (self);
+      return;
+    }
+
+  drain_bulk (self);
 }
 
 void
@@ -260,6 +396,7 @@ _sonde_connection_free (SondeConnection *self)
     return;
 
   g_clear_handle_id (&self->heartbeat_source, g_source_remove);
+  clear_bulk (self);
   g_clear_signal_handler (&self->message_handler, self->websocket);
   g_clear_signal_handler (&self->closed_handler, self->websocket);
 

@@ -159,23 +159,55 @@ is_numeric_metric (SondeEngine *engine,
     }
 }
 
-/* Sends one series; the first of a batch goes as a stream frame, so that
- * a client that does not read gets no more history queued for it. */
-static gboolean
-send_series (KairosClient *self,
-             SondeHistory *history,
-             const char   *requested,
-             const char   *metric,
-             guint         seconds,
-             gboolean      first)
+/* The TimeSeries of a subscription, built one at a time as the client
+ * reads them (SondeConnection's bulk replies): a client that does not
+ * read costs one frame of memory, however much history it asks for. */
+typedef struct
 {
-  g_autoptr(GBytes) frame = _sonde_kairos_encode_time_series (history, requested, metric, seconds);
+  SondeHistory *history;
+  GPtrArray    *requested;  /* names as the client asked, one per series */
+  GPtrArray    *metrics;    /* the native metric of each */
+  guint         next;
+  guint         seconds;
+} SeriesReply;
 
-  if (first)
-    return _sonde_connection_send_stream (self->connection, frame);
+static void
+series_reply_free (gpointer data)
+{
+  SeriesReply *reply = data;
 
-  _sonde_connection_send_control (self->connection, frame);
-  return TRUE;
+  g_object_unref (reply->history);
+  g_ptr_array_unref (reply->requested);
+  g_ptr_array_unref (reply->metrics);
+  g_free (reply);
+}
+
+static GBytes *
+series_reply_next (gpointer data)
+{
+  SeriesReply *reply = data;
+  guint i = reply->next++;
+
+  if (i >= reply->metrics->len)
+    return NULL;
+
+  return _sonde_kairos_encode_time_series (reply->history, g_ptr_array_index (reply->requested, i),
+                                           g_ptr_array_index (reply->metrics, i), reply->seconds);
+}
+
+/* Each series once, however many patterns match its metric (a pattern's
+ * metrics are named by their full names; aliases keep their own). */
+static void
+series_reply_add (SeriesReply *reply,
+                  const char  *requested,
+                  const char  *metric)
+{
+  for (guint i = 0; i < reply->requested->len; i++)
+    if (g_str_equal (g_ptr_array_index (reply->requested, i), requested))
+      return;
+
+  g_ptr_array_add (reply->requested, g_strdup (requested));
+  g_ptr_array_add (reply->metrics, g_strdup (metric));
 }
 
 /* One TimeSeries per numeric metric of the subscription, named as asked
@@ -187,8 +219,7 @@ send_history (KairosClient             *self,
   SondeEngine *engine = sonde_server_get_engine (self->server);
   SondeHistory *history = sonde_engine_get_history (engine);
   g_autoptr(GPtrArray) metrics = NULL;
-  gboolean first = TRUE;
-  guint seconds;
+  SeriesReply *reply;
 
   if (history == NULL)
     {
@@ -196,7 +227,11 @@ send_history (KairosClient             *self,
       return;
     }
 
-  seconds = MIN (KAIROS_HISTORY_SECONDS, sonde_history_get_length (history));
+  reply = g_new0 (SeriesReply, 1);
+  reply->history = g_object_ref (history);
+  reply->requested = g_ptr_array_new_with_free_func (g_free);
+  reply->metrics = g_ptr_array_new_with_free_func (g_free);
+  reply->seconds = MIN (KAIROS_HISTORY_SECONDS, sonde_history_get_length (history));
   metrics = sonde_engine_list_metrics (engine);
 
   for (guint i = 0; sub->names[i] != NULL; i++)
@@ -209,9 +244,7 @@ send_history (KairosClient             *self,
         {
           g_autofree char *metric = g_strconcat ("gateway.", field, NULL);
 
-          if (!send_series (self, history, name, metric, seconds, first))
-            return;
-          first = FALSE;
+          series_reply_add (reply, name, metric);
           continue;
         }
 
@@ -219,14 +252,7 @@ send_history (KairosClient             *self,
       if (_sonde_kairos_pattern_is_exact (&pattern))
         {
           if (sonde_history_has_metric (history, name) || is_numeric_metric (engine, name))
-            {
-              if (!send_series (self, history, name, name, seconds, first))
-                {
-                  _sonde_kairos_pattern_clear (&pattern);
-                  return;
-                }
-              first = FALSE;
-            }
+            series_reply_add (reply, name, name);
         }
       else
         {
@@ -235,21 +261,16 @@ send_history (KairosClient             *self,
               SondeMetric *metric = g_ptr_array_index (metrics, j);
               const char *full = sonde_metric_get_name (metric);
 
-              if (!_sonde_kairos_pattern_matches (&pattern, sonde_metric_get_collector (metric),
-                                                  sonde_metric_get_field (metric)) ||
-                  !sonde_history_has_metric (history, full))
-                continue;
-
-              if (!send_series (self, history, full, full, seconds, first))
-                {
-                  _sonde_kairos_pattern_clear (&pattern);
-                  return;
-                }
-              first = FALSE;
+              if (_sonde_kairos_pattern_matches (&pattern, sonde_metric_get_collector (metric),
+                                                 sonde_metric_get_field (metric)) &&
+                  sonde_history_has_metric (history, full))
+                series_reply_add (reply, full, full);
             }
         }
       _sonde_kairos_pattern_clear (&pattern);
     }
+
+  _sonde_connection_send_bulk (self->connection, series_reply_next, reply, series_reply_free);
 }
 
 /* Joins the subscription's group, then leaves the previous one: a client

@@ -160,17 +160,6 @@ add_subscription (SondeNativeClient  *self,
       return FALSE;
     }
 
-  /* The implicit all-metrics subscription gives way to the client's own,
-   * but only to a valid one: a bad subscribe leaves everything as it was. */
-  if (self->implicit_default)
-    {
-      self->implicit_default = FALSE;
-      g_hash_table_remove (self->subscriptions, "default");
-    }
-
-  /* A subscribe with an existing id replaces it. */
-  g_hash_table_remove (self->subscriptions, id);
-
   sub = g_new0 (Subscription, 1);
   sub->client = self;
   sub->id = g_strdup (id);
@@ -183,7 +172,18 @@ add_subscription (SondeNativeClient  *self,
   sub->group = _sonde_hub_join (_sonde_server_get_hub (self->server), "native", id, filter,
                                 interval_ms, _sonde_native_encode_snapshot,
                                 subscription_send_cb, sub);
-  g_hash_table_insert (self->subscriptions, sub->id, sub);
+
+  /* Only now does the old subscription leave: joining first keeps the
+   * collectors both need running, with their rates. A subscribe with an
+   * existing id replaces it; the implicit all-metrics subscription gives
+   * way to the client's own, but only to a valid one. */
+  g_hash_table_replace (self->subscriptions, sub->id, sub);
+  if (self->implicit_default)
+    {
+      self->implicit_default = FALSE;
+      if (!g_str_equal (id, "default"))
+        g_hash_table_remove (self->subscriptions, "default");
+    }
   return TRUE;
 }
 
@@ -280,7 +280,48 @@ read_integer (JsonObject *object,
 }
 
 /* The `history` messages of a new subscription, before its live stream:
- * one per recorded metric its patterns match. */
+ * one per recorded metric its patterns match, each built only when the
+ * client has read the previous one. */
+typedef struct
+{
+  SondeHistory *history;
+  char         *subscription;
+  GPtrArray    *metrics;   /* names still to send */
+  guint         next;
+  guint         seconds;
+} HistoryReply;
+
+static void
+history_reply_free (gpointer data)
+{
+  HistoryReply *reply = data;
+
+  g_object_unref (reply->history);
+  g_free (reply->subscription);
+  g_ptr_array_unref (reply->metrics);
+  g_free (reply);
+}
+
+static GBytes *
+history_reply_next (gpointer data)
+{
+  HistoryReply *reply = data;
+  g_autoptr(JsonObject) frame = NULL;
+  const char *name;
+
+  if (reply->next >= reply->metrics->len)
+    return NULL;
+
+  name = g_ptr_array_index (reply->metrics, reply->next++);
+  frame = json_object_new ();
+  json_object_set_string_member (frame, "type", "history");
+  json_object_set_string_member (frame, "subscription", reply->subscription);
+  json_object_set_string_member (frame, "metric", name);
+  json_object_set_int_member (frame, "interval_ms", 1000);
+  json_object_set_array_member (frame, "points", _sonde_history_build_points (reply->history, name, reply->seconds));
+  return _sonde_json_object_to_bytes (frame);
+}
+
 static void
 send_history (SondeNativeClient *self,
               Subscription      *sub,
@@ -290,6 +331,7 @@ send_history (SondeNativeClient *self,
   SondeHistory *history = sonde_engine_get_history (engine);
   SondeFilter *filter = _sonde_hub_group_get_filter (sub->group);
   g_autoptr(GPtrArray) metrics = NULL;
+  HistoryReply *reply;
 
   if (history == NULL)
     {
@@ -298,27 +340,24 @@ send_history (SondeNativeClient *self,
       return;
     }
 
+  reply = g_new0 (HistoryReply, 1);
+  reply->history = g_object_ref (history);
+  reply->subscription = g_strdup (sub->id);
+  reply->metrics = g_ptr_array_new_with_free_func (g_free);
+  reply->seconds = seconds;
+
   metrics = sonde_engine_list_metrics (engine);
   for (guint i = 0; i < metrics->len; i++)
     {
       SondeMetric *metric = g_ptr_array_index (metrics, i);
       const char *name = sonde_metric_get_name (metric);
-      g_autoptr(JsonObject) frame = NULL;
-      g_autoptr(GBytes) bytes = NULL;
 
-      if (!_sonde_filter_matches (filter, sonde_metric_get_collector (metric), sonde_metric_get_field (metric)) ||
-          !sonde_history_has_metric (history, name))
-        continue;
-
-      frame = json_object_new ();
-      json_object_set_string_member (frame, "type", "history");
-      json_object_set_string_member (frame, "subscription", sub->id);
-      json_object_set_string_member (frame, "metric", name);
-      json_object_set_int_member (frame, "interval_ms", 1000);
-      json_object_set_array_member (frame, "points", _sonde_history_build_points (history, name, seconds));
-      bytes = _sonde_json_object_to_bytes (frame);
-      _sonde_connection_send_control (self->connection, bytes);
+      if (_sonde_filter_matches (filter, sonde_metric_get_collector (metric), sonde_metric_get_field (metric)) &&
+          sonde_history_has_metric (history, name))
+        g_ptr_array_add (reply->metrics, g_strdup (name));
     }
+
+  _sonde_connection_send_bulk (self->connection, history_reply_next, reply, history_reply_free);
 }
 
 static void

@@ -458,9 +458,13 @@ _sonde_resolvix_regroup_telemetry (SondeResolvix *self)
   for (guint i = 0; i < self->telemetry_clients->len; i++)
     {
       SondeResolvixTelemetryClient *client = g_ptr_array_index (self->telemetry_clients, i);
+      SondeHubGroup *old_group = g_steal_pointer (&client->group);
 
-      telemetry_leave (client);
+      /* Join the new group before leaving the old one: the collectors both
+       * need keep running, and keep their rates. */
       telemetry_join (client, self);
+      if (old_group != NULL)
+        _sonde_hub_leave (_sonde_server_get_hub (client->server), old_group, client);
     }
 }
 
