@@ -188,6 +188,32 @@ sonde_test_server_new (gboolean with_fakes)
   return self;
 }
 
+SondeTestServer *
+sonde_test_server_new_with_plugins (const char *first_required,
+                                    ...)
+{
+  SondeTestServer *self = sonde_test_server_new (FALSE);
+  va_list args;
+
+  if (g_getenv ("SONDE_PLUGIN_PATH") != NULL)
+    sonde_engine_load_plugins (self->engine, NULL);
+
+  va_start (args, first_required);
+  for (const char *name = first_required; name != NULL; name = va_arg (args, const char *))
+    {
+      if (sonde_engine_get_collector (self->engine, name) == NULL)
+        {
+          va_end (args);
+          g_test_skip ("The collector plugins are not available (SONDE_PLUGIN_PATH)");
+          sonde_test_server_free (self);
+          return NULL;
+        }
+    }
+  va_end (args);
+
+  return self;
+}
+
 char *
 sonde_test_server_http_uri (SondeTestServer *self,
                             const char      *path)
@@ -385,8 +411,8 @@ client_connected_cb (GObject      *source,
 }
 
 SondeTestClient *
-sonde_test_client_new_for_path (SondeTestServer *server,
-                                const char      *path)
+sonde_test_client_new_for_port (guint       port,
+                                const char *path)
 {
   SondeTestClient *self = g_new0 (SondeTestClient, 1);
   g_autoptr(SoupMessage) msg = NULL;
@@ -396,7 +422,7 @@ sonde_test_client_new_for_path (SondeTestServer *server,
   self->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) frame_free);
   self->session = sonde_test_session_new ();
 
-  uri = g_strdup_printf ("ws://127.0.0.1:%u%s", sonde_server_get_port (server->server), path);
+  uri = g_strdup_printf ("ws://127.0.0.1:%u%s", port, path);
   msg = soup_message_new ("GET", uri);
   g_assert_nonnull (msg);
 
@@ -407,6 +433,13 @@ sonde_test_client_new_for_path (SondeTestServer *server,
   g_assert_nonnull (self->connection);
 
   return self;
+}
+
+SondeTestClient *
+sonde_test_client_new_for_path (SondeTestServer *server,
+                                const char      *path)
+{
+  return sonde_test_client_new_for_port (sonde_server_get_port (server->server), path);
 }
 
 SondeTestClient *
@@ -555,6 +588,14 @@ sonde_test_client_next (SondeTestClient *self,
                         const char      *subscription)
 {
   return sonde_test_client_next_frame (self, type, subscription)->object;
+}
+
+JsonObject *
+sonde_test_client_frame_at (SondeTestClient *self,
+                            guint            index)
+{
+  sonde_test_wait_until (self->frames->len > index);
+  return ((SondeTestFrame *) g_ptr_array_index (self->frames, index))->object;
 }
 
 JsonObject *
@@ -726,4 +767,96 @@ sonde_test_members (JsonObject *object)
     }
 
   return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+void
+sonde_test_assert_members (JsonObject *object,
+                           const char *expected)
+{
+  g_autofree char *members = sonde_test_members (object);
+
+  g_assert_cmpstr (members, ==, expected);
+}
+
+JsonObject *
+sonde_test_member_object (JsonObject *object,
+                          const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  g_assert_nonnull (node);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  return json_node_get_object (node);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+char *
+sonde_test_metrics_of (JsonObject *data)
+{
+  g_autoptr(GList) collectors = json_object_get_members (data);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (GList *l = collectors; l != NULL; l = l->next)
+    {
+      JsonObject *fields = json_object_get_object_member (data, l->data);
+      g_autoptr(GList) members = NULL;
+
+      g_assert_nonnull (fields);
+      members = json_object_get_members (fields);
+      for (GList *m = members; m != NULL; m = m->next)
+        g_ptr_array_add (names, g_strdup_printf ("%s.%s", (char *) l->data, (char *) m->data));
+    }
+
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    g_string_append_printf (text, "%s%s", i ? "," : "", (char *) g_ptr_array_index (names, i));
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* Native frames ----------------------------------------------------------- */
+
+gint64
+sonde_test_check_snapshot (JsonObject *frame,
+                           const char *subscription)
+{
+  gint64 seq;
+
+  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "type", NULL), ==, "snapshot");
+  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "subscription", NULL), ==, subscription);
+  g_assert_true (json_object_has_member (frame, "seq"));
+  seq = json_object_get_int_member (frame, "seq");
+  g_assert_cmpint (seq, >=, 1);
+  sonde_test_parse_timestamp (json_object_get_string_member_with_default (frame, "timestamp", NULL));
+  g_assert_nonnull (json_object_get_object_member (frame, "data"));
+  /* Nothing is slow on loopback: no frame was coalesced. */
+  g_assert_false (json_object_has_member (frame, "dropped"));
+  return seq;
+}
+
+JsonObject *
+sonde_test_snapshot_data (JsonObject *frame)
+{
+  return json_object_get_object_member (frame, "data");
+}
+
+gint64
+sonde_test_check_only_fake_value (JsonObject *frame)
+{
+  JsonObject *data = sonde_test_snapshot_data (frame);
+  JsonObject *fake;
+
+  g_assert_cmpuint (json_object_get_size (data), ==, 1);
+  fake = json_object_get_object_member (data, "fake");
+  g_assert_nonnull (fake);
+  g_assert_cmpuint (json_object_get_size (fake), ==, 1);
+  g_assert_true (json_object_has_member (fake, "value"));
+  g_assert_cmpint (json_object_get_int_member (fake, "value"), >=, 1);
+  return json_object_get_int_member (fake, "value");
 }

@@ -75,6 +75,11 @@ typedef struct
  * "fake" and "other" collectors. */
 SondeTestServer *sonde_test_server_new    (gboolean         with_fakes);
 void             sonde_test_server_free   (SondeTestServer *self);
+/* A server with the collector plugins of SONDE_PLUGIN_PATH, when it is
+ * set. Unless each collector of the NULL-terminated list is then there,
+ * skips the test and returns NULL. */
+SondeTestServer *sonde_test_server_new_with_plugins (const char *first_required,
+                                                     ...) G_GNUC_NULL_TERMINATED;
 /* http://127.0.0.1:PORT@path */
 char            *sonde_test_server_http_uri (SondeTestServer *self,
                                              const char      *path);
@@ -129,6 +134,10 @@ SondeTestClient *sonde_test_client_new      (SondeTestServer *server,
 /* Connects to @path (with its query), for the other dialects' routes. */
 SondeTestClient *sonde_test_client_new_for_path (SondeTestServer *server,
                                                  const char      *path);
+/* Connects to ws://127.0.0.1:@port@path: another listener, such as a
+ * compatibility port. */
+SondeTestClient *sonde_test_client_new_for_port (guint            port,
+                                                 const char      *path);
 void             sonde_test_client_free     (SondeTestClient *self);
 void             sonde_test_client_send     (SondeTestClient *self,
                                              const char      *format,
@@ -146,6 +155,9 @@ SondeTestFrame  *sonde_test_client_next_frame (SondeTestClient *self,
 JsonObject      *sonde_test_client_next     (SondeTestClient *self,
                                              const char      *type,
                                              const char      *subscription);
+/* The frame received at @index (taken or not), waiting for it. */
+JsonObject      *sonde_test_client_frame_at (SondeTestClient *self,
+                                             guint            index);
 /* The next error, which must have code @code; returns it. */
 JsonObject      *sonde_test_client_expect_error (SondeTestClient *self,
                                                  const char      *code);
@@ -180,5 +192,24 @@ gint64      sonde_test_parse_timestamp (const char *timestamp);
 char       *sonde_test_to_json         (JsonObject *object);
 /* Sorted member names, joined with ','. */
 char       *sonde_test_members         (JsonObject *object);
+/* Asserts the sorted member names of @object are @expected. */
+void        sonde_test_assert_members  (JsonObject *object,
+                                        const char *expected);
+/* @member of @object, which must be an object. */
+JsonObject *sonde_test_member_object   (JsonObject *object,
+                                        const char *member);
+/* Sorted "collector.field" names of a data object (collectors, each an
+ * object of fields), joined with ','. */
+char       *sonde_test_metrics_of      (JsonObject *data);
+
+/* Native frames ----------------------------------------------------------- */
+
+/* Checks the envelope of a snapshot of @subscription and returns its seq. */
+gint64      sonde_test_check_snapshot        (JsonObject *frame,
+                                              const char *subscription);
+/* A snapshot's "data" object. */
+JsonObject *sonde_test_snapshot_data         (JsonObject *frame);
+/* Asserts a snapshot's data is exactly {"fake":{"value":N}} and returns N. */
+gint64      sonde_test_check_only_fake_value (JsonObject *frame);
 
 G_END_DECLS

@@ -35,35 +35,6 @@ check_error (SondeTestResponse   *response,
   g_assert_cmpstr (json_object_get_string_member (response->json, "message"), !=, "");
 }
 
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* Sorted "collector.field" names of a data object, joined with ','. */
-static char *
-metrics_of (JsonObject *data)
-{
-  g_autoptr(GList) collectors = json_object_get_members (data);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  for (GList *l = collectors; l != NULL; l = l->next)
-    {
-      g_autoptr(GList) fields = json_object_get_members (json_object_get_object_member (data, l->data));
-
-      for (GList *f = fields; f != NULL; f = f->next)
-        g_ptr_array_add (names, g_strdup_printf ("%s.%s", (char *) l->data, (char *) f->data));
-    }
-
-  g_ptr_array_sort (names, compare_names);
-  for (guint i = 0; i < names->len; i++)
-    g_string_append_printf (text, "%s%s", i ? "," : "", (char *) g_ptr_array_index (names, i));
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
-
 static void
 test_status (void)
 {
@@ -163,7 +134,7 @@ test_snapshot (void)
 
   sonde_test_parse_timestamp (json_object_get_string_member (snapshot, "timestamp"));
   g_assert_nonnull (data);
-  metrics = metrics_of (data);
+  metrics = sonde_test_metrics_of (data);
   g_assert_cmpstr (metrics, ==, "fake.items,fake.text,fake.value,other.items,other.text,other.value");
 
   /* Collected for the request, although nobody was subscribed. */
@@ -200,7 +171,7 @@ test_snapshot_filtered (void)
       g_autofree char *path = g_strdup_printf ("/api/v1/snapshot?%s", filter_cases[i].query);
       g_autoptr(SondeTestResponse) response = sonde_test_http (server, "GET", path);
       JsonObject *data = json_object_get_object_member (check_ok_json (response), "data");
-      g_autofree char *metrics = metrics_of (data);
+      g_autofree char *metrics = sonde_test_metrics_of (data);
 
       g_test_message ("%s -> %s", path, metrics);
       g_assert_cmpstr (metrics, ==, filter_cases[i].expected);

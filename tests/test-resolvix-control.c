@@ -1,314 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib/gstdio.h>
-#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "sonde-test-util.h"
+#include "resolvix-test-util.h"
 
 /* The resolvix dialect, as seeds/resolvix-telemetry-guide.md documents
  * it: POST /control, GET /status and the live logs. The telemetry stream
  * is in test-resolvix.c. */
-
-#define TELEMETRY_PATH "/ws/telemetry"
-#define LOGS_PATH      "/ws/logs"
-
-static SondeTestServer *
-server_with_plugins (void)
-{
-  SondeTestServer *server = sonde_test_server_new (FALSE);
-
-  if (g_getenv ("SONDE_PLUGIN_PATH") != NULL)
-    sonde_engine_load_plugins (server->engine, NULL);
-
-  if (sonde_engine_get_collector (server->engine, "cpu") == NULL)
-    {
-      g_test_skip ("The collector plugins are not available (SONDE_PLUGIN_PATH)");
-      sonde_test_server_free (server);
-      return NULL;
-    }
-
-  return server;
-}
-
-static JsonObject *
-frame_at (SondeTestClient *client,
-          guint            index)
-{
-  sonde_test_wait_until (client->frames->len > index);
-  return ((SondeTestFrame *) g_ptr_array_index (client->frames, index))->object;
-}
-
-static JsonObject *
-member_object (JsonObject *object,
-               const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  g_assert_nonnull (node);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
-  return json_node_get_object (node);
-}
-
-static void
-assert_members (JsonObject *object,
-                const char *expected)
-{
-  g_autofree char *members = sonde_test_members (object);
-
-  g_assert_cmpstr (members, ==, expected);
-}
-
-static GType
-value_type (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  g_assert_nonnull (node);
-  if (JSON_NODE_HOLDS_NULL (node))
-    return G_TYPE_NONE;
-  g_assert_true (JSON_NODE_HOLDS_VALUE (node));
-  return json_node_get_value_type (node);
-}
-
-/* A double on the wire ("16.0", never "16"), rounded to @decimals. */
-static double
-get_rounded (JsonObject *object,
-             const char *member,
-             int         decimals)
-{
-  double value, scaled;
-
-  g_assert_cmpint (value_type (object, member), ==, G_TYPE_DOUBLE);
-  value = json_object_get_double_member (object, member);
-  scaled = value * pow (10, decimals);
-  g_assert_cmpfloat_with_epsilon (scaled, round (scaled), 1e-6);
-  return value;
-}
-
-static double
-get_percent (JsonObject *object,
-             const char *member)
-{
-  double value = get_rounded (object, member, 1);
-
-  g_assert_cmpfloat (value, >=, 0.0);
-  g_assert_cmpfloat (value, <=, 100.0);
-  return value;
-}
-
-static gint64
-get_integer (JsonObject *object,
-             const char *member)
-{
-  g_assert_cmpint (value_type (object, member), ==, G_TYPE_INT64);
-  return json_object_get_int_member (object, member);
-}
-
-static double
-bytes_to_gb (gint64 bytes)
-{
-  return round (bytes / (1024.0 * 1024.0 * 1024.0) * 100.0) / 100.0;
-}
-
-/* "2024-01-15T10:30:45Z", in seconds since the epoch. */
-static gint64
-parse_timestamp (JsonObject *object)
-{
-  const char *timestamp = json_object_get_string_member (object, "timestamp");
-  g_autoptr(GDateTime) parsed = NULL;
-
-  g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", timestamp, 0, 0));
-  parsed = g_date_time_new_from_iso8601 (timestamp, NULL);
-  g_assert_nonnull (parsed);
-  return g_date_time_to_unix (parsed);
-}
-
-/* Checks every key of the guide's "Sample Telemetry Data", with its type
- * and unit, against what the collectors sampled. */
-static void
-assert_telemetry_document (SondeEngine *engine,
-                           JsonObject  *document,
-                           const char  *node_id)
-{
-  JsonObject *metrics, *cpu, *memory, *disk, *usage, *io, *network, *processes;
-  SondeSample *sample;
-  JsonArray *array;
-  gint64 seconds;
-
-  assert_members (document, "metrics,node_id,timestamp");
-  seconds = parse_timestamp (document);
-  g_assert_cmpint (ABS (seconds - g_get_real_time () / G_USEC_PER_SEC), <=, 30);
-  g_assert_cmpstr (json_object_get_string_member (document, "node_id"), ==, node_id);
-
-  metrics = member_object (document, "metrics");
-  assert_members (metrics, "cpu,disk,memory,network,processes");
-
-  cpu = member_object (metrics, "cpu");
-  assert_members (cpu, "cpu_per_core_percent,cpu_usage_percent,load_avg_15min,load_avg_1min,load_avg_5min");
-  get_percent (cpu, "cpu_usage_percent");
-  array = json_object_get_array_member (cpu, "cpu_per_core_percent");
-  sample = sonde_engine_get_latest (engine, "cpu");
-  g_assert_nonnull (sample);
-  g_assert_cmpuint (json_array_get_length (array), ==,
-                    json_array_get_length (json_object_get_array_member (sonde_sample_get_data (sample),
-                                                                         "per_core_percent")));
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      double value = json_array_get_double_element (array, i);
-
-      g_assert_cmpint (json_node_get_value_type (json_array_get_element (array, i)), ==, G_TYPE_DOUBLE);
-      g_assert_cmpfloat (value, >=, 0.0);
-      g_assert_cmpfloat (value, <=, 100.0);
-    }
-  g_assert_cmpfloat (get_rounded (cpu, "load_avg_1min", 2), >=, 0.0);
-  g_assert_cmpfloat (get_rounded (cpu, "load_avg_5min", 2), >=, 0.0);
-  g_assert_cmpfloat (get_rounded (cpu, "load_avg_15min", 2), >=, 0.0);
-
-  /* GB are 1024³ bytes, to two decimals. */
-  memory = member_object (metrics, "memory");
-  assert_members (memory, "memory_available_gb,memory_total_gb,memory_usage_percent,memory_used_gb,"
-                          "swap_total_gb,swap_usage_percent,swap_used_gb");
-  sample = sonde_engine_get_latest (engine, "memory");
-  g_assert_nonnull (sample);
-  g_assert_cmpfloat (get_rounded (memory, "memory_total_gb", 2), ==,
-                     bytes_to_gb (sonde_sample_get_int (sample, "total_bytes")));
-  g_assert_cmpfloat (get_rounded (memory, "swap_total_gb", 2), ==,
-                     bytes_to_gb (sonde_sample_get_int (sample, "swap_total_bytes")));
-  g_assert_cmpfloat (get_rounded (memory, "memory_total_gb", 2), >, 0.0);
-  g_assert_cmpfloat (get_rounded (memory, "memory_used_gb", 2), <=, get_rounded (memory, "memory_total_gb", 2));
-  g_assert_cmpfloat (get_rounded (memory, "memory_available_gb", 2), <=,
-                     get_rounded (memory, "memory_total_gb", 2));
-  g_assert_cmpfloat (get_rounded (memory, "swap_used_gb", 2), <=, get_rounded (memory, "swap_total_gb", 2));
-  get_percent (memory, "memory_usage_percent");
-  get_percent (memory, "swap_usage_percent");
-
-  /* One entry per partition the disk collector reports, by mount point. */
-  disk = member_object (metrics, "disk");
-  assert_members (disk, "disk_io,disk_usage");
-  usage = member_object (disk, "disk_usage");
-  sample = sonde_engine_get_latest (engine, "disk");
-  g_assert_nonnull (sample);
-  array = json_object_get_array_member (sonde_sample_get_data (sample), "partitions");
-  g_assert_cmpuint (json_object_get_size (usage), ==, json_array_get_length (array));
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonObject *partition = json_array_get_object_element (array, i);
-      JsonObject *entry = member_object (usage, json_object_get_string_member (partition, "mount"));
-
-      assert_members (entry, "free_gb,total_gb,usage_percent,used_gb");
-      g_assert_cmpfloat (get_rounded (entry, "total_gb", 2), ==,
-                         bytes_to_gb (json_object_get_int_member (partition, "total_bytes")));
-      g_assert_cmpfloat (get_rounded (entry, "used_gb", 2), <=, get_rounded (entry, "total_gb", 2));
-      g_assert_cmpfloat (get_rounded (entry, "free_gb", 2), <=, get_rounded (entry, "total_gb", 2));
-      get_percent (entry, "usage_percent");
-    }
-  io = member_object (disk, "disk_io");
-  assert_members (io, "read_mb_per_sec,write_mb_per_sec");
-  g_assert_cmpfloat (get_rounded (io, "read_mb_per_sec", 2), >=, 0.0);
-  g_assert_cmpfloat (get_rounded (io, "write_mb_per_sec", 2), >=, 0.0);
-
-  network = member_object (metrics, "network");
-  assert_members (network, "active_connections,bytes_recv_mb_per_sec,bytes_sent_mb_per_sec,"
-                           "packets_recv,packets_sent");
-  g_assert_cmpfloat (get_rounded (network, "bytes_sent_mb_per_sec", 2), >=, 0.0);
-  g_assert_cmpfloat (get_rounded (network, "bytes_recv_mb_per_sec", 2), >=, 0.0);
-  g_assert_cmpint (get_integer (network, "packets_sent"), >=, 0);
-  g_assert_cmpint (get_integer (network, "packets_recv"), >=, 0);
-  g_assert_cmpint (get_integer (network, "active_connections"), >=, 0);
-
-  processes = member_object (metrics, "processes");
-  assert_members (processes, "process_count,top_memory_processes");
-  g_assert_cmpint (get_integer (processes, "process_count"), >, 0);
-  array = json_object_get_array_member (processes, "top_memory_processes");
-  /* The guide's "top 5 memory consumers". */
-  g_assert_cmpuint (json_array_get_length (array), >, 0);
-  g_assert_cmpuint (json_array_get_length (array), <=, 5);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonObject *process = json_array_get_object_element (array, i);
-
-      assert_members (process, "memory_percent,name,pid");
-      g_assert_cmpint (get_integer (process, "pid"), >, 0);
-      g_assert_cmpint (value_type (process, "name"), ==, G_TYPE_STRING);
-      get_percent (process, "memory_percent");
-    }
-}
-
-/* Raw clients of the compatibility listeners ------------------------------ */
-
-typedef struct
-{
-  SoupSession             *session;
-  SoupWebsocketConnection *connection;
-  GPtrArray               *frames;   /* JsonObject */
-  gboolean                 done;
-  GError                  *error;
-} CompatClient;
-
-static void
-compat_message_cb (SoupWebsocketConnection *connection,
-                   int                      type,
-                   GBytes                  *bytes,
-                   CompatClient            *self)
-{
-  gsize length;
-  const char *text = g_bytes_get_data (bytes, &length);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
-  json_parser_load_from_data (parser, text, length, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  g_ptr_array_add (self->frames, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
-}
-
-static void
-compat_connected_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  CompatClient *self = user_data;
-
-  self->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &self->error);
-  if (self->connection != NULL)
-    g_signal_connect (self->connection, "message", G_CALLBACK (compat_message_cb), self);
-  self->done = TRUE;
-}
-
-/* ws://127.0.0.1:PORT, the seed's own URL form: no path. */
-static CompatClient *
-compat_client_new (guint port)
-{
-  CompatClient *self = g_new0 (CompatClient, 1);
-  g_autofree char *uri = g_strdup_printf ("ws://127.0.0.1:%u", port);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-
-  self->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  self->session = sonde_test_session_new ();
-  soup_session_websocket_connect_async (self->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
-                                        compat_connected_cb, self);
-  sonde_test_wait_until (self->done);
-  g_assert_no_error (self->error);
-  return self;
-}
-
-static void
-compat_client_free (CompatClient *self)
-{
-  if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
-    {
-      soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-      sonde_test_wait_until (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_CLOSED);
-    }
-  g_signal_handlers_disconnect_by_data (self->connection, self);
-  g_object_unref (self->connection);
-  g_object_unref (self->session);
-  g_ptr_array_unref (self->frames);
-  g_free (self);
-}
 
 /* HTTP ------------------------------------------------------------------- */
 
@@ -343,8 +42,8 @@ assert_error_response (SondeTestResponse *response,
 {
   g_assert_cmpuint (response->status, ==, status);
   g_assert_nonnull (response->json);
-  assert_members (response->json, "error");
-  g_assert_cmpint (value_type (response->json, "error"), ==, G_TYPE_STRING);
+  sonde_test_assert_members (response->json, "error");
+  g_assert_cmpint (resolvix_value_type (response->json, "error"), ==, G_TYPE_STRING);
   g_assert_cmpstr (json_object_get_string_member (response->json, "error"), !=, "");
 }
 
@@ -357,14 +56,14 @@ assert_started (SondeTestResponse *response,
   g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
 
   g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
-  assert_members (response->json, interval > 0 ? "interval,pid,status,ws_port" : "pid,status,ws_port");
+  sonde_test_assert_members (response->json, interval > 0 ? "interval,pid,status,ws_port" : "pid,status,ws_port");
   g_assert_cmpstr (json_object_get_string_member (response->json, "status"), ==, status);
   /* A string, as in the guide. */
-  g_assert_cmpint (value_type (response->json, "pid"), ==, G_TYPE_STRING);
+  g_assert_cmpint (resolvix_value_type (response->json, "pid"), ==, G_TYPE_STRING);
   g_assert_cmpstr (json_object_get_string_member (response->json, "pid"), ==, pid);
-  g_assert_cmpint (get_integer (response->json, "ws_port"), ==, ws_port);
+  g_assert_cmpint (resolvix_get_integer (response->json, "ws_port"), ==, ws_port);
   if (interval > 0)
-    g_assert_cmpint (get_integer (response->json, "interval"), ==, interval);
+    g_assert_cmpint (resolvix_get_integer (response->json, "interval"), ==, interval);
 }
 
 static void
@@ -372,8 +71,35 @@ assert_stopped (SondeTestResponse *response,
                 const char        *status)
 {
   g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
-  assert_members (response->json, "status");
+  sonde_test_assert_members (response->json, "status");
   g_assert_cmpstr (json_object_get_string_member (response->json, "status"), ==, status);
+}
+
+/* POSTs {"command": @command} to /control at @port; the answer must be
+ * that of a started stream (see assert_started()). */
+static void
+control_starts (guint       port,
+                const char *command,
+                const char *status,
+                guint       ws_port,
+                gint64      interval)
+{
+  g_autofree char *body = g_strdup_printf ("{\"command\": \"%s\"}", command);
+  g_autoptr(SondeTestResponse) response = control (port, body);
+
+  assert_started (response, status, ws_port, interval);
+}
+
+/* The same, for a stopped stream. */
+static void
+control_stops (guint       port,
+               const char *command,
+               const char *status)
+{
+  g_autofree char *body = g_strdup_printf ("{\"command\": \"%s\"}", command);
+  g_autoptr(SondeTestResponse) response = control (port, body);
+
+  assert_stopped (response, status);
 }
 
 /* Tests -------------------------------------------------------------------- */
@@ -381,10 +107,9 @@ assert_stopped (SondeTestResponse *response,
 static void
 test_control_stop_start (void)
 {
-  SondeTestServer *server = server_with_plugins ();
+  SondeTestServer *server = sonde_test_server_new_with_plugins ("cpu", NULL);
   guint port;
   SondeTestClient *client;
-  g_autoptr(SondeTestResponse) response = NULL;
   guint n;
 
   if (server == NULL)
@@ -396,13 +121,9 @@ test_control_stop_start (void)
   sonde_test_wait_until (client->frames->len >= 2);
 
   /* Running from the start. */
-  response = control (port, "{\"command\": \"start_telemetry\"}");
-  assert_started (response, "already_running", port, 1);
-  g_clear_pointer (&response, sonde_test_response_free);
+  control_starts (port, "start_telemetry", "already_running", port, 1);
 
-  response = control (port, "{\"command\": \"stop_telemetry\"}");
-  assert_stopped (response, "stopped");
-  g_clear_pointer (&response, sonde_test_response_free);
+  control_stops (port, "stop_telemetry", "stopped");
   g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 0);
 
   /* Nothing while stopped, and the connection stays. */
@@ -412,16 +133,12 @@ test_control_stop_start (void)
   g_assert_cmpuint (client->frames->len, ==, n);
   g_assert_false (client->closed);
 
-  response = control (port, "{\"command\": \"stop_telemetry\"}");
-  assert_stopped (response, "not_running");
-  g_clear_pointer (&response, sonde_test_response_free);
+  control_stops (port, "stop_telemetry", "not_running");
 
   /* Started again: a document at once, then every second. */
-  response = control (port, "{\"command\": \"start_telemetry\"}");
-  assert_started (response, "started", port, 1);
-  g_clear_pointer (&response, sonde_test_response_free);
+  control_starts (port, "start_telemetry", "started", port, 1);
   sonde_test_wait_until (client->frames->len >= n + 3);
-  assert_telemetry_document (server->engine, frame_at (client, n + 2), g_get_host_name ());
+  resolvix_assert_telemetry_document (server->engine, sonde_test_client_frame_at (client, n + 2), g_get_host_name ());
 
   sonde_test_client_free (client);
   sonde_test_server_free (server);
@@ -430,7 +147,7 @@ test_control_stop_start (void)
 static void
 test_control_answers (void)
 {
-  SondeTestServer *server = server_with_plugins ();
+  SondeTestServer *server = sonde_test_server_new_with_plugins ("cpu", NULL);
   guint port, telemetry_port, logs_port;
   g_autoptr(SondeTestResponse) response = NULL;
   g_autoptr(GError) error = NULL;
@@ -445,9 +162,7 @@ test_control_answers (void)
   port = sonde_server_get_port (server->server);
 
   /* Without compatibility listeners, the streams are on the main port. */
-  response = control (port, "{\"command\": \"start_livelogs\"}");
-  assert_started (response, "already_running", port, 0);
-  g_clear_pointer (&response, sonde_test_response_free);
+  control_starts (port, "start_livelogs", "already_running", port, 0);
 
   /* With them, on theirs. */
   telemetry_port = sonde_server_listen_compat (server->server, "resolvix-telemetry", "127.0.0.1", 0, &error);
@@ -457,31 +172,15 @@ test_control_answers (void)
   g_assert_cmpuint (telemetry_port, >, 0);
   g_assert_cmpuint (logs_port, >, 0);
 
-  response = control (port, "{\"command\": \"start_telemetry\"}");
-  assert_started (response, "already_running", telemetry_port, 60);
-  g_clear_pointer (&response, sonde_test_response_free);
-  response = control (port, "{\"command\": \"stop_telemetry\"}");
-  assert_stopped (response, "stopped");
-  g_clear_pointer (&response, sonde_test_response_free);
-  response = control (port, "{\"command\": \"stop_telemetry\"}");
-  assert_stopped (response, "not_running");
-  g_clear_pointer (&response, sonde_test_response_free);
-  response = control (port, "{\"command\": \"start_telemetry\"}");
-  assert_started (response, "started", telemetry_port, 60);
-  g_clear_pointer (&response, sonde_test_response_free);
+  control_starts (port, "start_telemetry", "already_running", telemetry_port, 60);
+  control_stops (port, "stop_telemetry", "stopped");
+  control_stops (port, "stop_telemetry", "not_running");
+  control_starts (port, "start_telemetry", "started", telemetry_port, 60);
 
-  response = control (port, "{\"command\": \"stop_livelogs\"}");
-  assert_stopped (response, "stopped");
-  g_clear_pointer (&response, sonde_test_response_free);
-  response = control (port, "{\"command\": \"stop_livelogs\"}");
-  assert_stopped (response, "not_running");
-  g_clear_pointer (&response, sonde_test_response_free);
-  response = control (port, "{\"command\": \"start_livelogs\"}");
-  assert_started (response, "started", logs_port, 0);
-  g_clear_pointer (&response, sonde_test_response_free);
-  response = control (port, "{\"command\": \"start_livelogs\"}");
-  assert_started (response, "already_running", logs_port, 0);
-  g_clear_pointer (&response, sonde_test_response_free);
+  control_stops (port, "stop_livelogs", "stopped");
+  control_stops (port, "stop_livelogs", "not_running");
+  control_starts (port, "start_livelogs", "started", logs_port, 0);
+  control_starts (port, "start_livelogs", "already_running", logs_port, 0);
 
   for (guint i = 0; i < G_N_ELEMENTS (bad_bodies); i++)
     {
@@ -511,34 +210,34 @@ assert_status_members (JsonObject *status,
                        guint       telemetry_port,
                        gint64      interval)
 {
-  JsonObject *livelogs = member_object (status, "livelogs");
-  JsonObject *telemetry = member_object (status, "telemetry");
+  JsonObject *livelogs = sonde_test_member_object (status, "livelogs");
+  JsonObject *telemetry = sonde_test_member_object (status, "telemetry");
 
   g_assert_cmpstr (json_object_get_string_member (status, "node_id"), ==, node_id);
-  g_assert_true (value_type (status, "log_file") == G_TYPE_STRING ||
-                 value_type (status, "log_file") == G_TYPE_NONE);
+  g_assert_true (resolvix_value_type (status, "log_file") == G_TYPE_STRING ||
+                 resolvix_value_type (status, "log_file") == G_TYPE_NONE);
 
-  assert_members (livelogs, "pid,running,ws_port");
-  g_assert_cmpint (value_type (livelogs, "running"), ==, G_TYPE_BOOLEAN);
+  sonde_test_assert_members (livelogs, "pid,running,ws_port");
+  g_assert_cmpint (resolvix_value_type (livelogs, "running"), ==, G_TYPE_BOOLEAN);
   g_assert_cmpint (json_object_get_boolean_member (livelogs, "running"), ==, livelogs_running);
   /* An integer here, null when not running, as in the guide. */
   if (livelogs_running)
-    g_assert_cmpint (get_integer (livelogs, "pid"), ==, getpid ());
+    g_assert_cmpint (resolvix_get_integer (livelogs, "pid"), ==, getpid ());
   else
-    g_assert_cmpint (value_type (livelogs, "pid"), ==, G_TYPE_NONE);
-  g_assert_cmpint (get_integer (livelogs, "ws_port"), ==, logs_port);
+    g_assert_cmpint (resolvix_value_type (livelogs, "pid"), ==, G_TYPE_NONE);
+  g_assert_cmpint (resolvix_get_integer (livelogs, "ws_port"), ==, logs_port);
 
-  assert_members (telemetry, "interval,pid,running,ws_port");
+  sonde_test_assert_members (telemetry, "interval,pid,running,ws_port");
   g_assert_true (json_object_get_boolean_member (telemetry, "running"));
-  g_assert_cmpint (get_integer (telemetry, "pid"), ==, getpid ());
-  g_assert_cmpint (get_integer (telemetry, "ws_port"), ==, telemetry_port);
-  g_assert_cmpint (get_integer (telemetry, "interval"), ==, interval);
+  g_assert_cmpint (resolvix_get_integer (telemetry, "pid"), ==, getpid ());
+  g_assert_cmpint (resolvix_get_integer (telemetry, "ws_port"), ==, telemetry_port);
+  g_assert_cmpint (resolvix_get_integer (telemetry, "interval"), ==, interval);
 }
 
 static void
 test_status (void)
 {
-  SondeTestServer *server = server_with_plugins ();
+  SondeTestServer *server = sonde_test_server_new_with_plugins ("cpu", NULL);
   g_autoptr(SondeTestResponse) response = NULL;
   g_autoptr(GError) error = NULL;
   guint port, control_port;
@@ -561,14 +260,12 @@ test_status (void)
   response = http_at (control_port, "GET", "/status", NULL);
   g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
   g_assert_cmpstr (response->content_type, ==, "application/json");
-  assert_members (response->json, "livelogs,log_file,node_id,telemetry");
+  sonde_test_assert_members (response->json, "livelogs,log_file,node_id,telemetry");
   assert_status_members (response->json, "192.168.1.100", TRUE, port, port, 30);
   g_clear_pointer (&response, sonde_test_response_free);
 
   /* Its POST /control is the same. */
-  response = control (control_port, "{\"command\": \"stop_livelogs\"}");
-  assert_stopped (response, "stopped");
-  g_clear_pointer (&response, sonde_test_response_free);
+  control_stops (control_port, "stop_livelogs", "stopped");
   response = http_at (control_port, "GET", "/status", NULL);
   assert_status_members (response->json, "192.168.1.100", FALSE, port, port, 30);
   g_clear_pointer (&response, sonde_test_response_free);
@@ -619,21 +316,13 @@ append_line (const char *path,
   g_assert_cmpint (fclose (file), ==, 0);
 }
 
-static JsonObject *
-next_log_line (GPtrArray *frames,
-               guint     *index)
-{
-  sonde_test_wait_until (frames->len > *index);
-  return ((SondeTestFrame *) g_ptr_array_index (frames, (*index)++))->object;
-}
-
 static void
 assert_log_line (JsonObject *frame,
                  const char *path,
                  const char *line)
 {
-  assert_members (frame, "line,log_file,node_id,timestamp");
-  parse_timestamp (frame);
+  sonde_test_assert_members (frame, "line,log_file,node_id,timestamp");
+  resolvix_parse_timestamp (frame);
   g_assert_cmpstr (json_object_get_string_member (frame, "node_id"), ==, g_get_host_name ());
   g_assert_cmpstr (json_object_get_string_member (frame, "log_file"), ==, path);
   g_assert_cmpstr (json_object_get_string_member (frame, "line"), ==, line);
@@ -642,13 +331,12 @@ assert_log_line (JsonObject *frame,
 static void
 test_logs (void)
 {
-  SondeTestServer *server = server_with_plugins ();
+  SondeTestServer *server = sonde_test_server_new_with_plugins ("cpu", NULL);
   g_autoptr(LogDir) dir = g_new0 (LogDir, 1);
   g_autoptr(GError) error = NULL;
   g_autoptr(SondeTestResponse) response = NULL;
   SondeCollector *collector;
-  SondeTestClient *client;
-  CompatClient *compat;
+  SondeTestClient *client, *compat;
   guint index = 0, logs_port;
 
   if (server == NULL)
@@ -679,42 +367,39 @@ test_logs (void)
   g_assert_no_error (error);
 
   client = sonde_test_client_new_for_path (server, LOGS_PATH);
-  compat = compat_client_new (logs_port);
+  compat = sonde_test_client_new_for_port (logs_port, "");
   /* Followed from the moment the collector starts. */
   sonde_test_wait_until (sonde_collector_get_running (collector));
 
   append_line (dir->path, "hello from the test");
-  assert_log_line (next_log_line (client->frames, &index), dir->path, "hello from the test");
-  sonde_test_wait_until (compat->frames->len >= 1);
-  assert_log_line (g_ptr_array_index (compat->frames, 0), dir->path, "hello from the test");
+  assert_log_line (sonde_test_client_frame_at (client, index++), dir->path, "hello from the test");
+  assert_log_line (sonde_test_client_frame_at (compat, 0), dir->path, "hello from the test");
 
   /* A message gets the error object, and the stream goes on. */
   sonde_test_client_send (client, "{\"follow\": \"/etc/shadow\"}");
   {
-    JsonObject *reply = next_log_line (client->frames, &index);
+    JsonObject *reply = sonde_test_client_frame_at (client, index++);
 
-    assert_members (reply, "error");
+    sonde_test_assert_members (reply, "error");
   }
   append_line (dir->path, "still there");
-  assert_log_line (next_log_line (client->frames, &index), dir->path, "still there");
+  assert_log_line (sonde_test_client_frame_at (client, index++), dir->path, "still there");
 
   /* Stopped, nothing; started again, lines written from then on. */
-  g_clear_pointer (&response, sonde_test_response_free);
-  response = control (sonde_server_get_port (server->server), "{\"command\": \"stop_livelogs\"}");
-  assert_stopped (response, "stopped");
+  control_stops (sonde_server_get_port (server->server), "stop_livelogs", "stopped");
   append_line (dir->path, "while stopped");
   sonde_test_spin_for (1500);
   g_assert_cmpuint (client->frames->len, ==, index);
 
-  g_clear_pointer (&response, sonde_test_response_free);
-  response = control (sonde_server_get_port (server->server), "{\"command\": \"start_livelogs\"}");
-  assert_started (response, "started", logs_port, 0);
+  control_starts (sonde_server_get_port (server->server), "start_livelogs", "started", logs_port, 0);
   sonde_test_wait_until (sonde_collector_get_running (collector));
   append_line (dir->path, "after start");
-  assert_log_line (next_log_line (client->frames, &index), dir->path, "after start");
+  assert_log_line (sonde_test_client_frame_at (client, index++), dir->path, "after start");
 
+  /* Text frames only. */
+  g_assert_cmpuint (compat->n_binary, ==, 0);
   sonde_test_client_free (client);
-  compat_client_free (compat);
+  sonde_test_client_free (compat);
 
   /* Nobody listens: the collector is let go. */
   sonde_test_wait_until (!sonde_collector_get_running (collector));

@@ -11,25 +11,6 @@
  * in the same process, with fake collectors "fake" and "other".
  */
 
-/* Checks the envelope of a snapshot and returns its seq. */
-static gint64
-check_snapshot (JsonObject *frame,
-                const char *subscription)
-{
-  gint64 seq;
-
-  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "type", NULL), ==, "snapshot");
-  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "subscription", NULL), ==, subscription);
-  g_assert_true (json_object_has_member (frame, "seq"));
-  seq = json_object_get_int_member (frame, "seq");
-  g_assert_cmpint (seq, >=, 1);
-  sonde_test_parse_timestamp (json_object_get_string_member_with_default (frame, "timestamp", NULL));
-  g_assert_nonnull (json_object_get_object_member (frame, "data"));
-  /* Nothing is slow on loopback: no frame was coalesced. */
-  g_assert_false (json_object_has_member (frame, "dropped"));
-  return seq;
-}
-
 /* Errors ------------------------------------------------------------------ */
 
 typedef struct
@@ -151,7 +132,7 @@ test_error_hard_cap (void)
 
   sonde_test_client_ping (bystander);
   sonde_test_client_sync (bystander);
-  check_snapshot (sonde_test_client_next (bystander, "snapshot", NULL), "default");
+  sonde_test_check_snapshot (sonde_test_client_next (bystander, "snapshot", NULL), "default");
 
   sonde_test_client_free (client);
   sonde_test_client_free (bystander);
@@ -247,7 +228,7 @@ test_flood (void)
   sonde_test_client_ping (client);
   g_assert_false (client->closed);
   sonde_test_client_sync (client);
-  check_snapshot (sonde_test_client_next (client, "snapshot", NULL), "default");
+  sonde_test_check_snapshot (sonde_test_client_next (client, "snapshot", NULL), "default");
 
   sonde_test_client_free (client);
   sonde_test_server_free (server);

@@ -15,47 +15,6 @@ static const char * const real_collectors[] = {
   "cpu", "memory", "disk", "network", "processes", "gateway", "host", NULL
 };
 
-/* Checks the envelope of a snapshot and returns its seq. */
-static gint64
-check_snapshot (JsonObject *frame,
-                const char *subscription)
-{
-  gint64 seq;
-
-  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "type", NULL), ==, "snapshot");
-  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "subscription", NULL), ==, subscription);
-  g_assert_true (json_object_has_member (frame, "seq"));
-  seq = json_object_get_int_member (frame, "seq");
-  g_assert_cmpint (seq, >=, 1);
-  sonde_test_parse_timestamp (json_object_get_string_member_with_default (frame, "timestamp", NULL));
-  g_assert_nonnull (json_object_get_object_member (frame, "data"));
-  /* Nothing is slow on loopback: no frame was coalesced. */
-  g_assert_false (json_object_has_member (frame, "dropped"));
-  return seq;
-}
-
-static JsonObject *
-data_of (JsonObject *frame)
-{
-  return json_object_get_object_member (frame, "data");
-}
-
-/* Asserts a frame's data is exactly {"fake":{"value":N}} and returns N. */
-static gint64
-check_only_fake_value (JsonObject *frame)
-{
-  JsonObject *data = data_of (frame);
-  JsonObject *fake;
-
-  g_assert_cmpuint (json_object_get_size (data), ==, 1);
-  fake = json_object_get_object_member (data, "fake");
-  g_assert_nonnull (fake);
-  g_assert_cmpuint (json_object_get_size (fake), ==, 1);
-  g_assert_true (json_object_has_member (fake, "value"));
-  g_assert_cmpint (json_object_get_int_member (fake, "value"), >=, 1);
-  return json_object_get_int_member (fake, "value");
-}
-
 /* Events ------------------------------------------------------------------ */
 
 static void
@@ -90,7 +49,7 @@ test_events (void)
       JsonObject *frame = sonde_test_client_next (listener, "snapshot", "ev");
       JsonArray *stale = json_object_get_array_member (frame, "stale");
 
-      check_only_fake_value (frame);
+      sonde_test_check_only_fake_value (frame);
       if (stale != NULL)
         {
           g_assert_cmpuint (json_array_get_length (stale), ==, 1);
@@ -166,8 +125,8 @@ take_consecutive (SondeTestClient *client,
       if (frame->taken || !g_str_equal (json_object_get_string_member (frame->object, "type"), "snapshot"))
         continue;
 
-      seq = check_snapshot (frame->object, "default");
-      check_only_fake_value (frame->object);
+      seq = sonde_test_check_snapshot (frame->object, "default");
+      sonde_test_check_only_fake_value (frame->object);
       if (*last_seq != 0)
         g_assert_cmpint (seq, ==, *last_seq + 1);
       *last_seq = seq;
@@ -291,7 +250,7 @@ test_real_plugins (void)
   while (!complete && !sonde_test_deadline_passed (deadline))
     {
       JsonObject *frame = sonde_test_client_next (client, "snapshot", "default");
-      JsonObject *data = data_of (frame);
+      JsonObject *data = sonde_test_snapshot_data (frame);
 
       complete = TRUE;
       for (guint i = 0; real_collectors[i] != NULL; i++)

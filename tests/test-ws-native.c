@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <string.h>
-
 #include "sonde-test-util.h"
 
 /*
@@ -12,65 +10,6 @@
  * intervals, shared frames and the catalog. Errors are in test-ws-errors.c,
  * events, heartbeats, disconnects and the real plugins in test-ws-events.c.
  */
-
-/* Checks the envelope of a snapshot and returns its seq. */
-static gint64
-check_snapshot (JsonObject *frame,
-                const char *subscription)
-{
-  gint64 seq;
-
-  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "type", NULL), ==, "snapshot");
-  g_assert_cmpstr (json_object_get_string_member_with_default (frame, "subscription", NULL), ==, subscription);
-  g_assert_true (json_object_has_member (frame, "seq"));
-  seq = json_object_get_int_member (frame, "seq");
-  g_assert_cmpint (seq, >=, 1);
-  sonde_test_parse_timestamp (json_object_get_string_member_with_default (frame, "timestamp", NULL));
-  g_assert_nonnull (json_object_get_object_member (frame, "data"));
-  /* Nothing is slow on loopback: no frame was coalesced. */
-  g_assert_false (json_object_has_member (frame, "dropped"));
-  return seq;
-}
-
-static JsonObject *
-data_of (JsonObject *frame)
-{
-  return json_object_get_object_member (frame, "data");
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* The metrics present in a snapshot's data, as sorted "collector.field"
- * names joined with ','. */
-static char *
-metrics_of (JsonObject *frame)
-{
-  JsonObject *data = data_of (frame);
-  g_autoptr(GList) collectors = json_object_get_members (data);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  for (GList *l = collectors; l != NULL; l = l->next)
-    {
-      JsonObject *fields = json_object_get_object_member (data, l->data);
-      g_autoptr(GList) members = NULL;
-
-      g_assert_nonnull (fields);
-      members = json_object_get_members (fields);
-      for (GList *m = members; m != NULL; m = m->next)
-        g_ptr_array_add (names, g_strdup_printf ("%s.%s", (char *) l->data, (char *) m->data));
-    }
-
-  g_ptr_array_sort (names, compare_names);
-  for (guint i = 0; i < names->len; i++)
-    g_string_append_printf (text, "%s%s", i ? "," : "", (char *) g_ptr_array_index (names, i));
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
 
 /* Checks the values of a collector's fields as the fake collector makes them. */
 static void
@@ -86,22 +25,6 @@ check_fake_fields (JsonObject *fields,
   g_assert_nonnull (items);
   g_assert_cmpuint (json_array_get_length (items), ==, 2);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (items, 1), "name"), ==, "item2");
-}
-
-/* Asserts a frame's data is exactly {"fake":{"value":N}} and returns N. */
-static gint64
-check_only_fake_value (JsonObject *frame)
-{
-  JsonObject *data = data_of (frame);
-  JsonObject *fake;
-
-  g_assert_cmpuint (json_object_get_size (data), ==, 1);
-  fake = json_object_get_object_member (data, "fake");
-  g_assert_nonnull (fake);
-  g_assert_cmpuint (json_object_get_size (fake), ==, 1);
-  g_assert_true (json_object_has_member (fake, "value"));
-  g_assert_cmpint (json_object_get_int_member (fake, "value"), >=, 1);
-  return json_object_get_int_member (fake, "value");
 }
 
 /* hello ------------------------------------------------------------------ */
@@ -178,14 +101,14 @@ test_default_subscription (void)
   for (int i = 0; i < 3; i++)
     {
       JsonObject *frame = sonde_test_client_next (client, "snapshot", NULL);
-      gint64 seq = check_snapshot (frame, "default");
+      gint64 seq = sonde_test_check_snapshot (frame, "default");
       gint64 ms = sonde_test_parse_timestamp (json_object_get_string_member (frame, "timestamp"));
-      g_autofree char *metrics = metrics_of (frame);
+      g_autofree char *metrics = sonde_test_metrics_of (sonde_test_snapshot_data (frame));
 
       /* Every field of every collector, at ticks aligned to whole seconds. */
       g_assert_cmpstr (metrics, ==, "fake.items,fake.text,fake.value,other.items,other.text,other.value");
-      check_fake_fields (json_object_get_object_member (data_of (frame), "fake"), "fake");
-      check_fake_fields (json_object_get_object_member (data_of (frame), "other"), "other");
+      check_fake_fields (json_object_get_object_member (sonde_test_snapshot_data (frame), "fake"), "fake");
+      check_fake_fields (json_object_get_object_member (sonde_test_snapshot_data (frame), "other"), "other");
       g_assert_cmpint (ms % 1000, ==, 0);
 
       if (i > 0)
@@ -215,9 +138,9 @@ test_query_preset (void)
   for (int i = 0; i < 3; i++)
     {
       JsonObject *frame = sonde_test_client_next (client, "snapshot", NULL);
-      gint64 seq = check_snapshot (frame, "default");
+      gint64 seq = sonde_test_check_snapshot (frame, "default");
 
-      check_only_fake_value (frame);
+      sonde_test_check_only_fake_value (frame);
       g_assert_cmpint (sonde_test_parse_timestamp (json_object_get_string_member (frame, "timestamp")) % 200, ==, 0);
       if (i > 0)
         g_assert_cmpint (seq, ==, previous_seq + 1);
@@ -230,7 +153,7 @@ test_query_preset (void)
   client = sonde_test_client_new (server, "metrics=fake.text,other.*&interval_ms=200");
   {
     JsonObject *frame = sonde_test_client_next (client, "snapshot", "default");
-    g_autofree char *metrics = metrics_of (frame);
+    g_autofree char *metrics = sonde_test_metrics_of (sonde_test_snapshot_data (frame));
 
     g_assert_cmpstr (metrics, ==, "fake.text,other.items,other.text,other.value");
   }
@@ -273,7 +196,7 @@ test_query_preset_bad (gconstpointer data)
 
   /* And it can subscribe. */
   sonde_test_client_send (client, "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
-  check_only_fake_value (sonde_test_client_next (client, "snapshot", "default"));
+  sonde_test_check_only_fake_value (sonde_test_client_next (client, "snapshot", "default"));
 
   sonde_test_client_free (client);
   sonde_test_server_free (server);
@@ -298,9 +221,9 @@ test_filter_exact (void)
       g_autofree char *expected = NULL;
       gint64 value;
 
-      check_snapshot (frame, "default");
-      value = check_only_fake_value (frame);
-      json = sonde_test_to_json (data_of (frame));
+      sonde_test_check_snapshot (frame, "default");
+      value = sonde_test_check_only_fake_value (frame);
+      json = sonde_test_to_json (sonde_test_snapshot_data (frame));
       expected = g_strdup_printf ("{\"fake\":{\"value\":%" G_GINT64_FORMAT "}}", value);
       g_assert_cmpstr (json, ==, expected);
       g_assert_cmpint (value, >, previous_value);
@@ -351,9 +274,9 @@ test_filter_globs (void)
       for (int n = 0; n < 2; n++)
         {
           JsonObject *frame = sonde_test_client_next (client, "snapshot", id);
-          g_autofree char *metrics = metrics_of (frame);
+          g_autofree char *metrics = sonde_test_metrics_of (sonde_test_snapshot_data (frame));
 
-          check_snapshot (frame, id);
+          sonde_test_check_snapshot (frame, id);
           g_test_message ("%s -> %s", glob_cases[i].patterns, metrics);
           g_assert_cmpstr (metrics, ==, glob_cases[i].expected);
         }
@@ -384,11 +307,11 @@ test_subscriptions_several (void)
     {
       JsonObject *a = sonde_test_client_next (client, "snapshot", "a");
       JsonObject *b = sonde_test_client_next (client, "snapshot", "b");
-      gint64 sa = check_snapshot (a, "a");
-      gint64 sb = check_snapshot (b, "b");
-      g_autofree char *json_b = sonde_test_to_json (data_of (b));
+      gint64 sa = sonde_test_check_snapshot (a, "a");
+      gint64 sb = sonde_test_check_snapshot (b, "b");
+      g_autofree char *json_b = sonde_test_to_json (sonde_test_snapshot_data (b));
 
-      check_only_fake_value (a);
+      sonde_test_check_only_fake_value (a);
       g_assert_cmpstr (json_b, ==, "{\"other\":{\"text\":\"hello from other\"}}");
       g_assert_cmpint (sonde_test_parse_timestamp (json_object_get_string_member (b, "timestamp")) % 500, ==, 0);
 
@@ -425,7 +348,7 @@ test_subscriptions_replace (void)
   g_autofree char *metrics = NULL;
 
   sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"a\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
-  check_only_fake_value (sonde_test_client_next (client, "snapshot", "a"));
+  sonde_test_check_only_fake_value (sonde_test_client_next (client, "snapshot", "a"));
 
   sonde_test_client_send (client, "{\"type\":\"subscribe\",\"id\":\"a\",\"metrics\":[\"other.value\",\"other.text\"],\"interval_ms\":300}");
   sonde_test_client_sync (client);
@@ -434,9 +357,9 @@ test_subscriptions_replace (void)
   for (int i = 0; i < 2; i++)
     {
       frame = sonde_test_client_next (client, "snapshot", "a");
-      check_snapshot (frame, "a");
+      sonde_test_check_snapshot (frame, "a");
       g_clear_pointer (&metrics, g_free);
-      metrics = metrics_of (frame);
+      metrics = sonde_test_metrics_of (sonde_test_snapshot_data (frame));
       g_assert_cmpstr (metrics, ==, "other.text,other.value");
       g_assert_cmpint (sonde_test_parse_timestamp (json_object_get_string_member (frame, "timestamp")) % 300, ==, 0);
     }
@@ -448,7 +371,7 @@ test_subscriptions_replace (void)
   sonde_test_client_sync (client);
   frame = sonde_test_client_next (client, "snapshot", "a");
   g_clear_pointer (&metrics, g_free);
-  metrics = metrics_of (frame);
+  metrics = sonde_test_metrics_of (sonde_test_snapshot_data (frame));
   g_assert_cmpstr (metrics, ==, "other.text,other.value");
 
   sonde_test_client_free (client);
@@ -507,7 +430,7 @@ test_subscriptions_unsubscribe_unknown (void)
 
   /* The default subscription is untouched. */
   sonde_test_client_sync (client);
-  check_snapshot (sonde_test_client_next (client, "snapshot", NULL), "default");
+  sonde_test_check_snapshot (sonde_test_client_next (client, "snapshot", NULL), "default");
 
   sonde_test_client_free (client);
   sonde_test_server_free (server);
@@ -520,12 +443,14 @@ test_subscriptions_bad_keeps_default (void)
   SondeTestServer *server = sonde_test_server_new (TRUE);
   SondeTestClient *client = sonde_test_client_new (server, NULL);
   g_autofree char *metrics = NULL;
+  JsonObject *frame;
 
   sonde_test_client_send (client, "{\"type\":\"subscribe\",\"metrics\":[\"nope.x\"]}");
   sonde_test_client_expect_error (client, "unknown_metric");
   sonde_test_client_sync (client);
 
-  metrics = metrics_of (sonde_test_client_next (client, "snapshot", "default"));
+  frame = sonde_test_client_next (client, "snapshot", "default");
+  metrics = sonde_test_metrics_of (sonde_test_snapshot_data (frame));
   g_assert_cmpstr (metrics, ==, "fake.items,fake.text,fake.value,other.items,other.text,other.value");
 
   sonde_test_client_free (client);
@@ -556,9 +481,9 @@ test_interval (void)
       if (frame->taken)
         continue;
 
-      seq = check_snapshot (frame->object, "fast");
+      seq = sonde_test_check_snapshot (frame->object, "fast");
       ms = sonde_test_parse_timestamp (json_object_get_string_member (frame->object, "timestamp"));
-      value = check_only_fake_value (frame->object);
+      value = sonde_test_check_only_fake_value (frame->object);
 
       /* On the wall-clock grid of the interval. */
       g_assert_cmpint (ms % 200, ==, 0);
@@ -620,7 +545,7 @@ test_shared_frames (void)
 
           if (frame->taken)
             continue;
-          seq = check_snapshot (frame->object, "shared");
+          seq = sonde_test_check_snapshot (frame->object, "shared");
           first = g_hash_table_lookup (by_seq, &seq);
           if (first == NULL)
             g_hash_table_insert (by_seq, g_memdup2 (&seq, sizeof seq), g_bytes_ref (frame->raw));

@@ -8,26 +8,6 @@
 
 #define ZIGGIE_PATH "/api/system/metrics"
 
-static SondeTestServer *
-server_with_plugins (void)
-{
-  SondeTestServer *server = sonde_test_server_new (FALSE);
-
-  if (g_getenv ("SONDE_PLUGIN_PATH") == NULL)
-    return server;
-
-  sonde_engine_load_plugins (server->engine, NULL);
-  return server;
-}
-
-static JsonObject *
-frame_at (SondeTestClient *client,
-          guint            index)
-{
-  sonde_test_wait_until (client->frames->len > index);
-  return ((SondeTestFrame *) g_ptr_array_index (client->frames, index))->object;
-}
-
 /* "2025-11-10T12:30:45.123456": local time, microseconds, no zone. */
 static void
 assert_ziggie_timestamp (const char *timestamp)
@@ -39,23 +19,19 @@ assert_ziggie_timestamp (const char *timestamp)
 static void
 test_ziggie_stream (void)
 {
-  SondeTestServer *server = server_with_plugins ();
+  SondeTestServer *server = sonde_test_server_new_with_plugins ("cpu", NULL);
   SondeTestClient *client, *second;
   gint64 previous_second = 0;
 
-  if (sonde_engine_get_collector (server->engine, "cpu") == NULL)
-    {
-      g_test_skip ("The collector plugins are not available (SONDE_PLUGIN_PATH)");
-      sonde_test_server_free (server);
-      return;
-    }
+  if (server == NULL)
+    return;
 
   client = sonde_test_client_new_for_path (server, ZIGGIE_PATH);
   second = sonde_test_client_new_for_path (server, ZIGGIE_PATH);
 
   for (guint i = 0; i < 3; i++)
     {
-      JsonObject *frame = frame_at (client, i);
+      JsonObject *frame = sonde_test_client_frame_at (client, i);
       g_autofree char *members = sonde_test_members (frame);
       const char *timestamp = json_object_get_string_member (frame, "timestamp");
       g_autoptr(GDateTime) parsed = NULL;
@@ -104,12 +80,12 @@ test_ziggie_stream (void)
     JsonObject *reply, *next;
 
     sonde_test_client_send (client, "{\"type\":\"subscribe\"}");
-    reply = frame_at (client, before);
+    reply = sonde_test_client_frame_at (client, before);
     while (!json_object_has_member (reply, "error"))
-      reply = frame_at (client, ++before);
+      reply = sonde_test_client_frame_at (client, ++before);
     g_assert_cmpstr (json_object_get_string_member (reply, "error"), ==, "This stream takes no messages");
     assert_ziggie_timestamp (json_object_get_string_member (reply, "timestamp"));
-    next = frame_at (client, before + 1);
+    next = sonde_test_client_frame_at (client, before + 1);
     g_assert_true (json_object_has_member (next, "cpu"));
   }
 
@@ -121,17 +97,13 @@ test_ziggie_stream (void)
 static void
 test_ziggie_collection_failure (void)
 {
-  SondeTestServer *server = server_with_plugins ();
+  SondeTestServer *server = sonde_test_server_new_with_plugins ("cpu", NULL);
   g_autoptr(SondeFakeCollector) disk = NULL;
   SondeTestClient *client;
   JsonObject *frame;
 
-  if (sonde_engine_get_collector (server->engine, "cpu") == NULL)
-    {
-      g_test_skip ("The collector plugins are not available (SONDE_PLUGIN_PATH)");
-      sonde_test_server_free (server);
-      return;
-    }
+  if (server == NULL)
+    return;
 
   /* A disk collector that fails. */
   sonde_engine_remove_collector (server->engine, "disk");
@@ -148,7 +120,7 @@ test_ziggie_collection_failure (void)
       g_autofree char *members = NULL;
       const char *error;
 
-      frame = frame_at (client, i);
+      frame = sonde_test_client_frame_at (client, i);
       members = sonde_test_members (frame);
       g_assert_cmpstr (members, ==, "error,timestamp");
       error = json_object_get_string_member (frame, "error");
