@@ -7,14 +7,24 @@
  * Reports the traffic statistics of the engine's server. They are kept
  * by SondeGatewayStats, which is thread-safe, so collecting is taking one
  * consistent copy: no files, no previous counters.
+ *
+ * collect() runs on a worker thread, where the engine (a borrowed,
+ * main-thread object) must not be touched: start(), on the main thread,
+ * takes a reference to the engine's statistics, and collect() only uses
+ * that.
  */
 struct _SondeGatewayCollector
 {
   SondeCollector     parent_instance;
 
+  /* The engine's statistics, from start() to stop(); under the lock, as
+   * direct callers may collect from any thread. */
+  GMutex             lock;
+  SondeGatewayStats *engine_stats;
+
   /*
-   * What to report when the collector belongs to no engine (a test, a
-   * script): statistics nobody records into, so all zero. Created once so
+   * What to report when the collector was not started in an engine (a
+   * test, a script): statistics nobody records into, so all zero. Created once so
    * that collecting never races on creating it.
    */
   SondeGatewayStats *detached_stats;
@@ -27,18 +37,40 @@ sonde_gateway_collector_collect (SondeCollector  *collector,
                                  GError         **error)
 {
   SondeGatewayCollector *self = SONDE_GATEWAY_COLLECTOR (collector);
-  SondeEngine *engine = sonde_collector_get_engine (collector);
   g_autoptr(SondeGatewayStats) stats = NULL;
   g_autoptr(JsonObject) object = NULL;
 
-  /* A reference, as this runs on a worker thread while the engine lives on the main one. */
-  if (engine != NULL && sonde_engine_get_gateway_stats (engine) != NULL)
-    stats = g_object_ref (sonde_engine_get_gateway_stats (engine));
-  else
-    stats = g_object_ref (self->detached_stats);
+  g_mutex_lock (&self->lock);
+  stats = g_object_ref (self->engine_stats != NULL ? self->engine_stats : self->detached_stats);
+  g_mutex_unlock (&self->lock);
 
   object = sonde_gateway_stats_to_json (stats);
   return sonde_sample_new ("gateway", g_get_real_time (), object);
+}
+
+static gboolean
+sonde_gateway_collector_start (SondeCollector  *collector,
+                               GError         **error)
+{
+  SondeGatewayCollector *self = SONDE_GATEWAY_COLLECTOR (collector);
+  SondeEngine *engine = sonde_collector_get_engine (collector);
+  SondeGatewayStats *stats = engine != NULL ? sonde_engine_get_gateway_stats (engine) : NULL;
+
+  g_mutex_lock (&self->lock);
+  g_set_object (&self->engine_stats, stats);
+  g_mutex_unlock (&self->lock);
+
+  return TRUE;
+}
+
+static void
+sonde_gateway_collector_stop (SondeCollector *collector)
+{
+  SondeGatewayCollector *self = SONDE_GATEWAY_COLLECTOR (collector);
+
+  g_mutex_lock (&self->lock);
+  g_clear_object (&self->engine_stats);
+  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -46,7 +78,9 @@ sonde_gateway_collector_finalize (GObject *object)
 {
   SondeGatewayCollector *self = SONDE_GATEWAY_COLLECTOR (object);
 
+  g_clear_object (&self->engine_stats);
   g_clear_object (&self->detached_stats);
+  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (sonde_gateway_collector_parent_class)->finalize (object);
 }
@@ -87,12 +121,15 @@ sonde_gateway_collector_class_init (SondeGatewayCollectorClass *klass)
   object_class->constructed = sonde_gateway_collector_constructed;
   object_class->finalize = sonde_gateway_collector_finalize;
 
+  collector_class->start = sonde_gateway_collector_start;
+  collector_class->stop = sonde_gateway_collector_stop;
   collector_class->collect = sonde_gateway_collector_collect;
 }
 
 static void
 sonde_gateway_collector_init (SondeGatewayCollector *self)
 {
+  g_mutex_init (&self->lock);
   self->detached_stats = sonde_gateway_stats_new ();
 }
 

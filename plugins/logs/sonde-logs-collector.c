@@ -85,17 +85,28 @@ report_failure_locked (SondeLogsCollector *self,
   g_hash_table_insert (self->failures, g_strdup (path), g_strdup (error->message));
 }
 
+typedef struct
+{
+  char *path;
+  char *text;
+} Line;
+
+static void
+line_clear (Line *line)
+{
+  g_free (line->path);
+  g_free (line->text);
+}
+
 static void
 line_cb (const char *path,
-         const char *line,
+         const char *text,
          gpointer    user_data)
 {
-  GPtrArray *lines = user_data;
-  JsonObject *data = json_object_new ();
+  GArray *lines = user_data;
+  Line line = { g_strdup (path), g_strdup (text) };
 
-  json_object_set_string_member (data, "file", path);
-  json_object_set_string_member (data, "line", line);
-  g_ptr_array_add (lines, data);
+  g_array_append_val (lines, line);
 }
 
 static SondeSample *
@@ -103,9 +114,12 @@ sonde_logs_collector_collect (SondeCollector  *collector,
                               GError         **error)
 {
   SondeLogsCollector *self = SONDE_LOGS_COLLECTOR (collector);
-  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GArray) lines = g_array_new (FALSE, FALSE, sizeof (Line));
   g_autoptr(JsonObject) data = json_object_new ();
+  g_autoptr(JsonObject) event = json_object_new ();
   JsonArray *files = json_array_new ();
+
+  g_array_set_clear_func (lines, (GDestroyNotify) line_clear);
 
   g_mutex_lock (&self->lock);
 
@@ -133,9 +147,16 @@ sonde_logs_collector_collect (SondeCollector  *collector,
 
   g_mutex_unlock (&self->lock);
 
-  /* Outside the lock: a handler may well read the properties. */
+  /* Outside the lock: a handler may well read the properties. Each event
+   * gets its own copy of the data, so one object serves every line. */
   for (guint i = 0; i < lines->len; i++)
-    sonde_collector_emit_event (collector, "log_line", g_ptr_array_index (lines, i));
+    {
+      Line *line = &g_array_index (lines, Line, i);
+
+      json_object_set_string_member (event, "file", line->path);
+      json_object_set_string_member (event, "line", line->text);
+      sonde_collector_emit_event (collector, "log_line", event);
+    }
 
   json_object_set_array_member (data, "files", files);
   return sonde_sample_new ("logs", g_get_real_time (), data);

@@ -5,11 +5,19 @@
 
 G_BEGIN_DECLS
 
-void _sonde_collector_set_engine    (SondeCollector *self,
-                                     SondeEngine    *engine);
-void _sonde_collector_emit_sampled  (SondeCollector *self,
-                                     SondeSample    *sample);
-void _sonde_collector_emit_failed   (SondeCollector *self,
-                                     const GError   *error);
+void     _sonde_collector_set_engine         (SondeCollector *self,
+                                              SondeEngine    *engine);
+void     _sonde_collector_emit_sampled       (SondeCollector *self,
+                                              SondeSample    *sample);
+void     _sonde_collector_emit_failed        (SondeCollector *self,
+                                              const GError   *error);
+
+/* Whether an engine's collect() of @self is still running (until its
+ * completion ran on the main thread), whichever engine state started it:
+ * a collector removed and re-added while collecting must not be
+ * collected twice at once. */
+gboolean _sonde_collector_begin_collection   (SondeCollector *self);
+void     _sonde_collector_end_collection     (SondeCollector *self);
+gboolean _sonde_collector_is_collecting      (SondeCollector *self);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include "sonde-collector-private.h"
 #include "sonde-error.h"
+#include "sonde-event-private.h"
 
 /**
  * SondeCollector:
@@ -29,6 +30,7 @@ typedef struct
   GPtrArray    *metrics;
   GMainContext *main_context;
   GWeakRef      engine;
+  int           collecting;   /* atomic: an engine's collect() is in flight */
   guint         running : 1;
 } SondeCollectorPrivate;
 
@@ -387,6 +389,12 @@ sonde_collector_set_sys_root (SondeCollector *self,
  * sonde_collector_get_engine:
  * @self: a #SondeCollector
  *
+ * Call this on the main thread, in #SondeCollectorClass.start say, and
+ * not from #SondeCollectorClass.collect: on a worker thread the borrowed
+ * engine may be disposed at any moment. A collector that needs something
+ * of the engine while collecting takes a reference to it in start() and
+ * drops it in stop().
+ *
  * Returns: (transfer none) (nullable): the engine @self was added to, if any
  */
 SondeEngine *
@@ -397,7 +405,8 @@ sonde_collector_get_engine (SondeCollector *self)
 
   g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
 
-  /* The engine owns its collectors, so it outlives this borrowed pointer. */
+  /* On the main thread the engine, which owns its collectors, outlives
+   * this borrowed pointer. */
   engine = g_weak_ref_get (&priv->engine);
   if (engine != NULL)
     g_object_unref (engine);
@@ -622,6 +631,11 @@ emit_event_cb (gpointer data)
  *
  * Reports an event. It may be called from any thread: #SondeCollector::event
  * is always emitted on the thread that created the collector.
+ *
+ * The event carries a deep copy of @data, made before this returns: the
+ * caller keeps @data, which is not sealed, and may change or unref it at
+ * once, whatever thread the event is emitted on. (json-glib's reference
+ * counts are not atomic, so no JSON object is ever shared across threads.)
  */
 void
 sonde_collector_emit_event (SondeCollector *self,
@@ -636,7 +650,14 @@ sonde_collector_emit_event (SondeCollector *self,
 
   emit = g_new0 (EmitEvent, 1);
   emit->collector = g_object_ref (self);
-  emit->event = sonde_event_new (event_type, priv->name, g_get_real_time (), data);
+  if (data != NULL)
+    {
+      g_autoptr(JsonObject) copy = _sonde_json_object_deep_copy (data);
+
+      emit->event = sonde_event_new (event_type, priv->name, g_get_real_time (), copy);
+    }
+  else
+    emit->event = sonde_event_new (event_type, priv->name, g_get_real_time (), NULL);
   g_main_context_invoke (priv->main_context, emit_event_cb, emit);
 }
 
@@ -652,4 +673,28 @@ _sonde_collector_emit_failed (SondeCollector *self,
                               const GError   *error)
 {
   g_signal_emit (self, signals[FAILED], 0, error);
+}
+
+gboolean
+_sonde_collector_begin_collection (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  return g_atomic_int_compare_and_exchange (&priv->collecting, 0, 1);
+}
+
+void
+_sonde_collector_end_collection (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_atomic_int_set (&priv->collecting, 0);
+}
+
+gboolean
+_sonde_collector_is_collecting (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  return g_atomic_int_get (&priv->collecting) != 0;
 }

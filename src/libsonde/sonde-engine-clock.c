@@ -11,8 +11,8 @@
 
 /* Collection ------------------------------------------------------------ */
 
-static void
-publish_tick (SondeEngine *self)
+void
+_sonde_engine_publish_tick (SondeEngine *self)
 {
   SondeEngineTick *tick = g_steal_pointer (&self->tick);
 
@@ -37,11 +37,18 @@ publish_tick (SondeEngine *self)
 static void
 expire_tick (SondeEngine *self)
 {
-  for (guint i = 0; i < self->collectors->len; i++)
-    {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
+  SondeEngineTick *tick = self->tick;
+  g_autoptr(GPtrArray) states = _sonde_engine_ref_states (self);
 
-      if (state->tick == self->tick && state->busy)
+  /* The failures' handlers may remove collectors, which must not publish
+   * the tick under our feet: it is published below. */
+  tick->pending++;
+
+  for (guint i = 0; i < states->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (states, i);
+
+      if (!state->removed && state->tick == tick && state->busy)
         {
           g_autoptr(GError) error = NULL;
 
@@ -53,7 +60,8 @@ expire_tick (SondeEngine *self)
         }
     }
 
-  publish_tick (self);
+  if (self->tick == tick)
+    _sonde_engine_publish_tick (self);
 }
 
 static gboolean
@@ -84,6 +92,7 @@ collect_in_thread (GTask        *task,
 typedef struct
 {
   guint    pending;
+  guint    timeout_source;   /* holds a reference to the task */
   gboolean returned;
 } RefreshData;
 
@@ -95,6 +104,8 @@ refresh_return (GTask *task)
   if (data->returned)
     return;
   data->returned = TRUE;
+  /* The timeout's reference to the task, and so to the engine, goes. */
+  g_clear_handle_id (&data->timeout_source, g_source_remove);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -114,31 +125,54 @@ flush_waiters (CollectorState *state)
     }
 }
 
+/* The collection of a collector that left @state's engine (or whose
+ * engine is gone) returned. */
+static void
+stop_if_unused (SondeCollector *collector)
+{
+  SondeEngine *engine = sonde_collector_get_engine (collector);
+  CollectorState *other = NULL;
+
+  /* It may be back in an engine by now, held and collected there. */
+  if (engine != NULL)
+    {
+      for (guint i = 0; engine->collectors != NULL && i < engine->collectors->len && other == NULL; i++)
+        if (((CollectorState *) g_ptr_array_index (engine->collectors, i))->collector == collector)
+          other = g_ptr_array_index (engine->collectors, i);
+    }
+
+  if (other == NULL || other->hold_intervals->len == 0)
+    sonde_collector_stop (collector);
+}
+
 static void
 collect_done_cb (GObject      *source_object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  CollectorState *state = user_data;
+  CollectorState *state = user_data;   /* the task's reference */
   SondeEngine *self = state->engine;
   g_autoptr(SondeSample) sample = NULL;
   g_autoptr(GError) error = NULL;
-  SondeEngineTick *tick = state->tick;
+  SondeEngineTick *tick = g_steal_pointer (&state->tick);
 
   state->busy = FALSE;
-  state->tick = NULL;
+  _sonde_collector_end_collection (state->collector);
   sample = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (self == NULL || state->removed)
     {
       /* The engine or the collector went away while collecting. */
-      sonde_collector_stop (state->collector);
+      stop_if_unused (state->collector);
+      flush_waiters (state);
       _sonde_collector_state_unref (state);
       return;
     }
 
   g_object_ref (self);
 
+  /* The state is updated before the emissions, whose handlers may remove
+   * the collector. */
   if (sample != NULL)
     {
       g_clear_pointer (&state->latest, sonde_sample_unref);
@@ -153,33 +187,30 @@ collect_done_cb (GObject      *source_object,
       _sonde_engine_report_failure (self, state, error);
     }
 
-  if (state->hold_intervals->len == 0)
+  if (state->removed)
+    stop_if_unused (state->collector);
+  else if (state->hold_intervals->len == 0)
     sonde_collector_stop (state->collector);
 
   flush_waiters (state);
 
+  /* Still pending: this collection counted in it, so no handler could
+   * publish it. */
   if (tick != NULL && tick == self->tick && --tick->pending == 0)
-    publish_tick (self);
+    _sonde_engine_publish_tick (self);
 
   g_object_unref (self);
   _sonde_collector_state_unref (state);
 }
 
-typedef struct
-{
-  SondeEngine *engine;
-  char        *name;
-} Removal;
-
 static gboolean
-remove_collector_cb (gpointer data)
+remove_state_cb (gpointer data)
 {
-  Removal *removal = data;
+  CollectorState *state = data;
 
-  sonde_engine_remove_collector (removal->engine, removal->name);
-  g_object_unref (removal->engine);
-  g_free (removal->name);
-  g_free (removal);
+  /* Unless a handler of the failure removed it already. */
+  if (state->engine != NULL)
+    _sonde_engine_remove_state (state->engine, state);
   return G_SOURCE_REMOVE;
 }
 
@@ -192,24 +223,28 @@ skip_unstartable (SondeEngine    *self,
                   CollectorState *state,
                   const GError   *error)
 {
-  Removal *removal;
+  guint source;
 
   if (state->removed)
     return;
 
+  /* Before the failure is reported: its handlers may remove the
+   * collector, and with it the engine's reference to @state. */
+  state->removed = TRUE;   /* not due any more */
+  source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, remove_state_cb,
+                            _sonde_collector_state_ref (state),
+                            (GDestroyNotify) _sonde_collector_state_unref);
+  g_source_set_name_by_id (source, "[sonde] remove unstartable collector");
+
   g_warning ("Collector %s cannot start, skipping it: %s",
              sonde_collector_get_name (state->collector), error->message);
   _sonde_engine_report_failure (self, state, error);
-
-  state->removed = TRUE;   /* not due any more */
-  removal = g_new0 (Removal, 1);
-  removal->engine = g_object_ref (self);
-  removal->name = g_strdup (sonde_collector_get_name (state->collector));
-  g_idle_add (remove_collector_cb, removal);
 }
 
 /* Starts a collection of @state unless one is running. Returns whether the
- * collector will answer (a failure to start is reported as an event). */
+ * collector will answer (a failure to start is reported as an event, whose
+ * handlers may remove collectors: the caller must hold a reference to
+ * @state). */
 static gboolean
 dispatch_collection (SondeEngine     *self,
                      CollectorState  *state,
@@ -218,7 +253,12 @@ dispatch_collection (SondeEngine     *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (state->busy)
+  if (state->busy || state->removed)
+    return FALSE;
+
+  /* A collection started before the collector was removed and added
+   * again is still running: never collect the same object twice at once. */
+  if (_sonde_collector_is_collecting (state->collector))
     return FALSE;
 
   if (!sonde_collector_start (state->collector, &error))
@@ -226,6 +266,9 @@ dispatch_collection (SondeEngine     *self,
       skip_unstartable (self, state, error);
       return FALSE;
     }
+
+  if (!_sonde_collector_begin_collection (state->collector))
+    return FALSE;
 
   state->busy = TRUE;
   state->tick = tick;
@@ -260,11 +303,16 @@ state_is_due (CollectorState *state,
   return due;
 }
 
+/* The first tick after @now_ms, or G_MAXINT64 when nothing is held; and
+ * the smallest interval held. */
 static gint64
 compute_next_tick_ms (SondeEngine *self,
-                      gint64       now_ms)
+                      gint64       now_ms,
+                      guint       *min_interval_ms)
 {
   gint64 next = G_MAXINT64;
+
+  *min_interval_ms = G_MAXUINT;
 
   for (guint i = 0; i < self->collectors->len; i++)
     {
@@ -276,6 +324,7 @@ compute_next_tick_ms (SondeEngine *self,
           gint64 candidate = (now_ms / interval + 1) * interval;
 
           next = MIN (next, candidate);
+          *min_interval_ms = MIN (*min_interval_ms, interval);
         }
     }
 
@@ -288,6 +337,7 @@ clock_cb (gpointer data)
   SondeEngine *self = data;
   gint64 tick_ms = self->next_tick_ms;
   guint min_interval = G_MAXUINT;
+  g_autoptr(GPtrArray) states = NULL;
   SondeEngineTick *tick;
   gint64 deadline_ms;
 
@@ -301,11 +351,16 @@ clock_cb (gpointer data)
 
   tick = g_new0 (SondeEngineTick, 1);
   tick->timestamp_ms = tick_ms;
+  /* Held while dispatching: a collector that cannot start reports it, and
+   * a handler removing collectors must not publish the tick meanwhile. */
+  tick->pending = 1;
   self->tick = tick;
 
-  for (guint i = 0; i < self->collectors->len; i++)
+  /* A snapshot: those handlers may also add collectors. */
+  states = _sonde_engine_ref_states (self);
+  for (guint i = 0; i < states->len; i++)
     {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
+      CollectorState *state = g_ptr_array_index (states, i);
 
       if (!state_is_due (state, tick_ms, &min_interval))
         continue;
@@ -316,9 +371,9 @@ clock_cb (gpointer data)
 
   _sonde_engine_schedule_clock (self);
 
-  if (tick->pending == 0)
+  if (--tick->pending == 0)
     {
-      publish_tick (self);
+      _sonde_engine_publish_tick (self);
       return G_SOURCE_REMOVE;
     }
 
@@ -326,7 +381,7 @@ clock_cb (gpointer data)
    * than TICK_DEADLINE_MAX_MS. */
   deadline_ms = MIN (min_interval * 9 / 10, TICK_DEADLINE_MAX_MS);
   if (self->next_tick_ms != G_MAXINT64)
-    deadline_ms = MIN (deadline_ms, self->next_tick_ms - g_get_real_time () / 1000 - 5);
+    deadline_ms = MIN (deadline_ms, self->next_tick_ms - self->wall_clock () / 1000 - 5);
   tick->deadline_source = g_timeout_add (MAX (deadline_ms, 1), tick_deadline_cb, self);
   g_source_set_name_by_id (tick->deadline_source, "[sonde] tick deadline");
 
@@ -334,11 +389,32 @@ clock_cb (gpointer data)
 }
 
 void
+_sonde_engine_set_wall_clock (SondeEngine  *self,
+                              gint64      (*wall_clock) (void))
+{
+  self->wall_clock = wall_clock != NULL ? wall_clock : g_get_real_time;
+  g_clear_handle_id (&self->clock_source, g_source_remove);
+  _sonde_engine_schedule_clock (self);
+}
+
+void
 _sonde_engine_schedule_clock (SondeEngine *self)
 {
-  gint64 now_ms = g_get_real_time () / 1000;
-  /* A timer that fires a little early must not produce the same tick twice. */
-  gint64 next_ms = compute_next_tick_ms (self, MAX (now_ms, self->last_tick_ms));
+  gint64 now_ms = self->wall_clock () / 1000;
+  guint min_interval;
+  gint64 next_ms = compute_next_tick_ms (self, now_ms, &min_interval);
+
+  if (self->last_tick_ms > now_ms)
+    {
+      /* A timer that fires a little early must not produce the same tick
+       * twice; but a wall clock stepped back (by more than the shortest
+       * interval) must not stall every stream until it catches up, so the
+       * last tick is forgotten and the ticks go on from now. */
+      if (self->last_tick_ms - now_ms < min_interval)
+        next_ms = compute_next_tick_ms (self, self->last_tick_ms, &min_interval);
+      else
+        self->last_tick_ms = 0;
+    }
 
   if (self->clock_source != 0 && next_ms == self->next_tick_ms)
     return;
@@ -444,7 +520,7 @@ sonde_engine_release (SondeEngine *self,
   g_hash_table_remove (self->holds, GUINT_TO_POINTER (hold_id));
 
   /* A running collection stops the collector when it returns. */
-  if (state->hold_intervals->len == 0 && !state->busy)
+  if (state->hold_intervals->len == 0 && !_sonde_collector_is_collecting (state->collector))
     sonde_collector_stop (state->collector);
 
   _sonde_engine_schedule_clock (self);
@@ -452,28 +528,69 @@ sonde_engine_release (SondeEngine *self,
 
 /* Refresh --------------------------------------------------------------- */
 
-typedef struct
-{
-  SondeEngine *engine;
-  guint        hold_id;
-} Linger;
+static void schedule_linger_end (CollectorState *state);
 
-
+/* The source is removed when the state leaves its engine, so the engine
+ * is there. */
 static gboolean
 linger_done_cb (gpointer data)
 {
-  Linger *linger = data;
+  CollectorState *state = data;
+  SondeEngine *self = state->engine;
+  guint hold_id;
 
-  sonde_engine_release (linger->engine, linger->hold_id);
-  g_object_unref (linger->engine);
-  g_free (linger);
+  state->linger_source = 0;
+  g_assert (self != NULL);
+
+  /* Refreshed since the timer was set: wait for the new deadline. */
+  if (g_get_monotonic_time () < state->linger_deadline_us)
+    {
+      schedule_linger_end (state);
+      return G_SOURCE_REMOVE;
+    }
+
+  hold_id = state->linger_hold;
+  state->linger_hold = 0;
+  sonde_engine_release (self, hold_id);
   return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_linger_end (CollectorState *state)
+{
+  gint64 remaining_us = state->linger_deadline_us - g_get_monotonic_time ();
+
+  state->linger_source = g_timeout_add_full (G_PRIORITY_DEFAULT,
+                                             MAX (remaining_us, 0) / 1000 + 1,
+                                             linger_done_cb,
+                                             _sonde_collector_state_ref (state),
+                                             (GDestroyNotify) _sonde_collector_state_unref);
+  g_source_set_name_by_id (state->linger_source, "[sonde] refresh linger");
+}
+
+/* Keeps @state sampled at 1 s for REFRESH_LINGER_MS from now: one hold per
+ * collector, however often it is refreshed, whose end each refresh puts
+ * off. */
+static void
+linger (SondeEngine    *self,
+        CollectorState *state)
+{
+  state->linger_deadline_us = g_get_monotonic_time () + REFRESH_LINGER_MS * G_TIME_SPAN_MILLISECOND;
+
+  if (state->linger_hold == 0)
+    state->linger_hold = sonde_engine_hold (self, sonde_collector_get_name (state->collector),
+                                            1000, NULL);
+  if (state->linger_source == 0)
+    schedule_linger_end (state);
 }
 
 static gboolean
 refresh_timeout_cb (gpointer data)
 {
   GTask *task = data;
+  RefreshData *refresh = g_task_get_task_data (task);
+
+  refresh->timeout_source = 0;
 
   /* Late collectors are reported by their own events; answer with what
    * there is. */
@@ -492,8 +609,9 @@ refresh_timeout_cb (gpointer data)
  *
  * Makes sure the latest sample of each collector is fresh, for one-off
  * readers such as `GET /api/v1/snapshot`: collectors that are not being
- * sampled are collected now and kept sampled at 1 s for a short while, so
- * that a client polling once a second gets rates, not first samples.
+ * sampled are collected now and kept sampled at 1 s for a short while
+ * after the last refresh, so that a client polling once a second gets
+ * rates, not first samples.
  */
 void
 sonde_engine_refresh_async (SondeEngine         *self,
@@ -503,6 +621,7 @@ sonde_engine_refresh_async (SondeEngine         *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GPtrArray) states = NULL;
   RefreshData *data;
   gint64 now = g_get_real_time ();
 
@@ -514,12 +633,17 @@ sonde_engine_refresh_async (SondeEngine         *self,
   data->pending = 1;   /* released below, once every collector is dispatched */
   g_task_set_task_data (task, data, g_free);
 
-  for (guint i = 0; i < self->collectors->len; i++)
+  /* A snapshot: a collector that cannot start reports it, and handlers
+   * may add or remove collectors. */
+  states = _sonde_engine_ref_states (self);
+  for (guint i = 0; i < states->len; i++)
     {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
+      CollectorState *state = g_ptr_array_index (states, i);
       const char *name = sonde_collector_get_name (state->collector);
       gboolean held = state->hold_intervals->len > 0;
-      Linger *linger;
+
+      if (state->removed)
+        continue;
 
       if (collectors != NULL && !g_strv_contains (collectors, name))
         continue;
@@ -529,10 +653,7 @@ sonde_engine_refresh_async (SondeEngine         *self,
           now - sonde_sample_get_timestamp (state->latest) < 1500 * G_TIME_SPAN_MILLISECOND)
         continue;
 
-      linger = g_new0 (Linger, 1);
-      linger->engine = g_object_ref (self);
-      linger->hold_id = sonde_engine_hold (self, name, 1000, NULL);
-      g_timeout_add (REFRESH_LINGER_MS, linger_done_cb, linger);
+      linger (self, state);
 
       if (state->busy || dispatch_collection (self, state, NULL))
         {
@@ -547,8 +668,10 @@ sonde_engine_refresh_async (SondeEngine         *self,
       return;
     }
 
-  g_timeout_add_full (G_PRIORITY_DEFAULT, TICK_DEADLINE_MAX_MS, refresh_timeout_cb,
-                      g_object_ref (task), g_object_unref);
+  data->timeout_source = g_timeout_add_full (G_PRIORITY_DEFAULT, TICK_DEADLINE_MAX_MS,
+                                             refresh_timeout_cb,
+                                             g_object_ref (task), g_object_unref);
+  g_source_set_name_by_id (data->timeout_source, "[sonde] refresh timeout");
 }
 
 /**

@@ -27,6 +27,11 @@
  * reported stale and raises a `collector_error` event; it is not collected
  * again until its pending collection returns, so a hung collector (a dead
  * network mount under statvfs) never stalls the clock or the others.
+ *
+ * Every failed collection emits #SondeCollector::failed, but the engine's
+ * `collector_error` event is only raised when a collector starts failing
+ * or fails with another message: a collector failing at every tick raises
+ * one event, not one a tick.
  */
 
 enum {
@@ -60,10 +65,28 @@ collector_state_release (CollectorState *state)
   g_clear_object (&state->collector);
 }
 
+CollectorState *
+_sonde_collector_state_ref (CollectorState *state)
+{
+  return g_rc_box_acquire (state);
+}
+
 void
 _sonde_collector_state_unref (CollectorState *state)
 {
   g_rc_box_release_full (state, (GDestroyNotify) collector_state_release);
+}
+
+/* A snapshot of the collectors, each with a reference, to iterate over
+ * while emitting signals whose handlers may add or remove collectors. */
+GPtrArray *
+_sonde_engine_ref_states (SondeEngine *self)
+{
+  GPtrArray *states = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_collector_state_unref);
+
+  for (guint i = 0; self->collectors != NULL && i < self->collectors->len; i++)
+    g_ptr_array_add (states, _sonde_collector_state_ref (g_ptr_array_index (self->collectors, i)));
+  return states;
 }
 
 CollectorState *
@@ -81,26 +104,40 @@ _sonde_engine_find_state (SondeEngine *self,
   return NULL;
 }
 
+/* Emits #SondeCollector::failed, and the engine's `collector_error` event
+ * when the collector was healthy or failed otherwise: sonded turns each
+ * event into an alert, which must not repeat at every tick. The callers
+ * must not rely on @state still being in the engine afterwards. */
 void
 _sonde_engine_report_failure (SondeEngine    *self,
-                                   CollectorState *state,
-                                   const GError   *error)
+                              CollectorState *state,
+                              const GError   *error)
 {
-  SondeCollector *collector = state->collector;
-  g_autoptr(JsonObject) data = json_object_new ();
-
-  g_free (state->failure);
-  state->failure = g_strdup (error->message);
-
   g_autoptr(SondeEvent) event = NULL;
 
-  json_object_set_string_member (data, "collector", sonde_collector_get_name (collector));
-  json_object_set_string_member (data, "message", error->message);
-  event = sonde_event_new ("collector_error", sonde_collector_get_name (collector),
-                           g_get_real_time (), data);
+  if (g_strcmp0 (state->failure, error->message) != 0)
+    {
+      const char *name = sonde_collector_get_name (state->collector);
+      g_autoptr(JsonObject) data = json_object_new ();
 
-  _sonde_collector_emit_failed (collector, error);
-  g_signal_emit (self, signals[EVENT], 0, event);
+      g_free (state->failure);
+      state->failure = g_strdup (error->message);
+
+      json_object_set_string_member (data, "collector", name);
+      json_object_set_string_member (data, "message", error->message);
+      event = sonde_event_new ("collector_error", name, g_get_real_time (), data);
+    }
+
+  /* A handler may remove the collector, or drop the engine. */
+  g_object_ref (self);
+  _sonde_collector_state_ref (state);
+
+  _sonde_collector_emit_failed (state->collector, error);
+  if (event != NULL)
+    g_signal_emit (self, signals[EVENT], 0, event);
+
+  _sonde_collector_state_unref (state);
+  g_object_unref (self);
 }
 
 static void
@@ -135,10 +172,12 @@ sonde_engine_dispose (GObject *object)
 
           state->engine = NULL;
           state->tick = NULL;
+          state->linger_hold = 0;
+          g_clear_handle_id (&state->linger_source, g_source_remove);
           g_clear_signal_handler (&state->event_handler, state->collector);
           /* A collection still running in a worker finishes on its own;
            * its completion sees the engine gone and stops the collector. */
-          if (!state->busy)
+          if (!_sonde_collector_is_collecting (state->collector))
             sonde_collector_stop (state->collector);
           _sonde_collector_set_engine (state->collector, NULL);
         }
@@ -263,8 +302,9 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * @self: a #SondeEngine
    * @event: the event
    *
-   * Relays every collector's #SondeCollector::event, and reports
-   * `collector_error` events for failed or late collections.
+   * Relays every collector's #SondeCollector::event, and reports a
+   * `collector_error` event when a collector starts failing (a failed or
+   * late collection) or fails with another message than before.
    */
   signals[EVENT] =
     g_signal_new ("event",
@@ -307,6 +347,7 @@ sonde_engine_init (SondeEngine *self)
   self->collectors = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_collector_state_unref);
   self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->gateway_stats = sonde_gateway_stats_new ();
+  self->wall_clock = g_get_real_time;
 }
 
 /**
@@ -521,9 +562,6 @@ sonde_engine_remove_collector (SondeEngine *self,
                                const char  *name)
 {
   CollectorState *state;
-  GHashTableIter iter;
-  gpointer value;
-  g_autoptr(SondeCollector) collector = NULL;
 
   g_return_val_if_fail (SONDE_IS_ENGINE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -532,29 +570,46 @@ sonde_engine_remove_collector (SondeEngine *self,
   if (state == NULL)
     return FALSE;
 
+  _sonde_engine_remove_state (self, state);
+  return TRUE;
+}
+
+/* Removes @state, which must be in the engine. */
+void
+_sonde_engine_remove_state (SondeEngine    *self,
+                            CollectorState *state)
+{
+  GHashTableIter iter;
+  gpointer value;
+  g_autoptr(SondeCollector) collector = g_object_ref (state->collector);
+  SondeEngineTick *tick = g_steal_pointer (&state->tick);
+
+  g_assert (state->engine == self);
+
   g_hash_table_iter_init (&iter, self->holds);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (((Hold *) value)->state == state)
       g_hash_table_iter_remove (&iter);
 
-  collector = g_object_ref (state->collector);
   state->removed = TRUE;
   state->engine = NULL;
+  state->linger_hold = 0;
+  g_clear_handle_id (&state->linger_source, g_source_remove);
   g_clear_signal_handler (&state->event_handler, collector);
-  if (state->tick != NULL)
-    {
-      /* Do not make the tick wait for a collector that left. */
-      state->tick->pending--;
-      state->tick = NULL;
-    }
-  if (!state->busy)
+  /* A running collection stops the collector when it returns, unless the
+   * collector is back in an engine by then. */
+  if (!_sonde_collector_is_collecting (collector))
     sonde_collector_stop (collector);
   _sonde_collector_set_engine (collector, NULL);
   g_ptr_array_remove (self->collectors, state);
 
+  /* Do not make the tick wait for a collector that left: if it was the
+   * last one the tick waited for, the tick is complete. */
+  if (tick != NULL && tick == self->tick && --tick->pending == 0)
+    _sonde_engine_publish_tick (self);
+
   g_signal_emit (self, signals[COLLECTOR_REMOVED], 0, collector);
   _sonde_engine_schedule_clock (self);
-  return TRUE;
 }
 
 /**

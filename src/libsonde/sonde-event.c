@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "sonde-event.h"
+#include "sonde-event-private.h"
 
 /**
  * SondeEvent:
@@ -132,4 +132,73 @@ sonde_event_get_data (SondeEvent *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
   return self->data;
+}
+
+/* Deep copies ----------------------------------------------------------- */
+
+static JsonArray *deep_copy_array (JsonArray *array);
+
+static JsonNode *
+deep_copy_node (JsonNode *node)
+{
+  JsonNode *copy = json_node_alloc ();
+
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      json_node_init (copy, JSON_NODE_OBJECT);
+      json_node_take_object (copy, _sonde_json_object_deep_copy (json_node_get_object (node)));
+      return copy;
+
+    case JSON_NODE_ARRAY:
+      json_node_init (copy, JSON_NODE_ARRAY);
+      json_node_take_array (copy, deep_copy_array (json_node_get_array (node)));
+      return copy;
+
+    case JSON_NODE_NULL:
+      return json_node_init_null (copy);
+
+    case JSON_NODE_VALUE:
+    default:
+      /* json_node_copy() would share the JsonValue, so copy the value. */
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_INT64:
+          return json_node_init_int (copy, json_node_get_int (node));
+        case G_TYPE_DOUBLE:
+          return json_node_init_double (copy, json_node_get_double (node));
+        case G_TYPE_BOOLEAN:
+          return json_node_init_boolean (copy, json_node_get_boolean (node));
+        case G_TYPE_STRING:
+          return json_node_init_string (copy, json_node_get_string (node));
+        default:
+          g_assert_not_reached ();
+        }
+    }
+}
+
+static JsonArray *
+deep_copy_array (JsonArray *array)
+{
+  guint length = json_array_get_length (array);
+  JsonArray *copy = json_array_sized_new (length);
+
+  for (guint i = 0; i < length; i++)
+    json_array_add_element (copy, deep_copy_node (json_array_get_element (array, i)));
+  return copy;
+}
+
+JsonObject *
+_sonde_json_object_deep_copy (JsonObject *object)
+{
+  JsonObject *copy = json_object_new ();
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+
+  /* In order, so that the copy serializes like the original. */
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &name, &node))
+    json_object_set_member (copy, name, deep_copy_node (node));
+  return copy;
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sonde.h"
+#include "sonde-collector-private.h"
 #include "sonde-gateway-collector.h"
 
 static const char * const fields[] = {
@@ -261,6 +262,10 @@ test_collector_engine (void)
   stats = sonde_engine_get_gateway_stats (engine);
   g_assert_nonnull (stats);
 
+  /* As the engine does before collecting. */
+  g_assert_true (sonde_collector_start (collector, &error));
+  g_assert_no_error (error);
+
   before = sonde_collector_collect (collector, &error);
   g_assert_no_error (error);
   assert_zeroed (sonde_sample_get_data (before));
@@ -274,6 +279,39 @@ test_collector_engine (void)
   /* The sample is a copy: later traffic does not change it. */
   sonde_gateway_stats_add_frames_dropped (stats, 1);
   g_assert_cmpint (sonde_sample_get_int (after, "frames_dropped"), ==, 7);
+
+  sonde_collector_stop (collector);
+}
+
+/* collect() runs on a worker thread, where the engine may go at any
+ * moment: it uses the statistics start() took a reference to, never the
+ * borrowed engine. */
+static void
+test_collector_engine_gone (void)
+{
+  g_autoptr(SondeEngine) engine = sonde_engine_new ();
+  g_autoptr(SondeCollector) collector = sonde_gateway_collector_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SondeSample) running = NULL;
+  g_autoptr(SondeSample) stopped = NULL;
+
+  g_assert_true (sonde_engine_add_collector (engine, collector, &error));
+  g_assert_no_error (error);
+  record_traffic (sonde_engine_get_gateway_stats (engine));
+  g_assert_true (sonde_collector_start (collector, &error));
+  g_assert_no_error (error);
+
+  /* What a worker sees once the engine's weak reference is cleared. */
+  _sonde_collector_set_engine (collector, NULL);
+  running = sonde_collector_collect (collector, &error);
+  g_assert_no_error (error);
+  check_traffic (sonde_sample_get_data (running));
+
+  /* stop() drops the reference. */
+  sonde_collector_stop (collector);
+  stopped = sonde_collector_collect (collector, &error);
+  g_assert_no_error (error);
+  assert_zeroed (sonde_sample_get_data (stopped));
 }
 
 static void
@@ -296,7 +334,7 @@ test_collector_engine_refresh (void)
   g_autoptr(SondeEngine) engine = sonde_engine_new ();
   g_autoptr(SondeCollector) collector = sonde_gateway_collector_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(SondeSample) latest = NULL;
+  SondeSample *latest;   /* transfer none */
   const char * const names[] = { "gateway", NULL };
   gboolean done = FALSE;
 
@@ -327,6 +365,7 @@ main (int    argc,
   g_test_add_func ("/gateway/collector/catalog", test_collector_catalog);
   g_test_add_func ("/gateway/collector/detached", test_collector_detached);
   g_test_add_func ("/gateway/collector/engine", test_collector_engine);
+  g_test_add_func ("/gateway/collector/engine-gone", test_collector_engine_gone);
   g_test_add_func ("/gateway/collector/engine-refresh", test_collector_engine_refresh);
 
   return g_test_run ();
