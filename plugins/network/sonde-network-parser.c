@@ -115,15 +115,25 @@ sonde_net_dev_parse (const char *text,
   return n;
 }
 
+/* A 32-bit counter wraps from just below 2^32 to a small value; within
+ * 2^30 of the top, one tick of traffic (up to 2^31 bytes) can carry it
+ * over. Anything else that goes down was reset. */
+#define COUNTER_32_WRAP    (G_GUINT64_CONSTANT (1) << 32)
+#define WRAP_MARGIN        (G_GUINT64_CONSTANT (1) << 30)
+#define MAX_WRAPPED_DELTA  (G_GUINT64_CONSTANT (1) << 31)
+
 /**
  * sonde_net_counter_delta:
  * @previous: the counter at the previous sample
  * @current: the counter now
  *
- * How much a kernel counter grew. Some drivers keep 32-bit counters that
- * wrap; a counter that went down from a value above 32 bits was reset
- * (interface recreated, driver reloaded), and its growth is unknown: 0,
- * never a negative or huge rate.
+ * How much a kernel counter grew. /proc/net/dev counters are 64-bit on
+ * current kernels, but some drivers keep 32-bit ones that wrap: a counter
+ * that went down counts as a 32-bit wrap only when it was within 2^30 of
+ * 2^32 and the wrapped growth is at most 2^31. Any other decrease is a
+ * reset (interface recreated, as a tun, veth or VPN reconnect does, or
+ * driver reloaded), and its growth is unknown: 0, never a negative or
+ * huge rate.
  *
  * Returns: the growth of the counter
  */
@@ -131,11 +141,16 @@ guint64
 sonde_net_counter_delta (guint64 previous,
                          guint64 current)
 {
+  guint64 wrapped;
+
   if (current >= previous)
     return current - previous;
-  if (previous <= G_MAXUINT32)
-    return current + ((G_GUINT64_CONSTANT (1) << 32) - previous);
-  return 0;
+
+  if (previous >= COUNTER_32_WRAP || previous < COUNTER_32_WRAP - WRAP_MARGIN)
+    return 0;
+
+  wrapped = current + (COUNTER_32_WRAP - previous);
+  return wrapped <= MAX_WRAPPED_DELTA ? wrapped : 0;
 }
 
 static inline void

@@ -218,7 +218,13 @@ _sonde_error_frame_new (const char *code,
 
 /* Parses text from the network. json-glib has no depth limit, and its
  * recursive parser would overflow the stack on "[[[[...": refuse deep
- * nesting before parsing. Text must be valid UTF-8. */
+ * nesting before parsing. Text must be valid UTF-8.
+ *
+ * The scan must see the brackets the parser sees. json-glib 1.6 also
+ * accepts 'single-quoted' strings and comments, which the scan does not
+ * model: ['"',[[[... would hide its nesting inside what the scan takes
+ * for a string. Neither is JSON, so a ' or / outside a double-quoted
+ * string is refused here. */
 #define MAX_JSON_DEPTH 64
 
 JsonNode *
@@ -250,6 +256,18 @@ _sonde_json_parse_bounded (const char  *text,
         }
       else if (c == '"')
         in_string = TRUE;
+      else if (c == '\'')
+        {
+          g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                       "Unexpected ' at offset %" G_GSIZE_FORMAT ": JSON strings take double quotes", i);
+          return NULL;
+        }
+      else if (c == '/')
+        {
+          g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                       "Unexpected / at offset %" G_GSIZE_FORMAT ": JSON has no comments", i);
+          return NULL;
+        }
       else if (c == '{' || c == '[')
         {
           if (++depth > MAX_JSON_DEPTH)

@@ -159,6 +159,19 @@ test_counter_delta (void)
   g_assert_cmpuint (sonde_net_counter_delta (G_MAXUINT32, G_MAXUINT32 + G_GUINT64_CONSTANT (10)), ==, 10);
   /* A 64-bit counter going down was reset: unknown, never negative. */
   g_assert_cmpuint (sonde_net_counter_delta (G_GUINT64_CONSTANT (10000000000), 100), ==, 0);
+  /* So is a small one: an interface recreated (tun, veth, VPN reconnect)
+   * restarts from 0, and is no 32-bit wrap of ~4.29 GB. */
+  g_assert_cmpuint (sonde_net_counter_delta (1000000, 500), ==, 0);
+  g_assert_cmpuint (sonde_net_counter_delta (1, 0), ==, 0);
+  /* Just outside the margin of 2^30 below 2^32. */
+  g_assert_cmpuint (sonde_net_counter_delta (3 * (G_GUINT64_CONSTANT (1) << 30) - 1, 5), ==, 0);
+  /* Within it, a wrap... */
+  g_assert_cmpuint (sonde_net_counter_delta (3 * (G_GUINT64_CONSTANT (1) << 30), 5), ==,
+                    (G_GUINT64_CONSTANT (1) << 30) + 5);
+  /* ...unless the wrapped growth, over 2^31, is implausible. */
+  g_assert_cmpuint (sonde_net_counter_delta (G_MAXUINT32, (G_GUINT64_CONSTANT (1) << 31)), ==, 0);
+  g_assert_cmpuint (sonde_net_counter_delta (G_MAXUINT32, (G_GUINT64_CONSTANT (1) << 31) - 1), ==,
+                    G_GUINT64_CONSTANT (1) << 31);
 }
 
 static const char tcp_text[] =
@@ -321,6 +334,37 @@ test_wrap (void)
   g_assert_cmpfloat_with_epsilon (sonde_sample_get_double (s1, "tx_bytes_per_sec"), 1000.0, EPSILON);
   /* No tcp files at all. */
   g_assert_cmpint (sonde_sample_get_int (s1, "active_connections"), ==, 0);
+}
+
+/* tun0 was recreated between the samples (a VPN reconnect): its counters
+ * restarted from 0. rx went 1000000 -> 500 and tx 2000000 -> 700: a reset,
+ * rate 0 for this tick, not a 32-bit wrap worth ~4.29 GB/s. eth0 moves on
+ * normally, and the next tick rates tun0 from its new values. */
+static void
+test_reset (void)
+{
+  g_autoptr(SondeCollector) collector = new_collector ("reset/t0");
+  g_autoptr(SondeSample) s0 = NULL;
+  g_autoptr(SondeSample) s1 = NULL;
+  g_autoptr(SondeSample) s2 = NULL;
+  g_autofree char *t1 = fixture ("reset/t1");
+  g_autofree char *t2 = fixture ("reset/t2");
+
+  fake_now = 1;
+  s0 = collect (collector);
+  sonde_collector_set_proc_root (collector, t1);
+  fake_now += 2 * G_USEC_PER_SEC;
+  s1 = collect (collector);
+
+  assert_interface (s1, "tun0", 500, 5, 700, 7, 0.0, 0.0);
+  assert_interface (s1, "eth0", 5000, 50, 3000, 30, 2000.0, 1000.0);
+  g_assert_cmpfloat_with_epsilon (sonde_sample_get_double (s1, "rx_bytes_per_sec"), 2000.0, EPSILON);
+  g_assert_cmpfloat_with_epsilon (sonde_sample_get_double (s1, "tx_bytes_per_sec"), 1000.0, EPSILON);
+
+  sonde_collector_set_proc_root (collector, t2);
+  fake_now += 2 * G_USEC_PER_SEC;
+  s2 = collect (collector);
+  assert_interface (s2, "tun0", 2500, 25, 1700, 17, 1000.0, 500.0);
 }
 
 static void
@@ -510,6 +554,7 @@ main (int   argc,
   g_test_add_func ("/network/collect/vlan-names", test_vlan_names);
   g_test_add_func ("/network/collect/rates", test_rates);
   g_test_add_func ("/network/collect/wrap", test_wrap);
+  g_test_add_func ("/network/collect/reset", test_reset);
   g_test_add_func ("/network/collect/restart-forgets", test_restart_forgets);
   g_test_add_func ("/network/collect/missing-dev", test_missing_dev);
   g_test_add_func ("/network/collect/large-tcp", test_large_tcp);
