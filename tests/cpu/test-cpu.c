@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "sonde.h"
+#include "plugin-test-util.h"
 #include "sonde-cpu-collector.h"
 #include "sonde-cpu-parser.h"
 
@@ -11,28 +12,11 @@
 
 /* Fixture trees are in tests/fixtures/cpu/CASE/{proc,sys}; make-fixtures.py
  * there explains how the synthetic counters were chosen. */
-/* Found from G_TEST_SRCDIR, whether it names tests/ (meson's test_env)
- * or this test's own directory tests/cpu/. */
-static char *
-fixtures_dir (void)
-{
-  char *dir = g_test_build_filename (G_TEST_DIST, "fixtures", "cpu", NULL);
-
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_free (dir);
-      dir = g_test_build_filename (G_TEST_DIST, "..", "fixtures", "cpu", NULL);
-    }
-  return dir;
-}
-
 static char *
 fixture (const char *name,
          const char *tree)
 {
-  g_autofree char *dir = fixtures_dir ();
-
-  return g_build_filename (dir, name, tree, NULL);
+  return sonde_plugin_test_fixture ("cpu", name, tree, NULL);
 }
 
 static void
@@ -50,15 +34,8 @@ static SondeSample *
 collect_from (SondeCollector *collector,
               const char     *name)
 {
-  g_autoptr(GError) error = NULL;
-  SondeSample *sample;
-
   point_at (collector, name);
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (sample);
-  g_assert_cmpstr (sonde_sample_get_collector (sample), ==, "cpu");
-  return sample;
+  return sonde_plugin_test_collect (collector, "cpu");
 }
 
 static void
@@ -325,18 +302,9 @@ static void
 test_missing_root (void)
 {
   g_autoptr(SondeCollector) collector = sonde_cpu_collector_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SondeSample) sample = NULL;
   g_autofree char *root = fixture ("no-such-case", "proc");
 
-  sonde_collector_set_proc_root (collector, root);
-  g_assert_false (sonde_collector_start (collector, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_null (sample);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  sonde_plugin_test_assert_missing_proc (collector, root, TRUE);
 }
 
 static void

@@ -18,7 +18,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from sondedtest import Daemon, free_port, run_sonded  # noqa: E402
+from sondedtest import Daemon, free_port, port_is_free, run_sonded  # noqa: E402
 
 try:
     import websockets
@@ -64,16 +64,6 @@ def get_json(url):
     with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
         return json.loads(response.read().decode())
 
-
-def port_is_free(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # As a listener binds: connections in TIME_WAIT do not count.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class CompatListenersTest(unittest.TestCase):

@@ -19,12 +19,13 @@ import io
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from sondedtest import Daemon  # noqa: E402
 
 try:
     import websockets
@@ -32,7 +33,6 @@ except ImportError:
     print("python3-websockets is not available: skipping")
     sys.exit(77)
 
-URL_LINE = re.compile(r"^listening on ws://127\.0\.0\.1:(\d+)/ws/v1$")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 KAIROS_FIELDS = {
     "requests_total": int,
@@ -83,68 +83,30 @@ async def consume_metrics():
                 break
 
 
-class Sonded:
+class Sonded(Daemon):
     """sonded --port 0, with @config as its configuration file."""
 
     def __init__(self, config=None):
-        self.tmpdir = tempfile.TemporaryDirectory(prefix="sonded-kairos-")
-        self.stdout_path = os.path.join(self.tmpdir.name, "stdout")
-        self.stderr_path = os.path.join(self.tmpdir.name, "stderr")
-        args = [os.environ["SONDED"], "--port", "0"]
+        super().__init__("--port", "0")
         if config is not None:
             path = os.path.join(self.tmpdir.name, "sonde.conf")
             with open(path, "w") as f:
                 f.write(config)
-            args += ["--config", path]
-        env = dict(os.environ)
-        env["XDG_CONFIG_HOME"] = os.path.join(self.tmpdir.name, "config")
-        env["DBUS_SESSION_BUS_ADDRESS"] = "disabled:"
-        # Files, not pipes: a pipe nobody reads could block the daemon.
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.process = subprocess.Popen(args, stdout=out, stderr=err,
-                                            stdin=subprocess.DEVNULL, env=env)
-        self.port = self._wait_for_port()
-
-    def _read(self, path):
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def _wait_for_port(self, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self._read(self.stdout_path)
-            if "\n" in text:
-                first = text.split("\n", 1)[0]
-                match = URL_LINE.match(first)
-                if match is None:
-                    self.stop()
-                    raise AssertionError(f"first stdout line is not the URL: {first!r}")
-                return int(match.group(1))
-            if self.process.poll() is not None:
-                raise AssertionError(f"sonded exited with {self.process.returncode}; "
-                                     f"stderr:\n{self._read(self.stderr_path)}")
-            time.sleep(0.02)
-        self.stop()
-        raise AssertionError("sonded printed no URL")
+            self.args += ["--config", path]
+        self.start()
+        try:
+            self.wait_for_url()
+        except AssertionError:
+            self.close()
+            raise
 
     @property
     def uri(self):
         return f"ws://127.0.0.1:{self.port}/ws/metrics"
 
     def get(self, path):
-        url = f"http://127.0.0.1:{self.port}{path}"
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(self.http_url(path), timeout=10) as response:
             return response.status
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.tmpdir.cleanup()
 
 
 def run(coroutine, timeout=30):
@@ -203,8 +165,8 @@ class KairosSeedTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.plain.stop()
-        cls.with_history.stop()
+        cls.plain.close()
+        cls.with_history.close()
 
     def assert_snapshot(self, data, fields, received=None):
         self.assertEqual(list(data), ["type", "timestamp"] + list(fields))

@@ -14,12 +14,11 @@ import io
 import json
 import os
 import re
-import socket
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from sondedtest import Daemon  # noqa: E402
+from sondedtest import Daemon, port_is_free  # noqa: E402
 
 try:
     import websockets
@@ -29,15 +28,6 @@ except ImportError:
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 
-
-def port_is_free(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class ZiggieSeedTest(unittest.TestCase):

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sonde.h"
+#include "plugin-test-util.h"
 #include "sonde-disk-collector.h"
 #include "sonde-disk-parser.h"
 
@@ -19,21 +20,20 @@
 static char *
 fixture (const char *name)
 {
-  return g_test_build_filename (G_TEST_DIST, "fixtures", "disk", name, NULL);
+  return sonde_plugin_test_fixture ("disk", name, NULL);
 }
 
 static char *
 fixture_proc (const char *name)
 {
-  return g_test_build_filename (G_TEST_DIST, "fixtures", "disk", name, "proc", NULL);
+  return sonde_plugin_test_fixture ("disk", name, "proc", NULL);
 }
 
 static char *
 read_fixture (const char *name,
               const char *file)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "disk",
-                                                 name, "proc", file, NULL);
+  g_autofree char *path = sonde_plugin_test_fixture ("disk", name, "proc", file, NULL);
   char *contents = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -102,13 +102,7 @@ fake_statvfs (const char     *path,
 
 #define USE_FAKE_FS(table) (fake_table = (table), fake_table_len = G_N_ELEMENTS (table))
 
-static gint64 fake_now;
-
-static gint64
-fake_clock (void)
-{
-  return fake_now;
-}
+#define fake_now sonde_plugin_test_now
 
 static SondeCollector *
 new_fixture_collector (const char *proc_case)
@@ -120,20 +114,14 @@ new_fixture_collector (const char *proc_case)
   sonde_collector_set_proc_root (collector, proc);
   sonde_collector_set_sys_root (collector, sys);
   sonde_disk_collector_set_statvfs_func (SONDE_DISK_COLLECTOR (collector), fake_statvfs);
-  sonde_disk_collector_set_clock_func (SONDE_DISK_COLLECTOR (collector), fake_clock);
+  sonde_disk_collector_set_clock_func (SONDE_DISK_COLLECTOR (collector), sonde_plugin_test_clock_void);
   return collector;
 }
 
 static SondeSample *
 collect_ok (SondeCollector *collector)
 {
-  g_autoptr(GError) error = NULL;
-  SondeSample *sample = sonde_collector_collect (collector, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (sample);
-  g_assert_cmpstr (sonde_sample_get_collector (sample), ==, "disk");
-  return sample;
+  return sonde_plugin_test_collect (collector, "disk");
 }
 
 static JsonArray *
@@ -439,7 +427,7 @@ test_usage (void)
 static void
 test_catalog (void)
 {
-  struct { const char *field, *unit; SondeMetricKind kind; } expected[] = {
+  static const SondePluginTestMetric expected[] = {
     { "usage_percent", "percent", SONDE_METRIC_KIND_GAUGE },
     { "partitions", "", SONDE_METRIC_KIND_TABLE },
     { "read_bytes_per_sec", "bytes/s", SONDE_METRIC_KIND_RATE },
@@ -447,20 +435,8 @@ test_catalog (void)
     { "devices", "", SONDE_METRIC_KIND_TABLE },
   };
   g_autoptr(SondeCollector) collector = sonde_disk_collector_new ();
-  g_autoptr(GPtrArray) metrics = sonde_collector_get_metrics (collector);
 
-  g_assert_cmpstr (sonde_collector_get_name (collector), ==, "disk");
-  g_assert_cmpuint (metrics->len, ==, G_N_ELEMENTS (expected));
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    {
-      SondeMetric *metric = sonde_collector_lookup_metric (collector, expected[i].field);
-      g_autofree char *name = g_strconcat ("disk.", expected[i].field, NULL);
-
-      g_assert_nonnull (metric);
-      g_assert_cmpstr (sonde_metric_get_name (metric), ==, name);
-      g_assert_cmpstr (sonde_metric_get_unit (metric), ==, expected[i].unit);
-      g_assert_cmpint (sonde_metric_get_kind (metric), ==, expected[i].kind);
-    }
+  sonde_plugin_test_assert_catalog (collector, "disk", expected, G_N_ELEMENTS (expected), TRUE);
 }
 
 static void
@@ -612,13 +588,8 @@ static void
 test_collect_missing_proc (void)
 {
   g_autoptr(SondeCollector) collector = sonde_disk_collector_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SondeSample) sample = NULL;
 
-  sonde_collector_set_proc_root (collector, "/nonexistent/proc");
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_null (sample);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  sonde_plugin_test_assert_missing_proc (collector, "/nonexistent/proc", FALSE);
 }
 
 static void

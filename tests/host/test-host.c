@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 
 #include "sonde.h"
+#include "plugin-test-util.h"
 #include "sonde-host-collector.h"
 #include "sonde-host-parser.h"
 
@@ -15,7 +16,7 @@ static char *
 fixture (const char *name,
          const char *what)
 {
-  return g_test_build_filename (G_TEST_DIST, "fixtures", "host", name, what, NULL);
+  return sonde_plugin_test_fixture ("host", name, what, NULL);
 }
 
 static int
@@ -43,13 +44,8 @@ fixture_collector (const char *name)
 static SondeSample *
 collect (SondeCollector *collector)
 {
-  g_autoptr(GError) error = NULL;
-  SondeSample *sample;
+  SondeSample *sample = sonde_plugin_test_collect (collector, "host");
 
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (sample);
-  g_assert_cmpstr (sonde_sample_get_collector (sample), ==, "host");
   /* Exactly the fields of the contract, nothing more. */
   g_assert_cmpuint (json_object_get_size (sonde_sample_get_data (sample)), ==, 7);
   return sample;
@@ -317,11 +313,7 @@ test_collector_hostname_changes (void)
 static void
 test_collector_catalog (void)
 {
-  static const struct {
-    const char      *field;
-    const char      *unit;
-    SondeMetricKind  kind;
-  } expected[] = {
+  static const SondePluginTestMetric expected[] = {
     { "hostname", "", SONDE_METRIC_KIND_INFO },
     { "os_name", "", SONDE_METRIC_KIND_INFO },
     { "os_version", "", SONDE_METRIC_KIND_INFO },
@@ -331,18 +323,8 @@ test_collector_catalog (void)
     { "boot_time", "seconds", SONDE_METRIC_KIND_GAUGE },
   };
   g_autoptr(SondeCollector) collector = sonde_host_collector_new ();
-  g_autoptr(GPtrArray) metrics = sonde_collector_get_metrics (collector);
 
-  g_assert_cmpstr (sonde_collector_get_name (collector), ==, "host");
-  g_assert_cmpuint (metrics->len, ==, G_N_ELEMENTS (expected));
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    {
-      SondeMetric *metric = sonde_collector_lookup_metric (collector, expected[i].field);
-
-      g_assert_nonnull (metric);
-      g_assert_cmpstr (sonde_metric_get_unit (metric), ==, expected[i].unit);
-      g_assert_cmpint (sonde_metric_get_kind (metric), ==, expected[i].kind);
-    }
+  sonde_plugin_test_assert_catalog (collector, "host", expected, G_N_ELEMENTS (expected), FALSE);
 }
 
 static void

@@ -144,6 +144,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def port_is_free(port):
+    """Whether a listener could bind 127.0.0.1:@port now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As a listener binds: connections in TIME_WAIT do not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class RawWebSocket:
     """A WebSocket client on a bare socket, with the handshake done by hand:
     it reads only when told to, which a library client would not allow."""

@@ -4,49 +4,27 @@
 #include <sys/sysinfo.h>
 
 #include "sonde.h"
+#include "plugin-test-util.h"
 #include "sonde-memory-collector.h"
 #include "sonde-memory-parser.h"
 
 #define EPSILON 1e-9
 #define KIB G_GINT64_CONSTANT (1024)
 
-/* Found from G_TEST_SRCDIR, whether it names tests/ (meson's test_env)
- * or this test's own directory tests/memory/. */
-static char *
-fixtures_dir (void)
-{
-  char *dir = g_test_build_filename (G_TEST_DIST, "fixtures", "memory", NULL);
-
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_free (dir);
-      dir = g_test_build_filename (G_TEST_DIST, "..", "fixtures", "memory", NULL);
-    }
-  return dir;
-}
-
 static char *
 fixture (const char *name)
 {
-  g_autofree char *dir = fixtures_dir ();
-
-  return g_build_filename (dir, name, "proc", NULL);
+  return sonde_plugin_test_fixture ("memory", name, "proc", NULL);
 }
 
 static SondeSample *
 collect_from (SondeCollector *collector,
               const char     *name)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *root = fixture (name);
-  SondeSample *sample;
 
   sonde_collector_set_proc_root (collector, root);
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (sample);
-  g_assert_cmpstr (sonde_sample_get_collector (sample), ==, "memory");
-  return sample;
+  return sonde_plugin_test_collect (collector, "memory");
 }
 
 typedef struct
@@ -226,18 +204,9 @@ static void
 test_missing (void)
 {
   g_autoptr(SondeCollector) collector = sonde_memory_collector_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SondeSample) sample = NULL;
   g_autofree char *root = fixture ("no-such-case");
 
-  sonde_collector_set_proc_root (collector, root);
-  g_assert_false (sonde_collector_start (collector, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_null (sample);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  sonde_plugin_test_assert_missing_proc (collector, root, TRUE);
 }
 
 static void

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sonde.h"
+#include "plugin-test-util.h"
 
 #include "sonde-network-collector.h"
 #include "sonde-network-parser.h"
@@ -14,16 +15,10 @@
 static char *
 fixture (const char *name)
 {
-  return g_test_build_filename (G_TEST_DIST, "fixtures", "network", name, "proc", NULL);
+  return sonde_plugin_test_fixture ("network", name, "proc", NULL);
 }
 
-static gint64 fake_now;
-
-static gint64
-fake_clock (gpointer user_data)
-{
-  return fake_now;
-}
+#define fake_now sonde_plugin_test_now
 
 static SondeCollector *
 new_collector (const char *case_name)
@@ -32,21 +27,14 @@ new_collector (const char *case_name)
   g_autofree char *root = fixture (case_name);
 
   sonde_collector_set_proc_root (collector, root);
-  _sonde_network_collector_set_clock (SONDE_NETWORK_COLLECTOR (collector), fake_clock, NULL);
+  _sonde_network_collector_set_clock (SONDE_NETWORK_COLLECTOR (collector), sonde_plugin_test_clock, NULL);
   return collector;
 }
 
 static SondeSample *
 collect (SondeCollector *collector)
 {
-  g_autoptr(GError) error = NULL;
-  SondeSample *sample;
-
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (sample);
-  g_assert_cmpstr (sonde_sample_get_collector (sample), ==, "network");
-  return sample;
+  return sonde_plugin_test_collect (collector, "network");
 }
 
 static JsonObject *
@@ -396,17 +384,8 @@ static void
 test_missing_dev (void)
 {
   g_autoptr(SondeCollector) collector = sonde_network_collector_new ();
-  g_autoptr(SondeSample) sample = NULL;
-  g_autoptr(GError) error = NULL;
 
-  sonde_collector_set_proc_root (collector, "/nonexistent");
-  g_assert_false (sonde_collector_start (collector, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_null (sample);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  sonde_plugin_test_assert_missing_proc (collector, "/nonexistent", TRUE);
 }
 
 /* A tcp table far larger than the read chunk, so lines straddle chunks. */
@@ -469,7 +448,7 @@ test_large_tcp (void)
 static void
 test_catalog (void)
 {
-  static const struct { const char *field; const char *unit; SondeMetricKind kind; } expected[] = {
+  static const SondePluginTestMetric expected[] = {
     { "interfaces", "", SONDE_METRIC_KIND_TABLE },
     { "rx_bytes_per_sec", "bytes/s", SONDE_METRIC_KIND_RATE },
     { "tx_bytes_per_sec", "bytes/s", SONDE_METRIC_KIND_RATE },
@@ -480,20 +459,8 @@ test_catalog (void)
     { "active_connections", "count", SONDE_METRIC_KIND_GAUGE },
   };
   g_autoptr(SondeCollector) collector = sonde_network_collector_new ();
-  g_autoptr(GPtrArray) metrics = sonde_collector_get_metrics (collector);
 
-  g_assert_cmpstr (sonde_collector_get_name (collector), ==, "network");
-  g_assert_cmpuint (metrics->len, ==, G_N_ELEMENTS (expected));
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    {
-      SondeMetric *metric = sonde_collector_lookup_metric (collector, expected[i].field);
-      g_autofree char *name = g_strconcat ("network.", expected[i].field, NULL);
-
-      g_assert_nonnull (metric);
-      g_assert_cmpstr (sonde_metric_get_name (metric), ==, name);
-      g_assert_cmpstr (sonde_metric_get_unit (metric), ==, expected[i].unit);
-      g_assert_cmpint (sonde_metric_get_kind (metric), ==, expected[i].kind);
-    }
+  sonde_plugin_test_assert_catalog (collector, "network", expected, G_N_ELEMENTS (expected), TRUE);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sonde.h"
+#include "plugin-test-util.h"
 
 #include "sonde-processes-collector.h"
 #include "sonde-processes-parser.h"
@@ -21,16 +22,10 @@
 static char *
 fixture (const char *name)
 {
-  return g_test_build_filename (G_TEST_DIST, "fixtures", "processes", name, "proc", NULL);
+  return sonde_plugin_test_fixture ("processes", name, "proc", NULL);
 }
 
-static gint64 fake_now;
-
-static gint64
-fake_clock (gpointer user_data)
-{
-  return fake_now;
-}
+#define fake_now sonde_plugin_test_now
 
 static SondeCollector *
 new_collector (const char *case_name)
@@ -39,21 +34,15 @@ new_collector (const char *case_name)
   g_autofree char *root = fixture (case_name);
 
   sonde_collector_set_proc_root (collector, root);
-  _sonde_processes_collector_set_clock (SONDE_PROCESSES_COLLECTOR (collector), fake_clock, NULL);
+  _sonde_processes_collector_set_clock (SONDE_PROCESSES_COLLECTOR (collector), sonde_plugin_test_clock, NULL);
   return collector;
 }
 
 static SondeSample *
 collect (SondeCollector *collector)
 {
-  g_autoptr(GError) error = NULL;
-  SondeSample *sample;
+  SondeSample *sample = sonde_plugin_test_collect (collector, "processes");
   JsonObject *data;
-
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (sample);
-  g_assert_cmpstr (sonde_sample_get_collector (sample), ==, "processes");
 
   data = sonde_sample_get_data (sample);
   g_assert_cmpint (json_object_get_size (data), ==, 4);
@@ -460,7 +449,7 @@ test_pid_reuse (void)
   g_assert_cmpint (symlink (target, link), ==, 0);
   sonde_collector_set_proc_root (collector, root);
   fake_now = 0;
-  _sonde_processes_collector_set_clock (self, fake_clock, NULL);
+  _sonde_processes_collector_set_clock (self, sonde_plugin_test_clock, NULL);
   s0 = collect (collector);
   g_assert_cmpuint (_sonde_processes_collector_get_open_files (self), ==, 1);
   assert_top_cpu (s0, 0, 777, "first", 0.0);
@@ -582,41 +571,22 @@ static void
 test_missing_root (void)
 {
   g_autoptr(SondeCollector) collector = sonde_processes_collector_new ();
-  g_autoptr(SondeSample) sample = NULL;
-  g_autoptr(GError) error = NULL;
 
-  sonde_collector_set_proc_root (collector, "/nonexistent");
-  g_assert_false (sonde_collector_start (collector, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-
-  sample = sonde_collector_collect (collector, &error);
-  g_assert_null (sample);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  sonde_plugin_test_assert_missing_proc (collector, "/nonexistent", TRUE);
 }
 
 static void
 test_catalog (void)
 {
-  static const struct { const char *field; const char *unit; SondeMetricKind kind; } expected[] = {
+  static const SondePluginTestMetric expected[] = {
     { "count", "count", SONDE_METRIC_KIND_GAUGE },
     { "running", "count", SONDE_METRIC_KIND_GAUGE },
     { "top_memory", "", SONDE_METRIC_KIND_TABLE },
     { "top_cpu", "", SONDE_METRIC_KIND_TABLE },
   };
   g_autoptr(SondeCollector) collector = sonde_processes_collector_new ();
-  g_autoptr(GPtrArray) metrics = sonde_collector_get_metrics (collector);
 
-  g_assert_cmpstr (sonde_collector_get_name (collector), ==, "processes");
-  g_assert_cmpuint (metrics->len, ==, G_N_ELEMENTS (expected));
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    {
-      SondeMetric *metric = sonde_collector_lookup_metric (collector, expected[i].field);
-
-      g_assert_nonnull (metric);
-      g_assert_cmpstr (sonde_metric_get_unit (metric), ==, expected[i].unit);
-      g_assert_cmpint (sonde_metric_get_kind (metric), ==, expected[i].kind);
-    }
+  sonde_plugin_test_assert_catalog (collector, "processes", expected, G_N_ELEMENTS (expected), FALSE);
 }
 
 int
