@@ -160,6 +160,42 @@ sonde_fake_collector_get_n_collected (SondeFakeCollector *self)
   return (guint) g_atomic_int_get (&self->n_collected);
 }
 
+/* A collector whose start() fails: its /proc file is missing, say. */
+#define SONDE_TYPE_BROKEN_COLLECTOR (sonde_broken_collector_get_type ())
+G_DECLARE_FINAL_TYPE (SondeBrokenCollector, sonde_broken_collector, SONDE, BROKEN_COLLECTOR, SondeCollector)
+
+struct _SondeBrokenCollector
+{
+  SondeCollector parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (SondeBrokenCollector, sonde_broken_collector, SONDE_TYPE_COLLECTOR)
+
+static gboolean
+sonde_broken_collector_start (SondeCollector  *collector,
+                              GError         **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
+  return FALSE;
+}
+
+static void
+sonde_broken_collector_class_init (SondeBrokenCollectorClass *klass)
+{
+  SONDE_COLLECTOR_CLASS (klass)->start = sonde_broken_collector_start;
+}
+
+static void
+sonde_broken_collector_init (SondeBrokenCollector *self)
+{
+}
+
+SondeCollector *
+sonde_test_broken_collector_new (const char *name)
+{
+  return g_object_new (SONDE_TYPE_BROKEN_COLLECTOR, "name", name, NULL);
+}
+
 /* Server ------------------------------------------------------------------ */
 
 SondeTestServer *

@@ -61,6 +61,9 @@ void                sonde_fake_collector_set_failing    (SondeFakeCollector *sel
                                                          gboolean            failing);
 guint               sonde_fake_collector_get_n_collected (SondeFakeCollector *self);
 
+/* A collector whose start() always fails with "no such file". */
+SondeCollector     *sonde_test_broken_collector_new      (const char         *name);
+
 /* Server ------------------------------------------------------------------ */
 
 typedef struct

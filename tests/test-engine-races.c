@@ -110,36 +110,6 @@ test_gate_collector_get_max_active (TestGateCollector *self)
   return max_active;
 }
 
-/* A collector whose start() fails: its /proc file is missing, say. */
-#define TEST_TYPE_BROKEN_COLLECTOR (test_broken_collector_get_type ())
-G_DECLARE_FINAL_TYPE (TestBrokenCollector, test_broken_collector, TEST, BROKEN_COLLECTOR, SondeCollector)
-
-struct _TestBrokenCollector
-{
-  SondeCollector parent_instance;
-};
-
-G_DEFINE_FINAL_TYPE (TestBrokenCollector, test_broken_collector, SONDE_TYPE_COLLECTOR)
-
-static gboolean
-test_broken_collector_start (SondeCollector  *collector,
-                             GError         **error)
-{
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
-  return FALSE;
-}
-
-static void
-test_broken_collector_class_init (TestBrokenCollectorClass *klass)
-{
-  SONDE_COLLECTOR_CLASS (klass)->start = test_broken_collector_start;
-}
-
-static void
-test_broken_collector_init (TestBrokenCollector *self)
-{
-}
-
 /* A collector that fails with the message it is given, or works. */
 #define TEST_TYPE_MOODY_COLLECTOR (test_moody_collector_get_type ())
 G_DECLARE_FINAL_TYPE (TestMoodyCollector, test_moody_collector, TEST, MOODY_COLLECTOR, SondeCollector)
@@ -276,7 +246,7 @@ test_unstartable_replaced_by_handler (void)
     {
       g_autoptr(SondeEngine) engine = sonde_engine_new ();
       g_autoptr(SondeFakeCollector) fake = sonde_fake_collector_new ("fake");
-      g_autoptr(TestBrokenCollector) broken = g_object_new (TEST_TYPE_BROKEN_COLLECTOR, "name", "broken", NULL);
+      g_autoptr(SondeCollector) broken = sonde_test_broken_collector_new ("broken");
       g_autoptr(SondeFakeCollector) replacement = sonde_fake_collector_new ("broken");
       Replace replace = { engine, replacement, 0 };
 

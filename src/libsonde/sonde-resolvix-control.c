@@ -39,20 +39,6 @@ static const char * const known_commands =
   "start_telemetry, stop_telemetry, start_livelogs, stop_livelogs";
 
 static void
-respond (SoupServerMessage *msg,
-         guint              status,
-         JsonObject        *object)
-{
-  g_autoptr(GBytes) body = _sonde_json_object_to_bytes (object);
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-
-  soup_message_headers_replace (headers, "Cache-Control", "no-store");
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
-                                    g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-}
-
-static void
 respond_error (SoupServerMessage *msg,
                guint              status,
                const char        *message)
@@ -60,7 +46,7 @@ respond_error (SoupServerMessage *msg,
   g_autoptr(JsonObject) object = json_object_new ();
 
   json_object_set_string_member (object, "error", message);
-  respond (msg, status, object);
+  _sonde_rest_respond_json (msg, status, object);
 }
 
 static char *
@@ -188,7 +174,7 @@ control_cb (SoupServer        *soup_server,
       return;
     }
 
-  respond (msg, SOUP_STATUS_OK, answer);
+  _sonde_rest_respond_json (msg, SOUP_STATUS_OK, answer);
 }
 
 /* Status ------------------------------------------------------------------- */
@@ -283,7 +269,7 @@ compat_cb (SoupServer        *soup_server,
 
   object = json_object_new ();
   _sonde_resolvix_add_status_members (server, object);
-  respond (msg, SOUP_STATUS_OK, object);
+  _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
 }
 
 /* @path is "/control" on the main listener, "/" (everything) on the

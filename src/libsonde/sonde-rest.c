@@ -14,10 +14,10 @@
 
 /* The plain HTTP routes: GET /status, /api/v1/catalog, /api/v1/snapshot. */
 
-static void
-respond_json (SoupServerMessage *msg,
-              guint              status,
-              JsonObject        *object)
+void
+_sonde_rest_respond_json (SoupServerMessage *msg,
+                          guint              status,
+                          JsonObject        *object)
 {
   g_autoptr(GBytes) body = _sonde_json_object_to_bytes (object);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
@@ -39,7 +39,7 @@ _sonde_rest_respond_error (SoupServerMessage *msg,
   json_object_set_string_member (object, "type", "error");
   json_object_set_string_member (object, "code", code);
   json_object_set_string_member (object, "message", message);
-  respond_json (msg, status, object);
+  _sonde_rest_respond_json (msg, status, object);
 }
 
 static gboolean
@@ -104,7 +104,7 @@ status_cb (SoupServer        *soup_server,
                                  sonde_gateway_stats_to_json (sonde_engine_get_gateway_stats (engine)));
   /* resolvix's GET /status members, so that one object serves both. */
   _sonde_resolvix_add_status_members (self, object);
-  respond_json (msg, SOUP_STATUS_OK, object);
+  _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
 }
 
 static void
@@ -121,7 +121,7 @@ catalog_cb (SoupServer        *soup_server,
     return;
 
   catalog = _sonde_native_build_catalog (sonde_server_get_engine (self));
-  respond_json (msg, SOUP_STATUS_OK, catalog);
+  _sonde_rest_respond_json (msg, SOUP_STATUS_OK, catalog);
 }
 
 static void
@@ -225,7 +225,7 @@ history_cb (SoupServer        *soup_server,
   json_object_set_string_member (object, "metric", metric);
   json_object_set_int_member (object, "interval_ms", 1000);
   json_object_set_array_member (object, "points", _sonde_history_build_points (history, metric, seconds));
-  respond_json (msg, SOUP_STATUS_OK, object);
+  _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
 }
 
 static void

@@ -50,6 +50,9 @@ void      _sonde_server_guard_path          (SondeServer        *self,
                                              SoupServer         *soup_server,
                                              const char         *path);
 
+void _sonde_rest_respond_json  (SoupServerMessage *msg,
+                                guint              status,
+                                JsonObject        *object);
 void _sonde_rest_respond_error (SoupServerMessage *msg,
                                 guint              status,
                                 const char        *code,
