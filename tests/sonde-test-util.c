@@ -368,6 +368,64 @@ sonde_test_http (SondeTestServer *server,
   return sonde_test_http_send (msg);
 }
 
+typedef struct
+{
+  SoupWebsocketConnection *connection;
+  GError                  *error;
+  gboolean                 done;
+} HandshakeResult;
+
+static void
+handshake_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  HandshakeResult *handshake = user_data;
+
+  handshake->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                                                 &handshake->error);
+  handshake->done = TRUE;
+}
+
+guint
+sonde_test_websocket_handshake (SondeTestServer *server,
+                                const char      *path,
+                                const char      *origin)
+{
+  g_autoptr(SoupSession) session = sonde_test_session_new ();
+  g_autofree char *uri = sonde_test_server_http_uri (server, path);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
+  HandshakeResult handshake = { NULL, NULL, FALSE };
+  guint status;
+
+  soup_session_websocket_connect_async (session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        handshake_done_cb, &handshake);
+  sonde_test_wait_until (handshake.done);
+
+  status = soup_message_get_status (msg);
+  if (handshake.connection != NULL)
+    {
+      g_assert_cmpuint (status, ==, SOUP_STATUS_SWITCHING_PROTOCOLS);
+      soup_websocket_connection_close (handshake.connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      sonde_test_wait_until (soup_websocket_connection_get_state (handshake.connection) ==
+                             SOUP_WEBSOCKET_STATE_CLOSED);
+    }
+  else
+    g_assert_cmpuint (status, !=, SOUP_STATUS_SWITCHING_PROTOCOLS);
+
+  g_clear_object (&handshake.connection);
+  g_clear_error (&handshake.error);
+  return status;
+}
+
+const char *
+sonde_test_response_get_code (SondeTestResponse *response)
+{
+  if (response->json == NULL || !json_object_has_member (response->json, "code"))
+    return NULL;
+  return json_object_get_string_member (response->json, "code");
+}
+
 /* WebSocket client -------------------------------------------------------- */
 
 static void

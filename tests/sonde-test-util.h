@@ -110,6 +110,15 @@ void               sonde_test_response_free (SondeTestResponse *response);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeTestResponse, sonde_test_response_free)
 
+/* The "code" member of a JSON error body, or NULL. */
+const char        *sonde_test_response_get_code (SondeTestResponse *response);
+/* Tries a WebSocket handshake at @path (with its query) with @origin
+ * (nullable); closes at once if it succeeds. Returns the HTTP status:
+ * 101 when it was accepted. */
+guint              sonde_test_websocket_handshake (SondeTestServer *server,
+                                                   const char      *path,
+                                                   const char      *origin);
+
 /* WebSocket client -------------------------------------------------------- */
 
 typedef struct

@@ -23,28 +23,8 @@ http_get (SondeTestServer  *server,
 
   response = sonde_test_http_send (msg);
   if (code != NULL)
-    *code = (response->json && json_object_has_member (response->json, "code"))
-          ? g_strdup (json_object_get_string_member (response->json, "code"))
-          : NULL;
+    *code = g_strdup (sonde_test_response_get_code (response));
   return response->status;
-}
-
-typedef struct
-{
-  SoupWebsocketConnection *connection;
-  GError                  *error;
-  gboolean                 done;
-} WsResult;
-
-static void
-ws_done_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  WsResult *ws = user_data;
-
-  ws->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &ws->error);
-  ws->done = TRUE;
 }
 
 static gboolean
@@ -52,29 +32,9 @@ ws_connects (SondeTestServer *server,
              const char      *query,
              const char      *origin)
 {
-  g_autoptr(SoupSession) session = sonde_test_session_new ();
   g_autofree char *path = g_strdup_printf ("/ws/v1%s%s", query ? "?" : "", query ? query : "");
-  g_autofree char *uri = sonde_test_server_http_uri (server, path);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-  WsResult ws = { 0 };
-  gboolean connected;
 
-  soup_session_websocket_connect_async (session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
-                                        ws_done_cb, &ws);
-  sonde_test_wait_until (ws.done);
-
-  connected = ws.connection != NULL;
-  if (connected)
-    {
-      soup_websocket_connection_close (ws.connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-      sonde_test_wait_until (soup_websocket_connection_get_state (ws.connection) == SOUP_WEBSOCKET_STATE_CLOSED);
-    }
-  else
-    g_assert_cmpuint (soup_message_get_status (msg), !=, SOUP_STATUS_SWITCHING_PROTOCOLS);
-
-  g_clear_object (&ws.connection);
-  g_clear_error (&ws.error);
-  return connected;
+  return sonde_test_websocket_handshake (server, path, origin) == SOUP_STATUS_SWITCHING_PROTOCOLS;
 }
 
 static void
