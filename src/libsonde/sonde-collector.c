@@ -31,6 +31,9 @@ typedef struct
   GMainContext *main_context;
   GWeakRef      engine;
   int           collecting;   /* atomic: an engine's collect() is in flight */
+  GMutex        events_lock;
+  GQueue        events;       /* SondeEvent waiting for the main context */
+  gboolean      events_scheduled;
   guint         running : 1;
 } SondeCollectorPrivate;
 
@@ -67,6 +70,8 @@ sonde_collector_finalize (GObject *object)
   g_clear_pointer (&priv->sys_root, g_free);
   g_clear_pointer (&priv->metrics, g_ptr_array_unref);
   g_clear_pointer (&priv->main_context, g_main_context_unref);
+  g_queue_clear_full (&priv->events, (GDestroyNotify) sonde_event_unref);
+  g_mutex_clear (&priv->events_lock);
   g_weak_ref_clear (&priv->engine);
 
   G_OBJECT_CLASS (sonde_collector_parent_class)->finalize (object);
@@ -282,6 +287,8 @@ sonde_collector_init (SondeCollector *self)
   priv->sys_root = g_strdup ("/sys");
   priv->metrics = g_ptr_array_new_with_free_func ((GDestroyNotify) sonde_metric_unref);
   priv->main_context = g_main_context_ref_thread_default ();
+  g_mutex_init (&priv->events_lock);
+  g_queue_init (&priv->events);
   g_weak_ref_init (&priv->engine, NULL);
 }
 
@@ -605,21 +612,28 @@ sonde_collector_collect (SondeCollector  *self,
   return sample;
 }
 
-typedef struct
-{
-  SondeCollector *collector;
-  SondeEvent     *event;
-} EmitEvent;
-
+/* Delivers the queued events, in the order they were emitted, on the
+ * collector's main context. */
 static gboolean
-emit_event_cb (gpointer data)
+deliver_events_cb (gpointer data)
 {
-  EmitEvent *emit = data;
+  SondeCollector *self = data;
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  GQueue events = G_QUEUE_INIT;
+  SondeEvent *event;
 
-  g_signal_emit (emit->collector, signals[EVENT], 0, emit->event);
-  g_object_unref (emit->collector);
-  sonde_event_unref (emit->event);
-  g_free (emit);
+  g_mutex_lock (&priv->events_lock);
+  events = priv->events;
+  g_queue_init (&priv->events);
+  priv->events_scheduled = FALSE;
+  g_mutex_unlock (&priv->events_lock);
+
+  while ((event = g_queue_pop_head (&events)) != NULL)
+    {
+      g_signal_emit (self, signals[EVENT], 0, event);
+      sonde_event_unref (event);
+    }
+
   return G_SOURCE_REMOVE;
 }
 
@@ -643,22 +657,34 @@ sonde_collector_emit_event (SondeCollector *self,
                             JsonObject     *data)
 {
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
-  EmitEvent *emit;
+  g_autoptr(JsonObject) copy = NULL;
+  SondeEvent *event;
+  gboolean schedule;
 
   g_return_if_fail (SONDE_IS_COLLECTOR (self));
   g_return_if_fail (event_type != NULL);
 
-  emit = g_new0 (EmitEvent, 1);
-  emit->collector = g_object_ref (self);
   if (data != NULL)
-    {
-      g_autoptr(JsonObject) copy = _sonde_json_object_deep_copy (data);
+    copy = _sonde_json_object_deep_copy (data);
+  event = sonde_event_new (event_type, priv->name, g_get_real_time (), copy);
 
-      emit->event = sonde_event_new (event_type, priv->name, g_get_real_time (), copy);
+  g_mutex_lock (&priv->events_lock);
+  g_queue_push_tail (&priv->events, event);
+  schedule = !priv->events_scheduled;
+  priv->events_scheduled = TRUE;
+  g_mutex_unlock (&priv->events_lock);
+
+  /* An idle source rather than g_main_context_invoke(), which runs the
+   * callback right away, in this thread, whenever the context happens to
+   * be free: signals would then come from a worker, out of order. */
+  if (schedule)
+    {
+      g_autoptr(GSource) source = g_idle_source_new ();
+
+      g_source_set_callback (source, deliver_events_cb, g_object_ref (self), g_object_unref);
+      g_source_set_name (source, "[sonde] collector events");
+      g_source_attach (source, priv->main_context);
     }
-  else
-    emit->event = sonde_event_new (event_type, priv->name, g_get_real_time (), NULL);
-  g_main_context_invoke (priv->main_context, emit_event_cb, emit);
 }
 
 void
