@@ -196,6 +196,105 @@ sonde_test_broken_collector_new (const char *name)
   return g_object_new (SONDE_TYPE_BROKEN_COLLECTOR, "name", name, NULL);
 }
 
+/* A collector whose collect() blocks until released, and that records how
+ * many collections ran at once. */
+
+struct _SondeGateCollector
+{
+  SondeCollector parent_instance;
+  GMutex         lock;
+  GCond          cond;
+  gboolean       open;
+  guint          entered;     /* collections started */
+  guint          active;      /* collections running now */
+  guint          max_active;  /* the most that ever ran at once */
+};
+
+G_DEFINE_FINAL_TYPE (SondeGateCollector, sonde_gate_collector, SONDE_TYPE_COLLECTOR)
+
+static SondeSample *
+sonde_gate_collector_collect (SondeCollector  *collector,
+                             GError         **error)
+{
+  SondeGateCollector *self = SONDE_GATE_COLLECTOR (collector);
+  g_autoptr(JsonObject) data = json_object_new ();
+
+  g_mutex_lock (&self->lock);
+  self->entered++;
+  self->active++;
+  self->max_active = MAX (self->max_active, self->active);
+  /* For a test waiting for this on the main context. */
+  g_main_context_wakeup (NULL);
+  while (!self->open)
+    g_cond_wait (&self->cond, &self->lock);
+  self->active--;
+  json_object_set_int_member (data, "value", self->entered);
+  g_mutex_unlock (&self->lock);
+
+  return sonde_sample_new (sonde_collector_get_name (collector), g_get_real_time (), data);
+}
+
+static void
+sonde_gate_collector_finalize (GObject *object)
+{
+  SondeGateCollector *self = SONDE_GATE_COLLECTOR (object);
+
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (sonde_gate_collector_parent_class)->finalize (object);
+}
+
+static void
+sonde_gate_collector_class_init (SondeGateCollectorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sonde_gate_collector_finalize;
+  SONDE_COLLECTOR_CLASS (klass)->collect = sonde_gate_collector_collect;
+}
+
+static void
+sonde_gate_collector_init (SondeGateCollector *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+}
+
+SondeGateCollector *
+sonde_test_gate_collector_new (const char *name)
+{
+  return g_object_new (SONDE_TYPE_GATE_COLLECTOR, "name", name, NULL);
+}
+
+void
+sonde_test_gate_collector_open (SondeGateCollector *self)
+{
+  g_mutex_lock (&self->lock);
+  self->open = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+guint
+sonde_test_gate_collector_get_entered (SondeGateCollector *self)
+{
+  guint entered;
+
+  g_mutex_lock (&self->lock);
+  entered = self->entered;
+  g_mutex_unlock (&self->lock);
+  return entered;
+}
+
+guint
+sonde_test_gate_collector_get_max_active (SondeGateCollector *self)
+{
+  guint max_active;
+
+  g_mutex_lock (&self->lock);
+  max_active = self->max_active;
+  g_mutex_unlock (&self->lock);
+  return max_active;
+}
+
 /* Server ------------------------------------------------------------------ */
 
 SondeTestServer *

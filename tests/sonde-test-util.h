@@ -64,6 +64,17 @@ guint               sonde_fake_collector_get_n_collected (SondeFakeCollector *se
 /* A collector whose start() always fails with "no such file". */
 SondeCollector     *sonde_test_broken_collector_new      (const char         *name);
 
+/* A collector whose collect() blocks until its gate is opened: a hung
+ * NFS mount under statvfs, in miniature. It counts the collections that
+ * entered and the most that ran at once. */
+#define SONDE_TYPE_GATE_COLLECTOR (sonde_gate_collector_get_type ())
+G_DECLARE_FINAL_TYPE (SondeGateCollector, sonde_gate_collector, SONDE, GATE_COLLECTOR, SondeCollector)
+
+SondeGateCollector *sonde_test_gate_collector_new            (const char         *name);
+void                sonde_test_gate_collector_open           (SondeGateCollector *self);
+guint               sonde_test_gate_collector_get_entered    (SondeGateCollector *self);
+guint               sonde_test_gate_collector_get_max_active (SondeGateCollector *self);
+
 /* Server ------------------------------------------------------------------ */
 
 typedef struct

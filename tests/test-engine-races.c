@@ -9,107 +9,6 @@
  * and callers that share JSON with a worker thread.
  */
 
-/* A collector whose collect() blocks until released, and that records how
- * many collections ran at once. */
-#define TEST_TYPE_GATE_COLLECTOR (test_gate_collector_get_type ())
-G_DECLARE_FINAL_TYPE (TestGateCollector, test_gate_collector, TEST, GATE_COLLECTOR, SondeCollector)
-
-struct _TestGateCollector
-{
-  SondeCollector parent_instance;
-  GMutex         lock;
-  GCond          cond;
-  gboolean       open;
-  guint          entered;     /* collections started */
-  guint          active;      /* collections running now */
-  guint          max_active;  /* the most that ever ran at once */
-};
-
-G_DEFINE_FINAL_TYPE (TestGateCollector, test_gate_collector, SONDE_TYPE_COLLECTOR)
-
-static SondeSample *
-test_gate_collector_collect (SondeCollector  *collector,
-                             GError         **error)
-{
-  TestGateCollector *self = TEST_GATE_COLLECTOR (collector);
-  g_autoptr(JsonObject) data = json_object_new ();
-
-  g_mutex_lock (&self->lock);
-  self->entered++;
-  self->active++;
-  self->max_active = MAX (self->max_active, self->active);
-  /* For a test waiting for this on the main context. */
-  g_main_context_wakeup (NULL);
-  while (!self->open)
-    g_cond_wait (&self->cond, &self->lock);
-  self->active--;
-  json_object_set_int_member (data, "value", self->entered);
-  g_mutex_unlock (&self->lock);
-
-  return sonde_sample_new (sonde_collector_get_name (collector), g_get_real_time (), data);
-}
-
-static void
-test_gate_collector_finalize (GObject *object)
-{
-  TestGateCollector *self = TEST_GATE_COLLECTOR (object);
-
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
-  G_OBJECT_CLASS (test_gate_collector_parent_class)->finalize (object);
-}
-
-static void
-test_gate_collector_class_init (TestGateCollectorClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = test_gate_collector_finalize;
-  SONDE_COLLECTOR_CLASS (klass)->collect = test_gate_collector_collect;
-}
-
-static void
-test_gate_collector_init (TestGateCollector *self)
-{
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-}
-
-static TestGateCollector *
-test_gate_collector_new (const char *name)
-{
-  return g_object_new (TEST_TYPE_GATE_COLLECTOR, "name", name, NULL);
-}
-
-static void
-test_gate_collector_open (TestGateCollector *self)
-{
-  g_mutex_lock (&self->lock);
-  self->open = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-}
-
-static guint
-test_gate_collector_get_entered (TestGateCollector *self)
-{
-  guint entered;
-
-  g_mutex_lock (&self->lock);
-  entered = self->entered;
-  g_mutex_unlock (&self->lock);
-  return entered;
-}
-
-static guint
-test_gate_collector_get_max_active (TestGateCollector *self)
-{
-  guint max_active;
-
-  g_mutex_lock (&self->lock);
-  max_active = self->max_active;
-  g_mutex_unlock (&self->lock);
-  return max_active;
-}
-
 /* A collector that fails with the message it is given, or works. */
 #define TEST_TYPE_MOODY_COLLECTOR (test_moody_collector_get_type ())
 G_DECLARE_FINAL_TYPE (TestMoodyCollector, test_moody_collector, TEST, MOODY_COLLECTOR, SondeCollector)
@@ -289,7 +188,7 @@ test_expired_removed_by_handler (void)
 {
   g_autoptr(SondeEngine) engine = sonde_engine_new ();
   g_autoptr(SondeFakeCollector) fake = sonde_fake_collector_new ("fake");
-  g_autoptr(TestGateCollector) gate = test_gate_collector_new ("gate");
+  g_autoptr(SondeGateCollector) gate = sonde_test_gate_collector_new ("gate");
   g_autoptr(GArray) ticks = g_array_new (FALSE, FALSE, sizeof (gint64));
   guint n_ticks;
 
@@ -308,7 +207,7 @@ test_expired_removed_by_handler (void)
 
   /* The removed collector is stopped once its collection returns. */
   g_assert_true (sonde_collector_get_running (SONDE_COLLECTOR (gate)));
-  test_gate_collector_open (gate);
+  sonde_test_gate_collector_open (gate);
   sonde_test_wait_until (!sonde_collector_get_running (SONDE_COLLECTOR (gate)));
 }
 
@@ -327,7 +226,7 @@ static void
 test_readded_while_collecting (void)
 {
   g_autoptr(SondeEngine) engine = sonde_engine_new ();
-  g_autoptr(TestGateCollector) gate = test_gate_collector_new ("gate");
+  g_autoptr(SondeGateCollector) gate = sonde_test_gate_collector_new ("gate");
   g_autoptr(GArray) ticks = g_array_new (FALSE, FALSE, sizeof (gint64));
   guint n_stops = 0;
   guint n_ticks;
@@ -336,7 +235,7 @@ test_readded_while_collecting (void)
   sonde_engine_add_collector (engine, SONDE_COLLECTOR (gate), NULL);
   g_signal_connect (engine, "tick", G_CALLBACK (count_tick_cb), ticks);
   sonde_engine_hold (engine, "gate", 100, NULL);
-  sonde_test_wait_until (test_gate_collector_get_entered (gate) == 1);
+  sonde_test_wait_until (sonde_test_gate_collector_get_entered (gate) == 1);
 
   /* Disabled and enabled again while its collection hangs. */
   g_assert_true (sonde_engine_remove_collector (engine, "gate"));
@@ -348,16 +247,16 @@ test_readded_while_collecting (void)
   /* Ticks go by without a second collect() of the same object. */
   n_ticks = ticks->len;
   sonde_test_wait_until (ticks->len >= n_ticks + 3);
-  g_assert_cmpuint (test_gate_collector_get_entered (gate), ==, 1);
-  g_assert_cmpuint (test_gate_collector_get_max_active (gate), ==, 1);
+  g_assert_cmpuint (sonde_test_gate_collector_get_entered (gate), ==, 1);
+  g_assert_cmpuint (sonde_test_gate_collector_get_max_active (gate), ==, 1);
 
   /* The old collection's end does not stop the collector, which is held
    * in the engine again, and collecting resumes. */
-  test_gate_collector_open (gate);
-  sonde_test_wait_until (test_gate_collector_get_entered (gate) >= 3 &&
+  sonde_test_gate_collector_open (gate);
+  sonde_test_wait_until (sonde_test_gate_collector_get_entered (gate) >= 3 &&
                          sonde_engine_get_latest (engine, "gate") != NULL);
   g_assert_cmpuint (n_stops, ==, 0);
-  g_assert_cmpuint (test_gate_collector_get_max_active (gate), ==, 1);
+  g_assert_cmpuint (sonde_test_gate_collector_get_max_active (gate), ==, 1);
 
   sonde_engine_release (engine, hold);
   sonde_test_wait_until (!sonde_collector_get_running (SONDE_COLLECTOR (gate)));
@@ -369,7 +268,7 @@ static void
 test_remove_publishes_tick (void)
 {
   g_autoptr(SondeEngine) engine = sonde_engine_new ();
-  g_autoptr(TestGateCollector) gate = test_gate_collector_new ("gate");
+  g_autoptr(SondeGateCollector) gate = sonde_test_gate_collector_new ("gate");
   g_autoptr(GArray) ticks = g_array_new (FALSE, FALSE, sizeof (gint64));
   guint n_ticks;
 
@@ -378,7 +277,7 @@ test_remove_publishes_tick (void)
 
   /* At 1 s, the tick would wait 900 ms for its deadline. */
   sonde_engine_hold (engine, "gate", 1000, NULL);
-  sonde_test_wait_until (test_gate_collector_get_entered (gate) == 1);
+  sonde_test_wait_until (sonde_test_gate_collector_get_entered (gate) == 1);
   n_ticks = ticks->len;
 
   /* The tick waited for nobody else: it is complete at once. */
@@ -389,7 +288,7 @@ test_remove_publishes_tick (void)
   sonde_test_spin_for (1000);
   g_assert_cmpuint (ticks->len, ==, n_ticks + 1);
 
-  test_gate_collector_open (gate);
+  sonde_test_gate_collector_open (gate);
   sonde_test_wait_until (!sonde_collector_get_running (SONDE_COLLECTOR (gate)));
 }
 

@@ -2,70 +2,6 @@
 #include "sonde-engine-private.h"
 #include "sonde-test-util.h"
 
-/* A collector that blocks in collect() until released: a hung NFS mount
- * under statvfs, in miniature. */
-#define TEST_TYPE_STUCK_COLLECTOR (test_stuck_collector_get_type ())
-G_DECLARE_FINAL_TYPE (TestStuckCollector, test_stuck_collector, TEST, STUCK_COLLECTOR, SondeCollector)
-
-struct _TestStuckCollector
-{
-  SondeCollector parent_instance;
-  GMutex         lock;
-  GCond          cond;
-  gboolean       released;
-};
-
-G_DEFINE_FINAL_TYPE (TestStuckCollector, test_stuck_collector, SONDE_TYPE_COLLECTOR)
-
-static SondeSample *
-test_stuck_collector_collect (SondeCollector  *collector,
-                              GError         **error)
-{
-  TestStuckCollector *self = TEST_STUCK_COLLECTOR (collector);
-  g_autoptr(JsonObject) data = json_object_new ();
-
-  g_mutex_lock (&self->lock);
-  while (!self->released)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
-
-  json_object_set_int_member (data, "value", 1);
-  return sonde_sample_new ("stuck", g_get_real_time (), data);
-}
-
-static void
-test_stuck_collector_finalize (GObject *object)
-{
-  TestStuckCollector *self = TEST_STUCK_COLLECTOR (object);
-
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
-  G_OBJECT_CLASS (test_stuck_collector_parent_class)->finalize (object);
-}
-
-static void
-test_stuck_collector_class_init (TestStuckCollectorClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = test_stuck_collector_finalize;
-  SONDE_COLLECTOR_CLASS (klass)->collect = test_stuck_collector_collect;
-}
-
-static void
-test_stuck_collector_init (TestStuckCollector *self)
-{
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-}
-
-static void
-test_stuck_collector_release (TestStuckCollector *self)
-{
-  g_mutex_lock (&self->lock);
-  self->released = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-}
-
 static void
 count_tick_cb (SondeEngine *engine,
                gint64       tick_us,
@@ -234,7 +170,7 @@ test_engine_deadline (void)
 {
   g_autoptr(SondeEngine) engine = sonde_engine_new ();
   g_autoptr(SondeFakeCollector) fake = sonde_fake_collector_new ("fake");
-  g_autoptr(TestStuckCollector) stuck = g_object_new (TEST_TYPE_STUCK_COLLECTOR, "name", "stuck", NULL);
+  g_autoptr(SondeGateCollector) stuck = sonde_test_gate_collector_new ("stuck");
   g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) sonde_event_unref);
   g_autoptr(GArray) ticks = g_array_new (FALSE, FALSE, sizeof (gint64));
   guint hold_fake, hold_stuck;
@@ -254,7 +190,7 @@ test_engine_deadline (void)
   g_assert_cmpstr (sonde_event_get_source (g_ptr_array_index (events, 0)), ==, "stuck");
   g_assert_null (sonde_engine_get_latest (engine, "stuck"));
 
-  test_stuck_collector_release (stuck);
+  sonde_test_gate_collector_open (stuck);
   sonde_test_wait_until (sonde_engine_get_latest (engine, "stuck") != NULL);
   g_assert_false (_sonde_engine_is_stale (engine, "stuck"));
 
