@@ -73,9 +73,7 @@ static void
 send_snapshot_now (KairosClient *self)
 {
   SondeEngine *engine = sonde_server_get_engine (self->server);
-  g_auto(GStrv) names = g_strsplit (_sonde_hub_group_get_subscription_id (self->group), ",", -1);
-  g_autoptr(GBytes) frame =
-    _sonde_kairos_encode_snapshot (engine, (const char * const *) names, g_get_real_time ());
+  g_autoptr(GBytes) frame = _sonde_kairos_encode_snapshot (self->group, engine, g_get_real_time ());
 
   self->snapshot_pending = FALSE;
   _sonde_connection_send_control (self->connection, frame);
@@ -238,7 +236,6 @@ send_history (KairosClient             *self,
     {
       const char *name = sub->names[i];
       const char *field = _sonde_kairos_field (name);
-      SondeKairosPattern pattern;
 
       if (field != NULL)
         {
@@ -248,26 +245,27 @@ send_history (KairosClient             *self,
           continue;
         }
 
-      _sonde_kairos_pattern_init (&pattern, name);
-      if (_sonde_kairos_pattern_is_exact (&pattern))
+      if (_sonde_filter_is_exact_name (name))
         {
           if (sonde_history_has_metric (history, name) || is_numeric_metric (engine, name))
             series_reply_add (reply, name, name);
         }
       else
         {
-          for (guint j = 0; j < metrics->len; j++)
+          const char *single[] = { name, NULL };
+          g_autoptr(SondeFilter) filter = _sonde_filter_new (engine, single, NULL);
+
+          for (guint j = 0; filter != NULL && j < metrics->len; j++)
             {
               SondeMetric *metric = g_ptr_array_index (metrics, j);
               const char *full = sonde_metric_get_name (metric);
 
-              if (_sonde_kairos_pattern_matches (&pattern, sonde_metric_get_collector (metric),
-                                                 sonde_metric_get_field (metric)) &&
+              if (_sonde_filter_matches (filter, sonde_metric_get_collector (metric),
+                                         sonde_metric_get_field (metric)) &&
                   sonde_history_has_metric (history, full))
                 series_reply_add (reply, full, full);
             }
         }
-      _sonde_kairos_pattern_clear (&pattern);
     }
 
   _sonde_connection_send_bulk (self->connection, series_reply_next, reply, series_reply_free);

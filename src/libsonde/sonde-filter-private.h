@@ -15,6 +15,7 @@ typedef struct _SondeFilter SondeFilter;
 SondeFilter *_sonde_filter_new               (SondeEngine        *engine,
                                               const char * const *patterns,
                                               GError            **error);
+gboolean     _sonde_filter_is_exact_name     (const char         *pattern);
 void         _sonde_filter_free              (SondeFilter        *self);
 const char  *_sonde_filter_get_key           (SondeFilter        *self);
 gboolean     _sonde_filter_matches           (SondeFilter        *self,

@@ -170,6 +170,13 @@ _sonde_filter_new (SondeEngine        *engine,
   return g_steal_pointer (&self);
 }
 
+/* "collector.field" with no glob: one metric, named exactly. */
+gboolean
+_sonde_filter_is_exact_name (const char *pattern)
+{
+  return strchr (pattern, '.') != NULL && !has_glob (pattern);
+}
+
 void
 _sonde_filter_free (SondeFilter *self)
 {

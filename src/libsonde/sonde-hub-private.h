@@ -43,6 +43,12 @@ SondeFilter   *_sonde_hub_group_get_filter         (SondeHubGroup      *group);
 guint          _sonde_hub_group_get_interval       (SondeHubGroup      *group);
 guint64        _sonde_hub_group_get_seq            (SondeHubGroup      *group);
 guint          _sonde_hub_group_get_n_members      (SondeHubGroup      *group);
+/* What an encoder prepares once per group (parsed patterns), kept until
+ * the group goes. */
+gpointer       _sonde_hub_group_get_encoder_data   (SondeHubGroup      *group);
+void           _sonde_hub_group_set_encoder_data   (SondeHubGroup      *group,
+                                                    gpointer            data,
+                                                    GDestroyNotify      destroy);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeHub, _sonde_hub_free)
 

@@ -21,6 +21,8 @@ struct _SondeHubGroup
   GArray             *members;   /* Member */
   GArray             *hold_ids;  /* guint */
   guint64             seq;
+  gpointer            encoder_data;
+  GDestroyNotify      encoder_data_destroy;
   guint               n_active;  /* members that have not left */
   guint               dispatching : 1;
   guint               has_departed : 1;
@@ -61,6 +63,8 @@ group_free (SondeHubGroup *group)
     for (guint i = 0; i < group->hold_ids->len; i++)
       sonde_engine_release (group->hub->engine, g_array_index (group->hold_ids, guint, i));
 
+  if (group->encoder_data_destroy != NULL)
+    group->encoder_data_destroy (group->encoder_data);
   g_array_unref (group->hold_ids);
   g_array_unref (group->members);
   _sonde_filter_free (group->filter);
@@ -287,4 +291,21 @@ guint
 _sonde_hub_group_get_n_members (SondeHubGroup *group)
 {
   return group->n_active;
+}
+
+gpointer
+_sonde_hub_group_get_encoder_data (SondeHubGroup *group)
+{
+  return group->encoder_data;
+}
+
+void
+_sonde_hub_group_set_encoder_data (SondeHubGroup  *group,
+                                   gpointer        data,
+                                   GDestroyNotify  destroy)
+{
+  if (group->encoder_data_destroy != NULL)
+    group->encoder_data_destroy (group->encoder_data);
+  group->encoder_data = data;
+  group->encoder_data_destroy = destroy;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "sonde-engine-private.h"
 #include "sonde-json-private.h"
 #include "sonde-kairos-private.h"
@@ -50,27 +52,75 @@ latest_value (SondeEngine *engine,
   return sample ? json_object_get_member (sonde_sample_get_data (sample), field) : NULL;
 }
 
-/* Every metric a native pattern matches, as "collector.field" members. An
- * exact name is always present (null until sampled), so that clients find
- * the key they asked for. */
-static void
-add_native (JsonObject  *frame,
-            SondeEngine *engine,
-            const char  *name)
+/* What a Snapshot of a group holds, prepared once per group from its
+ * names: the kairos gateway names, exact native names (always present,
+ * null until sampled, so that clients find the key they asked for) and
+ * native patterns (every metric they match, as "collector.field"). */
+typedef struct
 {
-  g_autoptr(GPtrArray) collectors = NULL;
-  SondeKairosPattern pattern;
+  char        *name;       /* as requested */
+  char        *collector;  /* of an exact name or a kairos name */
+  char        *field;
+  SondeFilter *filter;     /* of a pattern; NULL for an exact name */
+} PlanEntry;
 
-  _sonde_kairos_pattern_init (&pattern, name);
+static void
+plan_entry_clear (PlanEntry *entry)
+{
+  g_free (entry->name);
+  g_free (entry->collector);
+  g_free (entry->field);
+  g_clear_pointer (&entry->filter, _sonde_filter_free);
+}
 
-  if (_sonde_kairos_pattern_is_exact (&pattern))
+static GArray *
+plan_new (SondeEngine *engine,
+          const char  *names_text)
+{
+  g_auto(GStrv) names = g_strsplit (names_text, ",", -1);
+  GArray *plan = g_array_new (FALSE, TRUE, sizeof (PlanEntry));
+
+  g_array_set_clear_func (plan, (GDestroyNotify) plan_entry_clear);
+
+  for (guint i = 0; names[i] != NULL; i++)
     {
-      set_value (frame, name, latest_value (engine, pattern.collector, pattern.field));
-      _sonde_kairos_pattern_clear (&pattern);
-      return;
+      const char *kairos_field = _sonde_kairos_field (names[i]);
+      PlanEntry entry = { g_strdup (names[i]), NULL, NULL, NULL };
+
+      if (kairos_field != NULL)
+        {
+          entry.collector = g_strdup ("gateway");
+          entry.field = g_strdup (kairos_field);
+        }
+      else if (_sonde_filter_is_exact_name (names[i]))
+        {
+          const char *dot = strchr (names[i], '.');
+
+          entry.collector = g_strndup (names[i], dot - names[i]);
+          entry.field = g_strdup (dot + 1);
+        }
+      else
+        {
+          const char *single[] = { names[i], NULL };
+
+          /* Validated at subscription; NULL only for a name that matches
+           * no collector any more, which then adds nothing. */
+          entry.filter = _sonde_filter_new (engine, single, NULL);
+        }
+
+      g_array_append_val (plan, entry);
     }
 
-  collectors = sonde_engine_list_collectors (engine);
+  return plan;
+}
+
+static void
+add_pattern (JsonObject  *frame,
+             SondeEngine *engine,
+             SondeFilter *filter)
+{
+  g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (engine);
+
   for (guint i = 0; i < collectors->len; i++)
     {
       const char *collector = sonde_collector_get_name (g_ptr_array_index (collectors, i));
@@ -79,7 +129,7 @@ add_native (JsonObject  *frame,
       const char *field;
       JsonNode *node;
 
-      if (!_sonde_kairos_pattern_wants_collector (&pattern, collector))
+      if (!_sonde_filter_wants_collector (filter, collector))
         continue;
 
       sample = sonde_engine_get_latest (engine, collector);
@@ -91,49 +141,51 @@ add_native (JsonObject  *frame,
         {
           g_autofree char *member = NULL;
 
-          if (!_sonde_kairos_pattern_matches (&pattern, collector, field))
+          if (!_sonde_filter_matches (filter, collector, field))
             continue;
           member = g_strconcat (collector, ".", field, NULL);
           set_value (frame, member, node);
         }
     }
-
-  _sonde_kairos_pattern_clear (&pattern);
 }
 
 GBytes *
-_sonde_kairos_encode_snapshot (SondeEngine        *engine,
-                               const char * const *names,
-                               gint64              timestamp_us)
+_sonde_kairos_encode_snapshot (SondeHubGroup *group,
+                               SondeEngine   *engine,
+                               gint64         timestamp_us)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
   g_autofree char *timestamp = format_kairos_timestamp (timestamp_us);
+  GArray *plan = _sonde_hub_group_get_encoder_data (group);
+
+  if (plan == NULL)
+    {
+      plan = plan_new (engine, _sonde_hub_group_get_subscription_id (group));
+      _sonde_hub_group_set_encoder_data (group, plan, (GDestroyNotify) g_array_unref);
+    }
 
   json_object_set_string_member (frame, "type", "Snapshot");
   json_object_set_string_member (frame, "timestamp", timestamp);
 
-  for (guint i = 0; names[i] != NULL; i++)
+  for (guint i = 0; i < plan->len; i++)
     {
-      const char *field = _sonde_kairos_field (names[i]);
+      PlanEntry *entry = &g_array_index (plan, PlanEntry, i);
 
-      if (field != NULL)
-        set_value (frame, names[i], latest_value (engine, "gateway", field));
-      else
-        add_native (frame, engine, names[i]);
+      if (entry->field != NULL)
+        set_value (frame, entry->name, latest_value (engine, entry->collector, entry->field));
+      else if (entry->filter != NULL)
+        add_pattern (frame, engine, entry->filter);
     }
 
   return _sonde_json_object_to_bytes (frame);
 }
 
-/* Once per tick for the whole group. */
 GBytes *
 _sonde_kairos_encode_group (SondeHubGroup *group,
                             SondeEngine   *engine,
                             gint64         tick_us)
 {
-  g_auto(GStrv) names = g_strsplit (_sonde_hub_group_get_subscription_id (group), ",", -1);
-
-  return _sonde_kairos_encode_snapshot (engine, (const char * const *) names, tick_us);
+  return _sonde_kairos_encode_snapshot (group, engine, tick_us);
 }
 
 GBytes *

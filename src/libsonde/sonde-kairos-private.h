@@ -29,27 +29,9 @@ typedef struct
   gboolean     include_history;
 } SondeKairosSubscription;
 
-/* A native pattern as SondeFilter reads it: "cpu.usage_percent", "cpu.*",
- * "cpu" (every field), "*", with ? and * globs in either part. */
-typedef struct
-{
-  char         *collector;       /* exact collector, or NULL */
-  char         *field;           /* exact field, or NULL */
-  GPatternSpec *collector_spec;  /* when not exact; NULL: any */
-  GPatternSpec *field_spec;      /* when not exact; NULL: any */
-} SondeKairosPattern;
 
 /* Names and subscriptions, in sonde-kairos-subscription.c. */
 const char *_sonde_kairos_field                    (const char              *name);
-void        _sonde_kairos_pattern_init             (SondeKairosPattern      *pattern,
-                                                    const char              *text);
-void        _sonde_kairos_pattern_clear            (SondeKairosPattern      *pattern);
-gboolean    _sonde_kairos_pattern_is_exact         (SondeKairosPattern      *pattern);
-gboolean    _sonde_kairos_pattern_wants_collector  (SondeKairosPattern      *pattern,
-                                                    const char              *collector);
-gboolean    _sonde_kairos_pattern_matches          (SondeKairosPattern      *pattern,
-                                                    const char              *collector,
-                                                    const char              *field);
 void        _sonde_kairos_subscription_init_default (SondeKairosSubscription *sub,
                                                      SondeServer             *server);
 /* Returns the Error's message, or NULL when @sub is ready. */
@@ -67,8 +49,9 @@ char       *_sonde_kairos_invalid_type             (JsonNode                *nod
 
 /* Server messages, in sonde-kairos-frames.c. */
 GBytes     *_sonde_kairos_encode_error             (const char              *message);
-GBytes     *_sonde_kairos_encode_snapshot          (SondeEngine             *engine,
-                                                    const char * const      *names,
+/* A Snapshot of a group, whose subscription id is its list of names. */
+GBytes     *_sonde_kairos_encode_snapshot          (SondeHubGroup           *group,
+                                                    SondeEngine             *engine,
                                                     gint64                   timestamp_us);
 /* The hub encoder: the group's subscription id is its list of names. */
 GBytes     *_sonde_kairos_encode_group             (SondeHubGroup           *group,
