@@ -119,16 +119,6 @@ _sonde_resolvix_get_ws_port (SondeResolvix *self,
   return sonde_server_get_port (self->server);
 }
 
-char *
-_sonde_resolvix_format_timestamp (gint64 timestamp_us)
-{
-  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (timestamp_us / G_USEC_PER_SEC);
-
-  if (utc == NULL)
-    return g_strdup ("1970-01-01T00:00:00Z");
-  return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
-}
-
 /* The error form of the resolvix streams and API, as a Flask service
  * answers: {"error": "..."}. */
 GBytes *
@@ -192,7 +182,7 @@ encode_log_line (SondeResolvix *self,
 
   data = sonde_event_get_data (event);
   frame = json_object_new ();
-  timestamp = _sonde_resolvix_format_timestamp (sonde_event_get_timestamp (event));
+  timestamp = _sonde_format_timestamp_seconds (sonde_event_get_timestamp (event));
   json_object_set_string_member (frame, "timestamp", timestamp);
   json_object_set_string_member (frame, "node_id", _sonde_resolvix_get_node_id (self));
   json_object_set_string_member (frame, "log_file",

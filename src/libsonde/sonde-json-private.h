@@ -6,6 +6,9 @@
 G_BEGIN_DECLS
 
 char   *_sonde_format_timestamp   (gint64       timestamp_us);
+char   *_sonde_format_timestamp_seconds (gint64 timestamp_us);
+void    _sonde_append_double      (GString     *out,
+                                   double       value);
 GBytes *_sonde_json_object_to_bytes (JsonObject *object);
 GBytes *_sonde_json_node_to_bytes (JsonNode    *node);
 GBytes *_sonde_error_frame_new    (const char  *code,

@@ -68,21 +68,15 @@ write_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
-/* The shortest text that reads back as the same double: json-glib 1.6
- * writes %.17g, which turns 0.39 into 0.39000000000000001 on the wire. */
-static void
-write_double (GString *out,
-              double   value)
+/* The shortest text that reads back as the same double, with a decimal
+ * point or exponent so that it stays a double (100.0, not 100): json-glib
+ * 1.6 writes %.17g, which turns 0.39 into 0.39000000000000001. */
+void
+_sonde_append_double (GString *out,
+                      double   value)
 {
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  if (!isfinite (value))
-    {
-      g_string_append (out, "null");
-      return;
-    }
-
   static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
 
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
     {
@@ -92,9 +86,18 @@ write_double (GString *out,
     }
 
   g_string_append (out, buffer);
-  /* Keep doubles recognisable as such: 100.0, not 100. */
   if (strpbrk (buffer, ".eEn") == NULL)
     g_string_append (out, ".0");
+}
+
+static void
+write_double (GString *out,
+              double   value)
+{
+  if (!isfinite (value))
+    g_string_append (out, "null");
+  else
+    _sonde_append_double (out, value);
 }
 
 static void
@@ -180,6 +183,18 @@ write_node (GString  *out,
 }
 
 /* Compact JSON. Frames are written once per group per tick, then shared. */
+/* ISO 8601 UTC to the second, as the kairos and resolvix formats write
+ * it: 2024-01-15T10:30:45Z */
+char *
+_sonde_format_timestamp_seconds (gint64 timestamp_us)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (timestamp_us / G_USEC_PER_SEC);
+
+  if (dt == NULL)
+    return g_strdup ("1970-01-01T00:00:00Z");
+  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
 GBytes *
 _sonde_json_node_to_bytes (JsonNode *node)
 {

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sonde-json-private.h"
 #include "sonde-kairos-private.h"
 
 /*
@@ -379,22 +380,11 @@ describe_unexpected (JsonNode *node)
           break;
 
         case G_TYPE_DOUBLE:
-          {
-            static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
-            double value = json_node_get_double (node);
-            char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-            /* The shortest text that reads back as the value, as Rust
-             * prints it, and with a decimal point, as serde does. */
-            for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
-              {
-                g_ascii_formatd (buffer, sizeof buffer, formats[i], value);
-                if (g_ascii_strtod (buffer, NULL) == value)
-                  break;
-              }
-            g_string_append_printf (out, "floating point `%s%s`", buffer,
-                                    strpbrk (buffer, ".eEn") ? "" : ".0");
-          }
+          /* The shortest text that reads back as the value, as Rust
+           * prints it, with a decimal point, as serde does. */
+          g_string_append (out, "floating point `");
+          _sonde_append_double (out, json_node_get_double (node));
+          g_string_append_c (out, '`');
           break;
 
         case G_TYPE_STRING:

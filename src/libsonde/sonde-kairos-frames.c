@@ -14,16 +14,6 @@
 
 /* ISO 8601 UTC to the second, as chrono's serde output in the guide:
  * 2024-11-07T10:30:00Z */
-static char *
-format_kairos_timestamp (gint64 timestamp_us)
-{
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (timestamp_us / G_USEC_PER_SEC);
-
-  if (dt == NULL)
-    return g_strdup ("1970-01-01T00:00:00Z");
-  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
-}
-
 GBytes *
 _sonde_kairos_encode_error (const char *message)
 {
@@ -155,7 +145,7 @@ _sonde_kairos_encode_snapshot (SondeHubGroup *group,
                                gint64         timestamp_us)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *timestamp = format_kairos_timestamp (timestamp_us);
+  g_autofree char *timestamp = _sonde_format_timestamp_seconds (timestamp_us);
   GArray *plan = _sonde_hub_group_get_encoder_data (group);
 
   if (plan == NULL)
@@ -206,7 +196,7 @@ _sonde_kairos_encode_time_series (SondeHistory *history,
     {
       JsonObject *point = json_object_new ();
       g_autofree char *timestamp =
-        format_kairos_timestamp (g_array_index (timestamps, gint64, i) * 1000);
+        _sonde_format_timestamp_seconds (g_array_index (timestamps, gint64, i) * 1000);
 
       json_object_set_string_member (point, "timestamp", timestamp);
       json_object_set_double_member (point, "value", g_array_index (values, double, i));
@@ -223,7 +213,7 @@ GBytes *
 _sonde_kairos_encode_heartbeat (gint64 timestamp_us)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *timestamp = format_kairos_timestamp (timestamp_us);
+  g_autofree char *timestamp = _sonde_format_timestamp_seconds (timestamp_us);
 
   json_object_set_string_member (frame, "type", "Heartbeat");
   json_object_set_string_member (frame, "timestamp", timestamp);

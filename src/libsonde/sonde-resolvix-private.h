@@ -54,7 +54,6 @@ void           _sonde_resolvix_set_interval        (SondeResolvix *self,
 guint          _sonde_resolvix_get_ws_port         (SondeResolvix *self,
                                                     GPtrArray     *listeners);
 /* "2024-01-15T10:30:45Z": the guide's timestamps, UTC to the second. */
-char          *_sonde_resolvix_format_timestamp    (gint64         timestamp_us);
 GBytes        *_sonde_resolvix_error_frame         (const char    *message);
 
 /* Live logs: held while clients exist and the stream runs. */

@@ -275,7 +275,7 @@ _sonde_resolvix_encode_telemetry (SondeEngine *engine,
                                   gint64       timestamp_us)
 {
   g_autoptr(JsonObject) document = json_object_new ();
-  g_autofree char *timestamp = _sonde_resolvix_format_timestamp (timestamp_us);
+  g_autofree char *timestamp = _sonde_format_timestamp_seconds (timestamp_us);
   JsonObject *metrics = json_object_new ();
 
   json_object_set_object_member (metrics, "cpu", build_cpu (engine));
