@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "sonde-dialects-private.h"
+#include "sonde-format-private.h"
 
 const SondeDialectRoute _sonde_dialect_routes[] = {
   { "ziggie", "/api/system/metrics", "/api/system/metrics", 54112, _sonde_ziggie_register },

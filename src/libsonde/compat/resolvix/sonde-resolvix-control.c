@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-#include "sonde-dialects-private.h"
+#include "sonde-format-private.h"
 #include "sonde-json-private.h"
 #include "sonde-resolvix-private.h"
 #include "sonde-server-private.h"

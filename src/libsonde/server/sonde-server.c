@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include "sonde-connection-private.h"
-#include "sonde-dialects-private.h"
+#include "sonde-format-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
 #include "sonde-json-private.h"

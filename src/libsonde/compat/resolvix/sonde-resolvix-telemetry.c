@@ -4,7 +4,7 @@
 #include <math.h>
 
 #include "sonde-connection-private.h"
-#include "sonde-dialects-private.h"
+#include "sonde-format-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-json-private.h"
 #include "sonde-resolvix-private.h"

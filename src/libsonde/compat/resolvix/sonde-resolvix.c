@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "sonde-connection-private.h"
-#include "sonde-dialects-private.h"
+#include "sonde-format-private.h"
 #include "sonde-json-private.h"
 #include "sonde-resolvix-private.h"
 #include "sonde-server-private.h"
