@@ -3,7 +3,7 @@
 
 #include "sonde-test-util.h"
 #include "sonde-json-private.h"
-#include "sonde-server-internal.h"
+#include "sonde-server-private.h"
 
 /* What a request may send before anything reads it (body sizes), which
  * browser pages may talk to the server by default (Origin), and JSON the
@@ -457,7 +457,7 @@ test_body_server_stopped (void)
   gboolean got_headers = FALSE;
   g_autoptr(Exchange) ex = NULL;
 
-  g_signal_connect (server->server->soup_server, "request-started", G_CALLBACK (request_started_cb),
+  g_signal_connect (_sonde_server_get_soup_server (server->server), "request-started", G_CALLBACK (request_started_cb),
                     &got_headers);
   ex = exchange_start (sonde_server_get_port (server->server), 0,
                        "POST /control HTTP/1.1\nContent-Length: %" G_GUINT64_FORMAT, BIG_BODY);

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* These tests drive the deprecated sonde_server_set_node_id() and
+ * sonde_server_set_telemetry_interval() on purpose: they still work. */
+#define SONDE_DISABLE_DEPRECATION_WARNINGS
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>

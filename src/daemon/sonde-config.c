@@ -26,7 +26,6 @@ static const KnownGroup known_groups[] = {
   { "collectors", { "enabled", "disabled", NULL } },
   { "history", { "seconds", NULL } },
   { "compat", { "listeners", NULL } },
-  { "resolvix", { "node-id", "telemetry-interval", NULL } },
   { "logs", { "files", "allowed-paths", NULL } },
 };
 
@@ -46,7 +45,6 @@ sonde_config_new (void)
   self->interval_max_ms = -1;
   self->idle_timeout = -1;
   self->history_seconds = -1;
-  self->telemetry_interval = -1;
   return self;
 }
 
@@ -64,7 +62,7 @@ sonde_config_free (SondeConfig *self)
   g_strfreev (self->enabled);
   g_strfreev (self->disabled);
   g_strfreev (self->compat);
-  g_free (self->node_id);
+  g_clear_pointer (&self->keyfile, g_key_file_unref);
   g_strfreev (self->log_files);
   g_strfreev (self->log_allowed_paths);
   g_free (self);
@@ -109,6 +107,11 @@ check_known (SondeConfig  *self,
     {
       const KnownGroup *known = find_group (groups[i]);
       g_auto(GStrv) keys = NULL;
+
+      /* The formats' groups are the server's to check: see
+       * sonde_config_apply_to_server(). */
+      if (known == NULL && sonde_server_handles_config_group (groups[i]))
+        continue;
 
       if (known == NULL)
         {
@@ -442,14 +445,11 @@ read_absolute_paths (SondeConfig  *self,
 }
 
 static gboolean
-load_resolvix_and_logs (SondeConfig  *self,
-                        GKeyFile     *file,
-                        GError      **error)
+load_logs (SondeConfig  *self,
+           GKeyFile     *file,
+           GError      **error)
 {
-  if (!read_string (self, file, "resolvix", "node-id", &self->node_id, error) ||
-      !read_int (self, file, "resolvix", "telemetry-interval", 1, 3600,
-                 _("%s is not a number of seconds (1-3600)"), &self->telemetry_interval, error) ||
-      !read_absolute_paths (self, file, "files", &self->log_files, error) ||
+  if (!read_absolute_paths (self, file, "files", &self->log_files, error) ||
       !read_absolute_paths (self, file, "allowed-paths", &self->log_allowed_paths, error))
     return FALSE;
 
@@ -502,8 +502,30 @@ sonde_config_load (SondeConfig  *self,
       !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
                  _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
       !load_compat (self, file, error) ||
-      !load_resolvix_and_logs (self, file, error))
+      !load_logs (self, file, error))
     return FALSE;
 
+  self->keyfile = g_key_file_ref (file);
   return TRUE;
+}
+
+/**
+ * sonde_config_apply_to_server:
+ *
+ * Hands the groups of the formats ([resolvix], ...) to @server, which
+ * checks and applies them; its errors are given the file's name.
+ */
+gboolean
+sonde_config_apply_to_server (SondeConfig  *self,
+                              SondeServer  *server,
+                              GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->keyfile == NULL || sonde_server_configure (server, self->keyfile, &local_error))
+    return TRUE;
+
+  g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+               "%s: %s", self->path, local_error->message);
+  return FALSE;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <gio/gio.h>
+#include "sonde.h"
 
 G_BEGIN_DECLS
 
@@ -23,10 +23,9 @@ typedef struct
   GStrv            disabled;
   int              history_seconds;
   GStrv            compat;            /* NAME or NAME:PORT */
-  char            *node_id;
-  int              telemetry_interval; /* seconds */
   GStrv            log_files;
   GStrv            log_allowed_paths;
+  GKeyFile        *keyfile;          /* the file read, for the server's own groups */
 } SondeConfig;
 
 #define SONDE_CONFIG_ERROR (sonde_config_error_quark ())
@@ -53,6 +52,9 @@ gboolean     sonde_config_parse_compat (const char   *entry,
                                         char        **name,
                                         guint        *port,
                                         GError      **error);
+gboolean     sonde_config_apply_to_server (SondeConfig *self,
+                                           SondeServer *server,
+                                           GError     **error);
 void         sonde_config_set_error    (SondeConfig  *self,
                                         GError      **error,
                                         const char   *group,

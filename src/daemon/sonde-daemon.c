@@ -217,10 +217,8 @@ apply_server_config (SondeDaemon  *self,
   if (config->tls_certificate != NULL)
     sonde_server_set_tls_certificate (self->server, config->tls_certificate);
 
-  if (config->node_id != NULL)
-    sonde_server_set_node_id (self->server, config->node_id);
-  if (config->telemetry_interval > 0)
-    sonde_server_set_telemetry_interval (self->server, (guint) config->telemetry_interval);
+  if (!sonde_config_apply_to_server (config, self->server, error))
+    return FALSE;
 
   min_ms = config->interval_min_ms >= 0 ? (guint) config->interval_min_ms : SONDE_INTERVAL_MIN_MS;
   max_ms = config->interval_max_ms >= 0 ? (guint) config->interval_max_ms : SONDE_INTERVAL_MAX_MS;

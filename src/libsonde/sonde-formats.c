@@ -1,24 +1,46 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "native/sonde-native-format-private.h"
+#include "compat/kairos/sonde-kairos-private.h"
+#include "compat/resolvix/sonde-resolvix-private.h"
+#include "compat/ziggie/sonde-ziggie-private.h"
+
 #include "sonde-format-private.h"
 
-const SondeDialectRoute _sonde_dialect_routes[] = {
-  { "ziggie", "/api/system/metrics", "/api/system/metrics", 54112, _sonde_ziggie_register },
-  { "kairos", "/ws/metrics", "/ws/metrics", 5900, _sonde_kairos_register },
-  { "resolvix-telemetry", "/ws/telemetry", "/", 8756, _sonde_resolvix_telemetry_register },
-  { "resolvix-logs", "/ws/logs", "/", 8755, _sonde_resolvix_logs_register },
-  { "resolvix-control", "/control", "/", 8754, _sonde_resolvix_control_register },
+/*
+ * The format table: every wire format the server speaks. Adding a format
+ * is adding its folder under compat/ and one line here; the server core
+ * reads this table and names none of them (docs/architecture.md).
+ *
+ * The order is the order of the routes on the main listener.
+ */
+static const SondeFormat * const formats[] = {
+  &_sonde_native_format,
+  &_sonde_ziggie_format,
+  &_sonde_kairos_format,
+  &_sonde_resolvix_format,
+  NULL
 };
 
-const guint _sonde_n_dialect_routes = G_N_ELEMENTS (_sonde_dialect_routes);
-
-const SondeDialectRoute *
-_sonde_dialect_route_lookup (const char *name)
+const SondeFormat * const *
+_sonde_formats_get (void)
 {
-  for (guint i = 0; i < _sonde_n_dialect_routes; i++)
-    if (g_str_equal (_sonde_dialect_routes[i].name, name))
-      return &_sonde_dialect_routes[i];
+  return formats;
+}
+
+const SondeFormatListener *
+_sonde_formats_find_listener (const char         *name,
+                              const SondeFormat **format)
+{
+  for (guint i = 0; formats[i] != NULL; i++)
+    for (const SondeFormatListener *listener = formats[i]->listeners; listener->name != NULL; listener++)
+      if (listener->compat_path != NULL && g_str_equal (listener->name, name))
+        {
+          if (format != NULL)
+            *format = formats[i];
+          return listener;
+        }
 
   return NULL;
 }

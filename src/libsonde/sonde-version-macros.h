@@ -12,3 +12,13 @@
 #endif
 
 #define SONDE_AVAILABLE_IN_ALL _SONDE_EXTERN
+
+/* Symbols added in 0.2 (the versions of the API, not of the ABI: every
+ * release of libsonde-1 keeps the symbols of the earlier ones). */
+#define SONDE_AVAILABLE_IN_0_2 _SONDE_EXTERN
+
+#ifdef SONDE_DISABLE_DEPRECATION_WARNINGS
+# define SONDE_DEPRECATED_IN_0_2_FOR(f) _SONDE_EXTERN
+#else
+# define SONDE_DEPRECATED_IN_0_2_FOR(f) G_DEPRECATED_FOR (f) _SONDE_EXTERN
+#endif

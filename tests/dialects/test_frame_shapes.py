@@ -9,7 +9,7 @@ recorded from sonded; this test records them again from the sonded just
 built and compares, so that moving code between files cannot change what
 any client sees. After a deliberate change of a format, record anew:
 
-    SONDED=build/src/daemon/sonded SONDE_PLUGIN_PATH=... \\
+    SONDED=build/src/daemon/sonded SONDE_PLUGIN_PATH=build/plugins \\
         /usr/bin/python3 tests/dialects/test_frame_shapes.py --record
 """
 

@@ -5,10 +5,86 @@
 #include "sonde-error.h"
 #include "sonde-filter-private.h"
 #include "sonde-json-private.h"
-#include "sonde-native-frames-private.h"
+#include "sonde-engine-snapshot-private.h"
 
 /* One-off snapshots, as GET /api/v1/snapshot and D-Bus GetSnapshot answer
  * them: {"timestamp": ..., "data": {collector: {field: value}}[, "stale": [...]]}. */
+
+/* {collector: {field: value}} with only the fields @filter matches, from
+ * the latest samples. Collectors whose data is stale are listed in
+ * @stale. Member nodes are shared with the samples, not copied deeply. */
+JsonObject *
+_sonde_engine_build_data (SondeEngine  *engine,
+                          SondeFilter  *filter,
+                          JsonArray   **stale)
+{
+  g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (engine);
+  JsonObject *data = json_object_new ();
+
+  *stale = NULL;
+
+  for (guint i = 0; i < collectors->len; i++)
+    {
+      const char *name = sonde_collector_get_name (g_ptr_array_index (collectors, i));
+      SondeSample *sample;
+      JsonObject *fields;
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *node;
+
+      if (!_sonde_filter_wants_collector (filter, name))
+        continue;
+
+      sample = sonde_engine_get_latest (engine, name);
+      if (sample == NULL)
+        continue;
+
+      fields = json_object_new ();
+      json_object_iter_init_ordered (&iter, sonde_sample_get_data (sample));
+      while (json_object_iter_next_ordered (&iter, &member, &node))
+        if (_sonde_filter_matches (filter, name, member))
+          json_object_set_member (fields, member, json_node_copy (node));
+
+      if (json_object_get_size (fields) > 0)
+        json_object_set_object_member (data, name, fields);
+      else
+        json_object_unref (fields);
+
+      if (_sonde_engine_is_stale (engine, name))
+        {
+          if (*stale == NULL)
+            *stale = json_array_new ();
+          json_array_add_string_element (*stale, name);
+        }
+    }
+
+  return data;
+}
+
+JsonObject *
+_sonde_engine_build_catalog (SondeEngine *engine)
+{
+  g_autoptr(GPtrArray) metrics = sonde_engine_list_metrics (engine);
+  JsonObject *catalog = json_object_new ();
+  JsonArray *array = json_array_sized_new (metrics->len);
+
+  for (guint i = 0; i < metrics->len; i++)
+    {
+      SondeMetric *metric = g_ptr_array_index (metrics, i);
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "name", sonde_metric_get_name (metric));
+      json_object_set_string_member (entry, "collector", sonde_metric_get_collector (metric));
+      json_object_set_string_member (entry, "field", sonde_metric_get_field (metric));
+      json_object_set_string_member (entry, "unit", sonde_metric_get_unit (metric));
+      json_object_set_string_member (entry, "kind", sonde_metric_kind_to_string (sonde_metric_get_kind (metric)));
+      json_object_set_string_member (entry, "description", sonde_metric_get_description (metric));
+      json_array_add_object_element (array, entry);
+    }
+
+  json_object_set_array_member (catalog, "metrics", array);
+  return catalog;
+}
 
 static void
 snapshot_refreshed_cb (GObject      *source,
@@ -31,7 +107,7 @@ snapshot_refreshed_cb (GObject      *source,
     return;
 
   json_object_set_string_member (object, "timestamp", timestamp);
-  json_object_set_object_member (object, "data", _sonde_native_build_data (engine, filter, &stale));
+  json_object_set_object_member (object, "data", _sonde_engine_build_data (engine, filter, &stale));
   if (stale != NULL)
     json_object_set_array_member (object, "stale", stale);
 

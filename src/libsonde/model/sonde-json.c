@@ -183,7 +183,7 @@ write_node (GString  *out,
 }
 
 /* Compact JSON. Frames are written once per group per tick, then shared. */
-/* ISO 8601 UTC to the second, as the kairos and resolvix formats write
+/* ISO 8601 UTC to the second, as some replaced products' formats write
  * it: 2024-01-15T10:30:45Z */
 char *
 _sonde_format_timestamp_seconds (gint64 timestamp_us)

@@ -7,6 +7,8 @@
 #include "sonde-error.h"
 #include "sonde-history-private.h"
 #include "sonde-json-private.h"
+#include "sonde-native-client-private.h"
+#include "sonde-native-format-private.h"
 #include "sonde-native-frames-private.h"
 #include "sonde-server-private.h"
 
@@ -41,6 +43,7 @@ typedef struct
 struct _SondeNativeClient
 {
   SondeServer     *server;
+  SondeNative     *format;
   SondeConnection *connection;
   GHashTable      *subscriptions;  /* id -> Subscription */
   gboolean         implicit_default;
@@ -99,13 +102,10 @@ subscription_send_cb (gpointer       member,
     sub->dropped++;
 }
 
-static void
-native_client_send_event (gpointer    client,
-                          SondeEvent *event,
-                          GBytes     *native_frame)
+gboolean
+_sonde_native_client_wants_event (SondeNativeClient *self,
+                                  const char        *event_type)
 {
-  SondeNativeClient *self = client;
-  const char *event_type = sonde_event_get_event_type (event);
   GHashTableIter iter;
   gpointer value;
 
@@ -115,11 +115,17 @@ native_client_send_event (gpointer    client,
       Subscription *sub = value;
 
       if (sub->events != NULL && g_strv_contains ((const char * const *) sub->events, event_type))
-        {
-          _sonde_connection_send_stream (self->connection, native_frame);
-          return;
-        }
+        return TRUE;
     }
+
+  return FALSE;
+}
+
+void
+_sonde_native_client_send_event (SondeNativeClient *self,
+                                 GBytes            *frame)
+{
+  _sonde_connection_send_stream (self->connection, frame);
 }
 
 /* Subscriptions ---------------------------------------------------------- */
@@ -545,7 +551,7 @@ native_client_message (gpointer               owner,
   else if (g_str_equal (message_type, "ping"))
     handle_ping (self, message);
   else if (g_str_equal (message_type, "catalog"))
-    send_control (self, _sonde_server_get_catalog_frame (self->server));
+    send_control (self, _sonde_native_get_catalog_frame (self->format));
   else
     {
       g_autofree char *message_text = g_strdup_printf ("Unknown message type '%s'", message_type);
@@ -641,6 +647,7 @@ apply_query (SondeNativeClient *self,
 
 static gpointer
 native_client_accept (SondeServer             *server,
+                      gpointer                 format_state,
                       SoupWebsocketConnection *websocket,
                       const char              *route,
                       GHashTable              *query)
@@ -648,12 +655,14 @@ native_client_accept (SondeServer             *server,
   SondeNativeClient *self = g_new0 (SondeNativeClient, 1);
 
   self->server = server;
+  self->format = format_state;
   self->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                (GDestroyNotify) subscription_free);
   self->connection = _sonde_connection_new (server, websocket, route, &native_callbacks, self);
 
-  send_control (self, _sonde_server_get_hello_frame (server));
+  send_control (self, _sonde_native_get_hello_frame (self->format));
   apply_query (self, query);
+  _sonde_native_add_client (self->format, self);
 
   return self;
 }
@@ -664,14 +673,13 @@ native_client_free (gpointer client)
   SondeNativeClient *self = client;
 
   /* Leave the groups first: a frame must not reach a closed connection. */
+  _sonde_native_remove_client (self->format, self);
   g_clear_pointer (&self->subscriptions, g_hash_table_unref);
   g_clear_pointer (&self->connection, _sonde_connection_free);
   g_free (self);
 }
 
-const SondeDialect _sonde_native_dialect = {
-  .name = "native",
+const SondeClientOps _sonde_native_client_ops = {
   .accept = native_client_accept,
   .free = native_client_free,
-  .send_event = native_client_send_event,
 };

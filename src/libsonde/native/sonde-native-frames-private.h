@@ -9,10 +9,7 @@ G_BEGIN_DECLS
 
 /* Encoders of the native protocol's server messages. */
 
-JsonObject *_sonde_native_build_data      (SondeEngine   *engine,
-                                           SondeFilter   *filter,
-                                           JsonArray    **stale);
-JsonObject *_sonde_native_build_catalog   (SondeEngine   *engine);
+GBytes     *_sonde_native_encode_catalog  (SondeEngine   *engine);
 GBytes     *_sonde_native_encode_snapshot (SondeHubGroup *group,
                                            SondeEngine   *engine,
                                            gint64         tick_us);

@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "sonde-engine-private.h"
+#include "sonde-engine-snapshot-private.h"
 #include "sonde-error.h"
 #include "sonde-history-private.h"
 #include "sonde-json-private.h"
-#include "sonde-native-frames-private.h"
-#include "sonde-resolvix-private.h"
+#include "sonde-rest-private.h"
 #include "sonde-server-private.h"
 #include "sonde-version.h"
 
@@ -102,8 +102,8 @@ status_cb (SoupServer        *soup_server,
   json_object_set_array_member (object, "collectors", array);
   json_object_set_object_member (object, "gateway",
                                  sonde_gateway_stats_to_json (sonde_engine_get_gateway_stats (engine)));
-  /* resolvix's GET /status members, so that one object serves both. */
-  _sonde_resolvix_add_status_members (self, object);
+  /* The formats' own members, so that one object serves all. */
+  _sonde_server_add_status_members (self, object);
   _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
 }
 
@@ -120,7 +120,7 @@ catalog_cb (SoupServer        *soup_server,
   if (!require_get (msg))
     return;
 
-  catalog = _sonde_native_build_catalog (sonde_server_get_engine (self));
+  catalog = _sonde_engine_build_catalog (sonde_server_get_engine (self));
   _sonde_rest_respond_json (msg, SOUP_STATUS_OK, catalog);
 }
 

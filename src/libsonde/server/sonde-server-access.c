@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "sonde-gateway-stats.h"
-#include "sonde-server-internal.h"
+#include "sonde-rest-private.h"
+#include "sonde-server-access-private.h"
 
 /* Who may talk to the server, and what they may send: the size of request
  * bodies, the token every request must carry, and the browser origins
@@ -19,6 +19,13 @@
  * reading gets the answer rather than a reset connection. */
 #define LINGER_TIMEOUT_MS 2000
 #define LINGER_MAX_BYTES  (1024 * 1024)
+
+struct _SondeAccess
+{
+  SondeGatewayStats *stats;            /* where refused requests are counted */
+  char              *token;
+  GStrv              allowed_origins;
+};
 
 /* Constant time in the length of @expected, so that timing does not
  * reveal how much of a guess was right. */
@@ -37,7 +44,7 @@ tokens_equal (const char *expected,
 }
 
 static gboolean
-request_has_token (SondeServer       *self,
+request_has_token (SondeAccess       *self,
                    SoupServerMessage *msg,
                    GHashTable        *query)
 {
@@ -194,7 +201,7 @@ serialize_response (SoupServerMessage *msg)
 typedef struct
 {
   SoupServerMessage *msg;
-  GWeakRef           server;
+  GWeakRef           stats;
 } Takeover;
 
 static void
@@ -203,7 +210,7 @@ takeover_free (gpointer data)
   Takeover *takeover = data;
 
   g_object_unref (takeover->msg);
-  g_weak_ref_clear (&takeover->server);
+  g_weak_ref_clear (&takeover->stats);
   g_free (takeover);
 }
 
@@ -214,7 +221,7 @@ takeover_cb (gpointer user_data)
 {
   Takeover *takeover = user_data;
   SoupServerMessage *msg = takeover->msg;
-  g_autoptr(SondeServer) self = g_weak_ref_get (&takeover->server);
+  g_autoptr(SondeGatewayStats) stats = g_weak_ref_get (&takeover->stats);
   gint64 *started = g_object_get_data (G_OBJECT (msg), "sonde-start-time");
   GSocket *socket = soup_server_message_get_socket (msg);
   Refusal *refusal;
@@ -225,8 +232,8 @@ takeover_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
 
   /* No request-finished will come: count the refusal here. */
-  if (self != NULL)
-    sonde_gateway_stats_record_request (sonde_engine_get_gateway_stats (self->engine), FALSE,
+  if (stats != NULL)
+    sonde_gateway_stats_record_request (stats, FALSE,
                                         started ? g_get_monotonic_time () - *started : 0);
 
   refusal = g_new0 (Refusal, 1);
@@ -256,7 +263,7 @@ takeover_cb (gpointer user_data)
 /* Answers with @status and a JSON error, then closes the connection
  * without reading the request's body. */
 static void
-refuse_unread (SondeServer       *self,
+refuse_unread (SondeAccess       *self,
                SoupServerMessage *msg,
                guint              status,
                const char        *code,
@@ -281,7 +288,7 @@ refuse_unread (SondeServer       *self,
 
   takeover = g_new0 (Takeover, 1);
   takeover->msg = g_object_ref (msg);
-  g_weak_ref_init (&takeover->server, self);
+  g_weak_ref_init (&takeover->stats, self->stats);
 
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
@@ -293,7 +300,7 @@ refuse_unread (SondeServer       *self,
  * MAX_REQUEST_BODY, with a Content-Length: a chunked body's size is known
  * only once it has been read. Returns TRUE when the request was refused. */
 static gboolean
-refuse_body (SondeServer       *self,
+refuse_body (SondeAccess       *self,
              SoupServerMessage *msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
@@ -360,7 +367,7 @@ is_loopback_origin (const char *origin)
 }
 
 static gboolean
-origin_allowed (SondeServer *self,
+origin_allowed (SondeAccess *self,
                 const char  *origin)
 {
   /* Clients that send no Origin are not browsers. */
@@ -380,7 +387,7 @@ early_cb (SoupServer        *soup_server,
           GHashTable        *query,
           gpointer           user_data)
 {
-  SondeServer *self = user_data;
+  SondeAccess *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *origin = soup_message_headers_get_one (headers, "Origin");
 
@@ -425,7 +432,7 @@ unrouted_cb (SoupServer        *soup_server,
  * read its body whole before answering 404: so "/" is guarded too, with a
  * 404 route unless someone registers their own there (before or after). */
 void
-_sonde_server_guard_path (SondeServer *self,
+_sonde_access_guard_path (SondeAccess *self,
                           SoupServer  *soup_server,
                           const char  *path)
 {
@@ -442,72 +449,52 @@ _sonde_server_guard_path (SondeServer *self,
     }
 }
 
-/**
- * sonde_server_get_token:
- * @self: a #SondeServer
- *
- * Returns: (nullable): the token clients must present, or %NULL
- */
-const char *
-sonde_server_get_token (SondeServer *self)
+SondeAccess *
+_sonde_access_new (SondeGatewayStats *stats)
 {
-  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
+  SondeAccess *self = g_new0 (SondeAccess, 1);
+
+  self->stats = g_object_ref (stats);
+  return self;
+}
+
+void
+_sonde_access_free (SondeAccess *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_object (&self->stats);
+  g_free (self->token);
+  g_strfreev (self->allowed_origins);
+  g_free (self);
+}
+
+const char *
+_sonde_access_get_token (SondeAccess *self)
+{
   return self->token;
 }
 
-/**
- * sonde_server_set_token:
- * @self: a #SondeServer
- * @token: (nullable): a secret, or %NULL to let anyone in
- *
- * Requires every request, WebSocket handshakes included, to carry
- * `Authorization: Bearer TOKEN` or `?token=TOKEN`; others get 401 with
- * the error code `unauthorized`. Tokens are compared in constant time.
- */
+/* Tokens are compared in constant time; "" means none. */
 void
-sonde_server_set_token (SondeServer *self,
-                        const char  *token)
+_sonde_access_set_token (SondeAccess *self,
+                         const char  *token)
 {
-  g_return_if_fail (SONDE_IS_SERVER (self));
-
   g_free (self->token);
   self->token = (token != NULL && *token != '\0') ? g_strdup (token) : NULL;
 }
 
-/**
- * sonde_server_get_allowed_origins:
- * @self: a #SondeServer
- *
- * Returns: (nullable) (array zero-terminated=1) (transfer none): the
- *   allowed Origin values, or %NULL when only loopback origins are
- *   accepted
- */
 const char * const *
-sonde_server_get_allowed_origins (SondeServer *self)
+_sonde_access_get_allowed_origins (SondeAccess *self)
 {
-  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
   return (const char * const *) self->allowed_origins;
 }
 
-/**
- * sonde_server_set_allowed_origins:
- * @self: a #SondeServer
- * @origins: (nullable) (array zero-terminated=1): Origin values such as
- *   "https://dashboard.example.com", or %NULL for loopback origins only
- *
- * Requests that carry an Origin header (browsers) must carry one of
- * @origins, exactly; others get 403 with the error code
- * `forbidden_origin`. Without a list (the default), only pages served
- * from this machine are accepted: http or https on 127.0.0.1, localhost
- * or [::1], any port. Requests without an Origin header (clients that are
- * not browsers) are accepted either way.
- */
 void
-sonde_server_set_allowed_origins (SondeServer        *self,
-                                  const char * const *origins)
+_sonde_access_set_allowed_origins (SondeAccess        *self,
+                                   const char * const *origins)
 {
-  g_return_if_fail (SONDE_IS_SERVER (self));
-
   g_strfreev (self->allowed_origins);
   self->allowed_origins = g_strdupv ((char **) origins);
 }

@@ -3,62 +3,39 @@
 
 #include <libsoup/soup.h>
 
+#include "sonde-format-private.h"
 #include "sonde-hub-private.h"
 #include "sonde-server.h"
 
 G_BEGIN_DECLS
 
-typedef struct _SondeNativeClient SondeNativeClient;
-
-/* A wire format served on WebSocket routes. */
-typedef struct
-{
-  const char *name;
-  /* Creates the client of a new connection on @route. */
-  gpointer  (*accept)     (SondeServer             *server,
-                           SoupWebsocketConnection *websocket,
-                           const char              *route,
-                           GHashTable              *query);
-  void      (*free)       (gpointer                 client);
-  /* Optional: an engine event, with its native frame built once for all. */
-  void      (*send_event) (gpointer                 client,
-                           SondeEvent              *event,
-                           GBytes                  *native_frame);
-} SondeDialect;
-
-extern const SondeDialect _sonde_native_dialect;
-
-/* Incoming client frames above this get `too_large`; libsoup closes the
- * connection (1009) above SONDE_MAX_INCOMING_PAYLOAD. */
+/* Incoming client frames above this get the format's "too large" error;
+ * libsoup closes the connection (1009) above SONDE_MAX_INCOMING_PAYLOAD. */
 #define SONDE_MAX_CLIENT_MESSAGE    (64 * 1024)
 #define SONDE_MAX_INCOMING_PAYLOAD  (1024 * 1024)
 /* A client whose socket stays full this long is disconnected. */
 #define SONDE_STALL_TIMEOUT_SECONDS 30
 
-SondeHub *_sonde_server_get_hub            (SondeServer       *self);
-GBytes   *_sonde_server_get_catalog_frame  (SondeServer       *self);
-GBytes   *_sonde_server_get_hello_frame    (SondeServer       *self);
-guint     _sonde_server_get_n_groups       (SondeServer       *self);
-void      _sonde_server_client_closed      (SondeServer       *self,
-                                            gpointer           client);
-void      _sonde_server_add_websocket_route (SondeServer        *self,
-                                             SoupServer         *soup_server,
-                                             const char         *path,
-                                             const SondeDialect *dialect);
-
-void      _sonde_server_guard_path          (SondeServer        *self,
-                                             SoupServer         *soup_server,
-                                             const char         *path);
-
-void _sonde_rest_respond_json  (SoupServerMessage *msg,
-                                guint              status,
-                                JsonObject        *object);
-void _sonde_rest_respond_error (SoupServerMessage *msg,
-                                guint              status,
-                                const char        *code,
-                                const char        *message);
-
-void _sonde_rest_register (SondeServer *self,
-                           SoupServer  *soup_server);
+SondeHub *_sonde_server_get_hub            (SondeServer          *self);
+guint     _sonde_server_get_n_groups       (SondeServer          *self);
+SoupServer *_sonde_server_get_soup_server  (SondeServer          *self);
+gpointer  _sonde_server_get_format_state   (SondeServer          *self,
+                                            const SondeFormat    *format);
+void      _sonde_server_client_closed      (SondeServer          *self,
+                                            gpointer              client);
+/* Serves @ops's clients at @path of @soup_server (the main listener or a
+ * compatibility listener), behind the access checks. */
+void      _sonde_server_add_websocket_route (SondeServer          *self,
+                                             SoupServer           *soup_server,
+                                             const char           *path,
+                                             const SondeClientOps *ops,
+                                             gpointer              format_state);
+/* GET /status: the members the formats add. */
+void      _sonde_server_add_status_members  (SondeServer          *self,
+                                             JsonObject           *status);
+/* The access checks (token, Origin, body size) before @path's handler. */
+void      _sonde_server_guard_path          (SondeServer          *self,
+                                             SoupServer           *soup_server,
+                                             const char           *path);
 
 G_END_DECLS

@@ -5,28 +5,51 @@
 #include <sys/socket.h>
 
 #include "sonde-connection-private.h"
-#include "sonde-format-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
-#include "sonde-json-private.h"
-#include "sonde-native-frames-private.h"
-#include "sonde-resolvix-private.h"
-#include "sonde-server-internal.h"
+#include "sonde-rest-private.h"
+#include "sonde-server-access-private.h"
+#include "sonde-server-private.h"
 
 /**
  * SondeServer:
  *
  * Serves a #SondeEngine over HTTP and WebSocket with libsoup: the native
- * protocol at `/ws/v1`, and `/status`, `/api/v1/catalog` and
- * `/api/v1/snapshot`.
+ * protocol at `/ws/v1`, the formats of the products Sonde replaces at
+ * their own paths (and, with sonde_server_listen_compat(), at their own
+ * ports), and `/status`, `/api/v1/catalog`, `/api/v1/snapshot` and
+ * `/api/v1/history`.
  *
  * All WebSocket subscribers share one subscription manager: at each tick
  * every group's frame is serialised once and the same bytes are sent to
  * each member.
+ *
+ * Since: 0.1
  */
 
+/* The native protocol's route, for sonde_server_get_uri(). */
 #define NATIVE_ROUTE "/ws/v1"
 #define LISTEN_BACKLOG 1024
+
+struct _SondeServer
+{
+  GObject      parent_instance;
+
+  SondeEngine *engine;
+  SondeAccess *access;
+  SoupServer  *soup_server;
+  GPtrArray   *clients;        /* ServerClient */
+  GPtrArray   *routes;         /* Route, alive as long as the handlers */
+  GPtrArray   *compat_servers; /* SoupServer of compatibility listeners */
+  gpointer    *format_states;  /* one per entry of _sonde_formats_get() */
+  guint        heartbeat_interval;
+  guint        interval_min_ms;
+  guint        interval_max_ms;
+  gboolean     tls;
+  gulong       event_handler;
+  gulong       added_handler;
+  gulong       removed_handler;
+};
 
 
 enum {
@@ -42,15 +65,16 @@ static GParamSpec *properties[N_PROPS];
 
 typedef struct
 {
-  const SondeDialect *dialect;
-  gpointer            client;
+  const SondeClientOps *ops;
+  gpointer              client;
 } ServerClient;
 
 typedef struct
 {
-  SondeServer        *server;
-  const SondeDialect *dialect;
-  char               *path;
+  SondeServer          *server;
+  const SondeClientOps *ops;
+  gpointer              format_state;
+  char                 *path;
 } Route;
 
 G_DEFINE_FINAL_TYPE (SondeServer, sonde_server, G_TYPE_OBJECT)
@@ -58,7 +82,7 @@ G_DEFINE_FINAL_TYPE (SondeServer, sonde_server, G_TYPE_OBJECT)
 static void
 server_client_free (ServerClient *entry)
 {
-  entry->dialect->free (entry->client);
+  entry->ops->free (entry->client);
   g_free (entry);
 }
 
@@ -69,11 +93,15 @@ route_free (Route *route)
   g_free (route);
 }
 
+/* Formats cache what they build from the catalog and the settings. */
 static void
-invalidate_catalog (SondeServer *self)
+invalidate_formats (SondeServer *self)
 {
-  g_clear_pointer (&self->catalog_frame, g_bytes_unref);
-  g_clear_pointer (&self->hello_frame, g_bytes_unref);
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    if (formats[i]->invalidate != NULL)
+      formats[i]->invalidate (self->format_states[i]);
 }
 
 static void
@@ -81,27 +109,20 @@ collectors_changed_cb (SondeEngine    *engine,
                        SondeCollector *collector,
                        SondeServer    *self)
 {
-  invalidate_catalog (self);
+  invalidate_formats (self);
 }
 
+/* Each format passes events on to its clients, encoding each once. */
 static void
 engine_event_cb (SondeEngine *engine,
                  SondeEvent  *event,
                  SondeServer *self)
 {
-  g_autoptr(GBytes) frame = NULL;
+  const SondeFormat * const *formats = _sonde_formats_get ();
 
-  /* Serialised once, whatever the number of listeners. */
-  for (guint i = 0; i < self->clients->len; i++)
-    {
-      ServerClient *entry = g_ptr_array_index (self->clients, i);
-
-      if (entry->dialect->send_event == NULL)
-        continue;
-      if (frame == NULL)
-        frame = _sonde_native_encode_event (event);
-      entry->dialect->send_event (entry->client, event, frame);
-    }
+  for (guint i = 0; formats[i] != NULL; i++)
+    if (formats[i]->event != NULL)
+      formats[i]->event (self->format_states[i], event);
 }
 
 static void
@@ -175,22 +196,24 @@ websocket_cb (SoupServer              *soup_server,
   _sonde_connection_limit_send_buffer (connection);
 
   entry = g_new0 (ServerClient, 1);
-  entry->dialect = route->dialect;
-  entry->client = route->dialect->accept (self, connection, route->path, query);
+  entry->ops = route->ops;
+  entry->client = route->ops->accept (self, route->format_state, connection, route->path, query);
   g_ptr_array_add (self->clients, entry);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
 }
 
 void
-_sonde_server_add_websocket_route (SondeServer        *self,
-                                   SoupServer         *soup_server,
-                                   const char         *path,
-                                   const SondeDialect *dialect)
+_sonde_server_add_websocket_route (SondeServer          *self,
+                                   SoupServer           *soup_server,
+                                   const char           *path,
+                                   const SondeClientOps *ops,
+                                   gpointer              format_state)
 {
   Route *route = g_new0 (Route, 1);
 
   route->server = self;
-  route->dialect = dialect;
+  route->ops = ops;
+  route->format_state = format_state;
   route->path = g_strdup (path);
   g_ptr_array_add (self->routes, route);
 
@@ -213,8 +236,6 @@ sonde_server_dispose (GObject *object)
     }
 
   g_clear_object (&self->soup_server);
-  g_clear_object (&self->engine);
-  invalidate_catalog (self);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->dispose (object);
 }
@@ -224,11 +245,18 @@ sonde_server_finalize (GObject *object)
 {
   SondeServer *self = SONDE_SERVER (object);
 
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  /* After dispose: the clients, which the states may list, are gone. */
+  for (guint i = 0; self->format_states != NULL && formats[i] != NULL; i++)
+    formats[i]->state_free (self->format_states[i]);
+  g_clear_pointer (&self->format_states, g_free);
+
   g_clear_pointer (&self->clients, g_ptr_array_unref);
   g_clear_pointer (&self->routes, g_ptr_array_unref);
   g_clear_pointer (&self->compat_servers, g_ptr_array_unref);
-  g_clear_pointer (&self->token, g_free);
-  g_clear_pointer (&self->allowed_origins, g_strfreev);
+  g_clear_pointer (&self->access, _sonde_access_free);
+  g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
 }
@@ -248,6 +276,8 @@ static void
 sonde_server_constructed (GObject *object)
 {
   SondeServer *self = SONDE_SERVER (object);
+  const SondeFormat * const *formats;
+  guint n_formats;
 
   G_OBJECT_CLASS (sonde_server_parent_class)->constructed (object);
 
@@ -259,11 +289,21 @@ sonde_server_constructed (GObject *object)
   self->removed_handler = g_signal_connect (self->engine, "collector-removed",
                                             G_CALLBACK (collectors_changed_cb), self);
 
+  self->access = _sonde_access_new (sonde_engine_get_gateway_stats (self->engine));
   self->soup_server = create_soup_server (self);
-  _sonde_server_add_websocket_route (self, self->soup_server, NATIVE_ROUTE, &_sonde_native_dialect);
-  for (guint i = 0; i < _sonde_n_dialect_routes; i++)
-    if (_sonde_dialect_routes[i].main_path != NULL)
-      _sonde_dialect_routes[i].register_routes (self, self->soup_server, _sonde_dialect_routes[i].main_path);
+
+  formats = _sonde_formats_get ();
+  for (n_formats = 0; formats[n_formats] != NULL; n_formats++)
+    ;
+  self->format_states = g_new0 (gpointer, n_formats);
+  for (guint i = 0; i < n_formats; i++)
+    self->format_states[i] = formats[i]->state_new (self);
+
+  /* Every format's routes on the main listener, then the plain HTTP ones. */
+  for (guint i = 0; i < n_formats; i++)
+    for (const SondeFormatListener *l = formats[i]->listeners; l->name != NULL; l++)
+      if (l->main_path != NULL)
+        l->register_routes (self, self->format_states[i], self->soup_server, l->main_path);
   _sonde_rest_register (self, self->soup_server);
 }
 
@@ -491,15 +531,15 @@ sonde_server_listen (SondeServer  *self,
 /**
  * sonde_server_listen_compat:
  * @self: a #SondeServer
- * @dialect: a compatibility listener: "kairos", "resolvix-telemetry",
- *   "resolvix-logs", "resolvix-control" or "ziggie"
+ * @dialect: the name of a compatibility listener (`sonded --help` lists
+ *   them)
  * @address: (nullable): an IP address, or %NULL for 127.0.0.1
  * @port: a TCP port, 0 to pick a free one, or
  *   sonde_server_get_compat_port()'s for the seed's own
  * @error: return location for a #GError
  *
  * Opens a listener that serves one replaced product's format at its own
- * path (such as kairos at `/ws/metrics` on port 5900), so that its
+ * path (a product's WebSocket path on the port it used), so that its
  * existing clients work unchanged.
  *
  * Returns: the port listened on, or 0 on error
@@ -511,7 +551,8 @@ sonde_server_listen_compat (SondeServer  *self,
                             guint         port,
                             GError      **error)
 {
-  const SondeDialectRoute *route;
+  const SondeFormatListener *listener;
+  const SondeFormat *format;
   g_autoptr(SoupServer) soup_server = NULL;
   g_autoptr(GSList) uris = NULL;
   guint ret;
@@ -519,8 +560,8 @@ sonde_server_listen_compat (SondeServer  *self,
   g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
   g_return_val_if_fail (dialect != NULL, 0);
 
-  route = _sonde_dialect_route_lookup (dialect);
-  if (route == NULL)
+  listener = _sonde_formats_find_listener (dialect, &format);
+  if (listener == NULL)
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
                    "No compatibility listener named '%s'", dialect);
@@ -530,7 +571,8 @@ sonde_server_listen_compat (SondeServer  *self,
   soup_server = create_soup_server (self);
   g_object_set (soup_server, "tls-certificate",
                 soup_server_get_tls_certificate (self->soup_server), NULL);
-  route->register_routes (self, soup_server, route->compat_path);
+  listener->register_routes (self, _sonde_server_get_format_state (self, format),
+                             soup_server, listener->compat_path);
 
   if (!listen_on (self, soup_server, address, port, error))
     return 0;
@@ -553,12 +595,12 @@ sonde_server_listen_compat (SondeServer  *self,
 guint
 sonde_server_get_compat_port (const char *dialect)
 {
-  const SondeDialectRoute *route;
+  const SondeFormatListener *listener;
 
   g_return_val_if_fail (dialect != NULL, 0);
 
-  route = _sonde_dialect_route_lookup (dialect);
-  return route ? route->compat_port : 0;
+  listener = _sonde_formats_find_listener (dialect, NULL);
+  return listener ? listener->compat_port : 0;
 }
 
 /**
@@ -699,39 +741,38 @@ _sonde_server_get_hub (SondeServer *self)
   return _sonde_engine_get_hub (self->engine);
 }
 
-/* Returns: (transfer none) */
-GBytes *
-_sonde_server_get_catalog_frame (SondeServer *self)
+/* The main listener's server, for tests that watch its requests. */
+SoupServer *
+_sonde_server_get_soup_server (SondeServer *self)
 {
-  if (self->catalog_frame == NULL)
-    {
-      g_autoptr(JsonObject) catalog = _sonde_native_build_catalog (self->engine);
-      g_autoptr(JsonObject) frame = json_object_new ();
-
-      json_object_set_string_member (frame, "type", "catalog");
-      json_object_set_array_member (frame, "metrics",
-                                    json_array_ref (json_object_get_array_member (catalog, "metrics")));
-      self->catalog_frame = _sonde_json_object_to_bytes (frame);
-    }
-
-  return self->catalog_frame;
-}
-
-/* Returns: (transfer none) */
-GBytes *
-_sonde_server_get_hello_frame (SondeServer *self)
-{
-  if (self->hello_frame == NULL)
-    self->hello_frame = _sonde_native_encode_hello (self->engine, self->interval_min_ms,
-                                                    self->interval_max_ms);
-
-  return self->hello_frame;
+  return self->soup_server;
 }
 
 guint
 _sonde_server_get_n_groups (SondeServer *self)
 {
-  return _sonde_hub_get_n_groups (_sonde_engine_get_hub (self->engine));
+  return _sonde_hub_get_n_groups (_sonde_server_get_hub (self));
+}
+
+gpointer
+_sonde_server_get_format_state (SondeServer       *self,
+                                const SondeFormat *format)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    if (formats[i] == format)
+      return self->format_states[i];
+
+  g_assert_not_reached ();
+}
+
+void
+_sonde_server_guard_path (SondeServer *self,
+                          SoupServer  *soup_server,
+                          const char  *path)
+{
+  _sonde_access_guard_path (self->access, soup_server, path);
 }
 
 /**
@@ -809,72 +850,141 @@ sonde_server_set_interval_bounds (SondeServer  *self,
 
   self->interval_min_ms = min_ms;
   self->interval_max_ms = max_ms;
-  g_clear_pointer (&self->hello_frame, g_bytes_unref);
+  invalidate_formats (self);
   return TRUE;
 }
 
 /**
- * sonde_server_get_node_id:
+ * sonde_server_get_token:
  * @self: a #SondeServer
  *
- * Returns: the name this machine gives itself in the resolvix telemetry
- *   and log streams and status: the one set with
- *   sonde_server_set_node_id(), else the host name
+ * Returns: (nullable): the token clients must present, or %NULL
  */
 const char *
-sonde_server_get_node_id (SondeServer *self)
+sonde_server_get_token (SondeServer *self)
 {
   g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
-  return _sonde_resolvix_get_node_id (_sonde_resolvix_get (self));
+  return _sonde_access_get_token (self->access);
 }
 
 /**
- * sonde_server_set_node_id:
+ * sonde_server_set_token:
  * @self: a #SondeServer
- * @node_id: (nullable): the `node_id` of the resolvix telemetry documents,
- *   log lines and status, such as "192.168.1.100"; %NULL or "" for the
- *   host name
+ * @token: (nullable): a secret, or %NULL to let anyone in
  *
- * Applies from the next document on, to connected clients too.
+ * Requires every request, WebSocket handshakes included, to carry
+ * `Authorization: Bearer TOKEN` or `?token=TOKEN`; others get 401 with
+ * the error code `unauthorized`. Tokens are compared in constant time.
  */
 void
-sonde_server_set_node_id (SondeServer *self,
-                          const char  *node_id)
+sonde_server_set_token (SondeServer *self,
+                        const char  *token)
 {
   g_return_if_fail (SONDE_IS_SERVER (self));
-  _sonde_resolvix_set_node_id (_sonde_resolvix_get (self), node_id);
+  _sonde_access_set_token (self->access, token);
 }
 
 /**
- * sonde_server_get_telemetry_interval:
+ * sonde_server_get_allowed_origins:
  * @self: a #SondeServer
  *
- * Returns: seconds between two resolvix telemetry documents
+ * Returns: (nullable) (array zero-terminated=1) (transfer none): the
+ *   allowed Origin values, or %NULL when only loopback origins are
+ *   accepted
  */
-guint
-sonde_server_get_telemetry_interval (SondeServer *self)
+const char * const *
+sonde_server_get_allowed_origins (SondeServer *self)
 {
-  g_return_val_if_fail (SONDE_IS_SERVER (self), SONDE_RESOLVIX_DEFAULT_INTERVAL);
-  return _sonde_resolvix_get (self)->interval;
+  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
+  return _sonde_access_get_allowed_origins (self->access);
 }
 
 /**
- * sonde_server_set_telemetry_interval:
+ * sonde_server_set_allowed_origins:
  * @self: a #SondeServer
- * @seconds: seconds between two resolvix telemetry documents, 1-3600
- *   (60 by default)
+ * @origins: (nullable) (array zero-terminated=1): Origin values such as
+ *   "https://dashboard.example.com", or %NULL for loopback origins only
  *
- * Sets how often the resolvix telemetry stream (`/ws/telemetry`, and its
- * compatibility listener) sends its document; connected clients follow
- * from the next multiple of @seconds on the wall clock. Every client also
- * gets a document as soon as it connects.
+ * Requests that carry an Origin header (browsers) must carry one of
+ * @origins, exactly; others get 403 with the error code
+ * `forbidden_origin`. Without a list (the default), only pages served
+ * from this machine are accepted: http or https on 127.0.0.1, localhost
+ * or [::1], any port. Requests without an Origin header (clients that are
+ * not browsers) are accepted either way.
  */
 void
-sonde_server_set_telemetry_interval (SondeServer *self,
-                                     guint        seconds)
+sonde_server_set_allowed_origins (SondeServer        *self,
+                                  const char * const *origins)
 {
   g_return_if_fail (SONDE_IS_SERVER (self));
-  g_return_if_fail (seconds >= SONDE_RESOLVIX_MIN_INTERVAL && seconds <= SONDE_RESOLVIX_MAX_INTERVAL);
+  _sonde_access_set_allowed_origins (self->access, origins);
+}
 
-  _sonde_resolvix_set_interval (_sonde_resolvix_get (self), seconds);
+/**
+ * sonde_server_configure:
+ * @self: a #SondeServer
+ * @keyfile: a configuration, such as sonded's `sonde.conf`
+ * @error: return location for a #GError
+ *
+ * Applies the groups of @keyfile that the server's formats read (see
+ * sonde_server_handles_config_group()); other
+ * groups are left to the caller. An unknown key or a bad value in one of
+ * those groups is an error of %SONDE_ERROR_INVALID_ARGUMENT whose message
+ * starts with "[group] key: ".
+ *
+ * Returns: %TRUE if the configuration was valid and applied
+ *
+ * Since: 0.2
+ */
+gboolean
+sonde_server_configure (SondeServer  *self,
+                        GKeyFile     *keyfile,
+                        GError      **error)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  g_return_val_if_fail (SONDE_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (keyfile != NULL, FALSE);
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    if (formats[i]->configure != NULL &&
+        !formats[i]->configure (self->format_states[i], keyfile, error))
+      return FALSE;
+
+  return TRUE;
+}
+
+/**
+ * sonde_server_handles_config_group:
+ * @group: the name of a configuration group
+ *
+ * Returns: whether sonde_server_configure() reads @group
+ *
+ * Since: 0.2
+ */
+gboolean
+sonde_server_handles_config_group (const char *group)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  g_return_val_if_fail (group != NULL, FALSE);
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    if (formats[i]->config_groups != NULL &&
+        g_strv_contains (formats[i]->config_groups, group))
+      return TRUE;
+
+  return FALSE;
+}
+
+/* The members every format adds to GET /status. */
+void
+_sonde_server_add_status_members (SondeServer *self,
+                                  JsonObject  *status)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    if (formats[i]->add_status_members != NULL)
+      formats[i]->add_status_members (self->format_states[i], status);
 }

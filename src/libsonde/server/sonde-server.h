@@ -78,14 +78,23 @@ gboolean     sonde_server_set_interval_bounds (SondeServer  *self,
                                                guint         max_ms,
                                                GError      **error);
 
-SONDE_AVAILABLE_IN_ALL
+SONDE_AVAILABLE_IN_0_2
+gboolean     sonde_server_configure     (SondeServer  *self,
+                                         GKeyFile     *keyfile,
+                                         GError      **error);
+SONDE_AVAILABLE_IN_0_2
+gboolean     sonde_server_handles_config_group (const char *group);
+
+/* The settings of one format, from before sonde_server_configure(); they
+ * are implemented by that format, in its folder under compat/. */
+SONDE_DEPRECATED_IN_0_2_FOR (sonde_server_configure)
 const char  *sonde_server_get_node_id   (SondeServer  *self);
-SONDE_AVAILABLE_IN_ALL
+SONDE_DEPRECATED_IN_0_2_FOR (sonde_server_configure)
 void         sonde_server_set_node_id   (SondeServer  *self,
                                          const char   *node_id);
-SONDE_AVAILABLE_IN_ALL
+SONDE_DEPRECATED_IN_0_2_FOR (sonde_server_configure)
 guint        sonde_server_get_telemetry_interval (SondeServer *self);
-SONDE_AVAILABLE_IN_ALL
+SONDE_DEPRECATED_IN_0_2_FOR (sonde_server_configure)
 void         sonde_server_set_telemetry_interval (SondeServer *self,
                                                   guint        seconds);
 

@@ -2,13 +2,12 @@
 #include "config.h"
 
 #include "sonde-connection-private.h"
-#include "sonde-format-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-kairos-private.h"
 #include "sonde-server-private.h"
 
 /*
- * The kairos gateway's metrics stream (seeds/kairos-ws-metrics-guide.md)
+ * The kairos gateway's metrics stream (docs/formats/kairos.md)
  * at /ws/metrics:
  *
  *   {"type":"Snapshot","timestamp":"2024-11-07T10:30:00Z","requests_total":1547,...}
@@ -358,6 +357,7 @@ static const SondeConnectionCallbacks kairos_callbacks = {
 
 static gpointer
 kairos_accept (SondeServer             *server,
+               gpointer                 format_state,
                SoupWebsocketConnection *websocket,
                const char              *route,
                GHashTable              *query)
@@ -392,16 +392,47 @@ kairos_free (gpointer client)
   g_free (self);
 }
 
-static const SondeDialect kairos_dialect = {
-  .name = "kairos",
+static const SondeClientOps kairos_client_ops = {
   .accept = kairos_accept,
   .free = kairos_free,
 };
 
-void
-_sonde_kairos_register (SondeServer *server,
-                        SoupServer  *soup_server,
-                        const char  *path)
+static void
+register_kairos (SondeServer *server,
+                 gpointer     state,
+                 SoupServer  *soup_server,
+                 const char  *path)
 {
-  _sonde_server_add_websocket_route (server, soup_server, path, &kairos_dialect);
+  _sonde_server_add_websocket_route (server, soup_server, path, &kairos_client_ops, state);
 }
+
+/* kairos keeps no state of its own: its groups live in the hub. */
+static const char * const *
+list_kairos_metrics (void)
+{
+  return _sonde_kairos_catalog_metrics;
+}
+
+static gpointer
+kairos_state_new (SondeServer *server)
+{
+  return server;
+}
+
+static void
+kairos_state_free (gpointer state)
+{
+}
+
+static const SondeFormatListener kairos_listeners[] = {
+  { "kairos", "/ws/metrics", "/ws/metrics", 5900, register_kairos },
+  { NULL }
+};
+
+const SondeFormat _sonde_kairos_format = {
+  .name = "kairos",
+  .listeners = kairos_listeners,
+  .list_catalog_metrics = list_kairos_metrics,
+  .state_new = kairos_state_new,
+  .state_free = kairos_state_free,
+};

@@ -5,6 +5,7 @@
 
 #include "sonde-engine.h"
 #include "sonde-filter-private.h"
+#include "sonde-format-private.h"
 #include "sonde-history.h"
 #include "sonde-hub-private.h"
 #include "sonde-server.h"
@@ -12,12 +13,17 @@
 G_BEGIN_DECLS
 
 /*
- * The kairos dialect (seeds/kairos-ws-metrics-guide.md), in four files:
- * sonde-dialect-kairos.c (the client: its connection, group and history),
+ * The kairos format (docs/formats/kairos.md), in four files:
+ * sonde-kairos-client.c (the client: its connection, group and history),
  * sonde-kairos-subscription.c (names, patterns and the client's
  * subscription message), sonde-kairos-errors.c (serde's words for a bad
  * message) and sonde-kairos-frames.c (the server's messages).
  */
+
+extern const SondeFormat _sonde_kairos_format;
+
+/* The gateway metrics a kairos name stands for. */
+extern const char * const _sonde_kairos_catalog_metrics[];
 
 /* A subscription message, read. */
 typedef struct

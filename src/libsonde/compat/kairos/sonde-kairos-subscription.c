@@ -20,11 +20,26 @@
 #define KAIROS_MIN_INTERVAL_SECONDS 1
 #define KAIROS_MAX_INTERVAL_SECONDS 60
 
-static const char * const kairos_metrics[] = {
-  "requests_total", "requests_success", "requests_error",
-  "active_connections", "avg_response_time", "success_rate",
+/* The kairos gateway's six metrics, as catalog metrics: a kairos name is
+ * the field of its gateway metric. In the order of a Snapshot. */
+const char * const _sonde_kairos_catalog_metrics[] = {
+  "gateway.requests_total", "gateway.requests_success", "gateway.requests_error",
+  "gateway.active_connections", "gateway.avg_response_time", "gateway.success_rate",
   NULL
 };
+
+#define GATEWAY_PREFIX "gateway."
+
+/* The six kairos names, for a subscription to all of them. */
+static GStrv
+all_kairos_names (void)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; _sonde_kairos_catalog_metrics[i] != NULL; i++)
+    g_strv_builder_add (builder, _sonde_kairos_catalog_metrics[i] + strlen (GATEWAY_PREFIX));
+  return g_strv_builder_end (builder);
+}
 
 void
 _sonde_kairos_subscription_clear (SondeKairosSubscription *sub)
@@ -44,9 +59,13 @@ _sonde_kairos_field (const char *name)
   if (g_str_equal (name, "response_time_avg"))
     return "avg_response_time";
 
-  for (guint i = 0; kairos_metrics[i] != NULL; i++)
-    if (g_str_equal (name, kairos_metrics[i]))
-      return kairos_metrics[i];
+  for (guint i = 0; _sonde_kairos_catalog_metrics[i] != NULL; i++)
+    {
+      const char *field = _sonde_kairos_catalog_metrics[i] + strlen (GATEWAY_PREFIX);
+
+      if (g_str_equal (name, field))
+        return field;
+    }
 
   return NULL;
 }
@@ -253,7 +272,7 @@ _sonde_kairos_parse_subscription (SondeServer             *server,
       if (sub->names[0] == NULL)
         {
           g_strfreev (sub->names);
-          sub->names = g_strdupv ((char **) kairos_metrics);
+          sub->names = all_kairos_names ();
         }
 
       detail = resolve_names (engine, sub);
@@ -273,7 +292,7 @@ _sonde_kairos_subscription_init_default (SondeKairosSubscription *sub,
 {
   g_autofree char *error = NULL;
 
-  sub->names = g_strdupv ((char **) kairos_metrics);
+  sub->names = all_kairos_names ();
   sub->interval_seconds = default_interval (server);
   error = resolve_names (sonde_server_get_engine (server), sub);
   g_assert (error == NULL);

@@ -3,9 +3,9 @@
 
 #include <unistd.h>
 
-#include "sonde-format-private.h"
 #include "sonde-json-private.h"
 #include "sonde-resolvix-private.h"
+#include "sonde-rest-private.h"
 #include "sonde-server-private.h"
 
 /*
@@ -100,8 +100,7 @@ control_cb (SoupServer        *soup_server,
             GHashTable        *query,
             gpointer           user_data)
 {
-  SondeServer *server = user_data;
-  SondeResolvix *state = _sonde_resolvix_get (server);
+  SondeResolvix *state = user_data;
   SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) root = NULL;
@@ -209,11 +208,11 @@ set_pid (JsonObject *object,
 }
 
 void
-_sonde_resolvix_add_status_members (SondeServer *server,
-                                    JsonObject  *object)
+_sonde_resolvix_add_status_members (gpointer    state,
+                                    JsonObject *object)
 {
-  SondeResolvix *self = _sonde_resolvix_get (server);
-  g_autofree char *log_file = get_log_file (server);
+  SondeResolvix *self = state;
+  g_autofree char *log_file = get_log_file (self->server);
   JsonObject *livelogs = json_object_new ();
   JsonObject *telemetry = json_object_new ();
 
@@ -243,7 +242,7 @@ compat_cb (SoupServer        *soup_server,
            GHashTable        *query,
            gpointer           user_data)
 {
-  SondeServer *server = user_data;
+  SondeResolvix *state = user_data;
   const char *method = soup_server_message_get_method (msg);
   g_autoptr(JsonObject) object = NULL;
 
@@ -268,7 +267,7 @@ compat_cb (SoupServer        *soup_server,
     }
 
   object = json_object_new ();
-  _sonde_resolvix_add_status_members (server, object);
+  _sonde_resolvix_add_status_members (state, object);
   _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
 }
 
@@ -276,10 +275,11 @@ compat_cb (SoupServer        *soup_server,
  * compatibility listener. */
 void
 _sonde_resolvix_control_register (SondeServer *server,
+                                  gpointer     state,
                                   SoupServer  *soup_server,
                                   const char  *path)
 {
   soup_server_add_handler (soup_server, path, g_str_equal (path, "/") ? compat_cb : control_cb,
-                           server, NULL);
+                           state, NULL);
   _sonde_server_guard_path (server, soup_server, path);
 }

@@ -2,9 +2,9 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "sonde-connection-private.h"
-#include "sonde-format-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-json-private.h"
 #include "sonde-resolvix-private.h"
@@ -13,9 +13,9 @@
 /*
  * The resolvix telemetry stream, on /ws/telemetry and on the
  * compatibility listener on 8756 at "/": the guide's "Sample Telemetry
- * Data" document, every interval (60 s unless
- * sonde_server_set_telemetry_interval() says otherwise), and once right
- * after connecting, so that a client need not wait a minute.
+ * Data" document, every interval (60 s unless [resolvix]
+ * telemetry-interval says otherwise), and once right after connecting,
+ * so that a client need not wait a minute.
  *
  * Units, as in the guide: GB are 1024³ bytes and MB 1024² bytes, rounded
  * to two decimals; rates are per second; every percentage is rounded to
@@ -38,12 +38,58 @@ static const char * const telemetry_collectors[] = {
 
 struct _SondeResolvixTelemetryClient
 {
-  SondeServer     *server;
+  SondeResolvix   *state;
   SondeConnection *connection;
   SondeHubGroup   *group;   /* NULL while telemetry is stopped */
 };
 
 /* The document ------------------------------------------------------------ */
+
+typedef enum
+{
+  PERCENT,        /* one decimal */
+  HUNDREDTHS,     /* two decimals (load averages) */
+  GIGABYTES,      /* bytes -> GB, two decimals */
+  MB_PER_SECOND,  /* bytes/s -> MB/s, two decimals */
+  INTEGER,
+  PERCENT_LIST,   /* [percent, ...] */
+  PARTITIONS,     /* [{mount, ...}] -> {mount: {total_gb, used_gb, free_gb, usage_percent}} */
+  TOP_PROCESSES,  /* [{pid, name, memory_percent}] */
+} Conversion;
+
+/* The document's members in order: metrics.SECTION[.OBJECT].KEY is the
+ * catalog metric METRIC, converted. */
+static const struct
+{
+  const char *section;
+  const char *object;   /* a nested object of the section, or NULL */
+  const char *key;
+  const char *metric;
+  Conversion  conversion;
+} telemetry_fields[] = {
+  { "cpu", NULL, "cpu_usage_percent", "cpu.usage_percent", PERCENT },
+  { "cpu", NULL, "cpu_per_core_percent", "cpu.per_core_percent", PERCENT_LIST },
+  { "cpu", NULL, "load_avg_1min", "cpu.load_avg_1min", HUNDREDTHS },
+  { "cpu", NULL, "load_avg_5min", "cpu.load_avg_5min", HUNDREDTHS },
+  { "cpu", NULL, "load_avg_15min", "cpu.load_avg_15min", HUNDREDTHS },
+  { "memory", NULL, "memory_total_gb", "memory.total_bytes", GIGABYTES },
+  { "memory", NULL, "memory_used_gb", "memory.used_bytes", GIGABYTES },
+  { "memory", NULL, "memory_available_gb", "memory.available_bytes", GIGABYTES },
+  { "memory", NULL, "memory_usage_percent", "memory.usage_percent", PERCENT },
+  { "memory", NULL, "swap_total_gb", "memory.swap_total_bytes", GIGABYTES },
+  { "memory", NULL, "swap_used_gb", "memory.swap_used_bytes", GIGABYTES },
+  { "memory", NULL, "swap_usage_percent", "memory.swap_usage_percent", PERCENT },
+  { "disk", NULL, "disk_usage", "disk.partitions", PARTITIONS },
+  { "disk", "disk_io", "read_mb_per_sec", "disk.read_bytes_per_sec", MB_PER_SECOND },
+  { "disk", "disk_io", "write_mb_per_sec", "disk.write_bytes_per_sec", MB_PER_SECOND },
+  { "network", NULL, "bytes_sent_mb_per_sec", "network.tx_bytes_per_sec", MB_PER_SECOND },
+  { "network", NULL, "bytes_recv_mb_per_sec", "network.rx_bytes_per_sec", MB_PER_SECOND },
+  { "network", NULL, "packets_sent", "network.packets_sent", INTEGER },
+  { "network", NULL, "packets_recv", "network.packets_recv", INTEGER },
+  { "network", NULL, "active_connections", "network.active_connections", INTEGER },
+  { "processes", NULL, "process_count", "processes.count", INTEGER },
+  { "processes", NULL, "top_memory_processes", "processes.top_memory", TOP_PROCESSES },
+};
 
 static double
 round_to (double value,
@@ -87,40 +133,10 @@ set_rounded (JsonObject *out,
 }
 
 static void
-set_percent (JsonObject *out,
-             const char *key,
-             JsonObject *in,
-             const char *in_key)
-{
-  set_rounded (out, key, get_number (in, in_key), 1);
-}
-
-static void
-set_gb (JsonObject *out,
-        const char *key,
-        JsonObject *in,
-        const char *in_key)
-{
-  set_rounded (out, key, get_number (in, in_key) / BYTES_PER_GB, 2);
-}
-
-static void
-set_mb_per_sec (JsonObject *out,
-                const char *key,
-                JsonObject *in,
-                const char *in_key)
-{
-  set_rounded (out, key, get_number (in, in_key) / BYTES_PER_MB, 2);
-}
-
-static void
 set_integer (JsonObject *out,
              const char *key,
-             JsonObject *in,
-             const char *in_key)
+             double      value)
 {
-  double value = get_number (in, in_key);
-
   if (isfinite (value))
     json_object_set_int_member (out, key, (gint64) value);
   else
@@ -136,63 +152,26 @@ get_array (JsonObject *object,
   return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
-static JsonObject *
-latest_data (SondeEngine *engine,
-             const char  *collector)
+static JsonArray *
+convert_percent_list (JsonArray *in)
 {
-  SondeSample *sample = sonde_engine_get_latest (engine, collector);
+  JsonArray *out = json_array_new ();
 
-  return sample != NULL ? sonde_sample_get_data (sample) : NULL;
-}
-
-static JsonObject *
-build_cpu (SondeEngine *engine)
-{
-  JsonObject *in = latest_data (engine, "cpu");
-  JsonObject *out = json_object_new ();
-  JsonArray *cores = get_array (in, "per_core_percent");
-  JsonArray *per_core = json_array_new ();
-
-  for (guint i = 0; cores != NULL && i < json_array_get_length (cores); i++)
+  for (guint i = 0; in != NULL && i < json_array_get_length (in); i++)
     {
-      JsonNode *node = json_array_get_element (cores, i);
+      JsonNode *node = json_array_get_element (in, i);
 
       if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) != G_TYPE_STRING)
-        json_array_add_double_element (per_core, round_to (json_node_get_double (node), 1));
+        json_array_add_double_element (out, round_to (json_node_get_double (node), 1));
     }
 
-  set_percent (out, "cpu_usage_percent", in, "usage_percent");
-  json_object_set_array_member (out, "cpu_per_core_percent", per_core);
-  set_rounded (out, "load_avg_1min", get_number (in, "load_avg_1min"), 2);
-  set_rounded (out, "load_avg_5min", get_number (in, "load_avg_5min"), 2);
-  set_rounded (out, "load_avg_15min", get_number (in, "load_avg_15min"), 2);
   return out;
 }
 
 static JsonObject *
-build_memory (SondeEngine *engine)
+convert_partitions (JsonArray *partitions)
 {
-  JsonObject *in = latest_data (engine, "memory");
-  JsonObject *out = json_object_new ();
-
-  set_gb (out, "memory_total_gb", in, "total_bytes");
-  set_gb (out, "memory_used_gb", in, "used_bytes");
-  set_gb (out, "memory_available_gb", in, "available_bytes");
-  set_percent (out, "memory_usage_percent", in, "usage_percent");
-  set_gb (out, "swap_total_gb", in, "swap_total_bytes");
-  set_gb (out, "swap_used_gb", in, "swap_used_bytes");
-  set_percent (out, "swap_usage_percent", in, "swap_usage_percent");
-  return out;
-}
-
-static JsonObject *
-build_disk (SondeEngine *engine)
-{
-  JsonObject *in = latest_data (engine, "disk");
-  JsonObject *out = json_object_new ();
   JsonObject *usage = json_object_new ();
-  JsonObject *io = json_object_new ();
-  JsonArray *partitions = get_array (in, "partitions");
 
   for (guint i = 0; partitions != NULL && i < json_array_get_length (partitions); i++)
     {
@@ -209,41 +188,19 @@ build_disk (SondeEngine *engine)
         continue;
 
       entry = json_object_new ();
-      set_gb (entry, "total_gb", partition, "total_bytes");
-      set_gb (entry, "used_gb", partition, "used_bytes");
-      set_gb (entry, "free_gb", partition, "free_bytes");
-      set_percent (entry, "usage_percent", partition, "usage_percent");
+      set_rounded (entry, "total_gb", get_number (partition, "total_bytes") / BYTES_PER_GB, 2);
+      set_rounded (entry, "used_gb", get_number (partition, "used_bytes") / BYTES_PER_GB, 2);
+      set_rounded (entry, "free_gb", get_number (partition, "free_bytes") / BYTES_PER_GB, 2);
+      set_rounded (entry, "usage_percent", get_number (partition, "usage_percent"), 1);
       json_object_set_object_member (usage, mount, entry);
     }
 
-  set_mb_per_sec (io, "read_mb_per_sec", in, "read_bytes_per_sec");
-  set_mb_per_sec (io, "write_mb_per_sec", in, "write_bytes_per_sec");
-
-  json_object_set_object_member (out, "disk_usage", usage);
-  json_object_set_object_member (out, "disk_io", io);
-  return out;
+  return usage;
 }
 
-static JsonObject *
-build_network (SondeEngine *engine)
+static JsonArray *
+convert_top_processes (JsonArray *top)
 {
-  JsonObject *in = latest_data (engine, "network");
-  JsonObject *out = json_object_new ();
-
-  set_mb_per_sec (out, "bytes_sent_mb_per_sec", in, "tx_bytes_per_sec");
-  set_mb_per_sec (out, "bytes_recv_mb_per_sec", in, "rx_bytes_per_sec");
-  set_integer (out, "packets_sent", in, "packets_sent");
-  set_integer (out, "packets_recv", in, "packets_recv");
-  set_integer (out, "active_connections", in, "active_connections");
-  return out;
-}
-
-static JsonObject *
-build_processes (SondeEngine *engine)
-{
-  JsonObject *in = latest_data (engine, "processes");
-  JsonObject *out = json_object_new ();
-  JsonArray *top = get_array (in, "top_memory");
   JsonArray *processes = json_array_new ();
 
   for (guint i = 0; top != NULL && i < json_array_get_length (top); i++)
@@ -257,16 +214,63 @@ build_processes (SondeEngine *engine)
       process = json_node_get_object (node);
 
       entry = json_object_new ();
-      set_integer (entry, "pid", process, "pid");
+      set_integer (entry, "pid", get_number (process, "pid"));
       json_object_set_string_member (entry, "name",
                                      json_object_get_string_member_with_default (process, "name", ""));
-      set_percent (entry, "memory_percent", process, "memory_percent");
+      set_rounded (entry, "memory_percent", get_number (process, "memory_percent"), 1);
       json_array_add_object_element (processes, entry);
     }
 
-  set_integer (out, "process_count", in, "count");
-  json_object_set_array_member (out, "top_memory_processes", processes);
-  return out;
+  return processes;
+}
+
+/* Sets @key of @out from @field of the collector's latest @data. */
+static void
+convert (JsonObject *out,
+         const char *key,
+         JsonObject *data,
+         const char *field,
+         Conversion  conversion)
+{
+  switch (conversion)
+    {
+    case PERCENT:
+      set_rounded (out, key, get_number (data, field), 1);
+      break;
+    case HUNDREDTHS:
+      set_rounded (out, key, get_number (data, field), 2);
+      break;
+    case GIGABYTES:
+      set_rounded (out, key, get_number (data, field) / BYTES_PER_GB, 2);
+      break;
+    case MB_PER_SECOND:
+      set_rounded (out, key, get_number (data, field) / BYTES_PER_MB, 2);
+      break;
+    case INTEGER:
+      set_integer (out, key, get_number (data, field));
+      break;
+    case PERCENT_LIST:
+      json_object_set_array_member (out, key, convert_percent_list (get_array (data, field)));
+      break;
+    case PARTITIONS:
+      json_object_set_object_member (out, key, convert_partitions (get_array (data, field)));
+      break;
+    case TOP_PROCESSES:
+      json_object_set_array_member (out, key, convert_top_processes (get_array (data, field)));
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* The member @name of @parent, an object made on first use. */
+static JsonObject *
+child_object (JsonObject *parent,
+              const char *name)
+{
+  if (!json_object_has_member (parent, name))
+    json_object_set_object_member (parent, name, json_object_new ());
+  return json_object_get_object_member (parent, name);
 }
 
 GBytes *
@@ -278,16 +282,41 @@ _sonde_resolvix_encode_telemetry (SondeEngine *engine,
   g_autofree char *timestamp = _sonde_format_timestamp_seconds (timestamp_us);
   JsonObject *metrics = json_object_new ();
 
-  json_object_set_object_member (metrics, "cpu", build_cpu (engine));
-  json_object_set_object_member (metrics, "memory", build_memory (engine));
-  json_object_set_object_member (metrics, "disk", build_disk (engine));
-  json_object_set_object_member (metrics, "network", build_network (engine));
-  json_object_set_object_member (metrics, "processes", build_processes (engine));
+  for (guint i = 0; i < G_N_ELEMENTS (telemetry_fields); i++)
+    {
+      const char *metric = telemetry_fields[i].metric;
+      const char *dot = strchr (metric, '.');
+      g_autofree char *collector = g_strndup (metric, dot - metric);
+      SondeSample *sample = sonde_engine_get_latest (engine, collector);
+      JsonObject *out = child_object (metrics, telemetry_fields[i].section);
+
+      if (telemetry_fields[i].object != NULL)
+        out = child_object (out, telemetry_fields[i].object);
+      convert (out, telemetry_fields[i].key, sample ? sonde_sample_get_data (sample) : NULL,
+               dot + 1, telemetry_fields[i].conversion);
+    }
 
   json_object_set_string_member (document, "timestamp", timestamp);
   json_object_set_string_member (document, "node_id", node_id);
   json_object_set_object_member (document, "metrics", metrics);
   return _sonde_json_object_to_bytes (document);
+}
+
+const char * const *
+_sonde_resolvix_list_catalog_metrics (void)
+{
+  static const char **metrics = NULL;
+
+  if (g_once_init_enter (&metrics))
+    {
+      const char **list = g_new0 (const char *, G_N_ELEMENTS (telemetry_fields) + 1);
+
+      for (guint i = 0; i < G_N_ELEMENTS (telemetry_fields); i++)
+        list[i] = telemetry_fields[i].metric;
+      g_once_init_leave (&metrics, list);
+    }
+
+  return metrics;
 }
 
 /* The group ---------------------------------------------------------------- */
@@ -365,12 +394,12 @@ static void
 telemetry_join (SondeResolvixTelemetryClient *self,
                 SondeResolvix                *state)
 {
-  SondeEngine *engine = sonde_server_get_engine (self->server);
+  SondeEngine *engine = sonde_server_get_engine (state->server);
   g_autofree char *id = g_strdup_printf ("%u %s", state->interval,
                                          _sonde_resolvix_get_node_id (state));
 
   g_assert (self->group == NULL);
-  self->group = _sonde_hub_join (_sonde_server_get_hub (self->server), TELEMETRY_DIALECT, id,
+  self->group = _sonde_hub_join (_sonde_server_get_hub (state->server), TELEMETRY_DIALECT, id,
                                  telemetry_filter (engine), sampling_interval_ms (state->interval),
                                  telemetry_encode, telemetry_send_cb, self);
 }
@@ -381,7 +410,7 @@ telemetry_leave (SondeResolvixTelemetryClient *self)
   if (self->group == NULL)
     return;
 
-  _sonde_hub_leave (_sonde_server_get_hub (self->server), self->group, self);
+  _sonde_hub_leave (_sonde_server_get_hub (self->state->server), self->group, self);
   self->group = NULL;
 }
 
@@ -409,7 +438,7 @@ immediate_cb (GObject      *source,
   if (server == NULL)
     return;
 
-  state = _sonde_resolvix_get (server);
+  state = _sonde_server_get_format_state (server, &_sonde_resolvix_format);
   state->refreshing = FALSE;
   if (state->waiting->len == 0 || !state->telemetry_running)
     {
@@ -444,8 +473,8 @@ send_at_once (SondeResolvixTelemetryClient *self,
 
   state->refreshing = TRUE;
   immediate = g_new0 (Immediate, 1);
-  g_weak_ref_init (&immediate->server, self->server);
-  sonde_engine_refresh_async (sonde_server_get_engine (self->server), telemetry_collectors, NULL,
+  g_weak_ref_init (&immediate->server, state->server);
+  sonde_engine_refresh_async (sonde_server_get_engine (state->server), telemetry_collectors, NULL,
                               immediate_cb, immediate);
 }
 
@@ -464,7 +493,7 @@ _sonde_resolvix_regroup_telemetry (SondeResolvix *self)
        * need keep running, and keep their rates. */
       telemetry_join (client, self);
       if (old_group != NULL)
-        _sonde_hub_leave (_sonde_server_get_hub (client->server), old_group, client);
+        _sonde_hub_leave (_sonde_server_get_hub (self->server), old_group, client);
     }
 }
 
@@ -496,7 +525,7 @@ _sonde_resolvix_set_telemetry_running (SondeResolvix *self,
     g_ptr_array_set_size (self->waiting, 0);
 }
 
-/* The dialect -------------------------------------------------------------- */
+/* The clients -------------------------------------------------------------- */
 
 /* The stream takes no input: anything gets the error form, and the
  * stream goes on. */
@@ -525,7 +554,7 @@ telemetry_closed (gpointer owner)
 {
   SondeResolvixTelemetryClient *self = owner;
 
-  _sonde_server_client_closed (self->server, self);
+  _sonde_server_client_closed (self->state->server, self);
 }
 
 static const SondeConnectionCallbacks telemetry_callbacks = {
@@ -536,14 +565,15 @@ static const SondeConnectionCallbacks telemetry_callbacks = {
 
 static gpointer
 telemetry_accept (SondeServer             *server,
+                  gpointer                 format_state,
                   SoupWebsocketConnection *websocket,
                   const char              *route,
                   GHashTable              *query)
 {
-  SondeResolvix *state = _sonde_resolvix_get (server);
+  SondeResolvix *state = format_state;
   SondeResolvixTelemetryClient *self = g_new0 (SondeResolvixTelemetryClient, 1);
 
-  self->server = server;
+  self->state = state;
   self->connection = _sonde_connection_new (server, websocket, route, &telemetry_callbacks, self);
   g_ptr_array_add (state->telemetry_clients, self);
 
@@ -560,7 +590,7 @@ static void
 telemetry_free (gpointer client)
 {
   SondeResolvixTelemetryClient *self = client;
-  SondeResolvix *state = _sonde_resolvix_get (self->server);
+  SondeResolvix *state = self->state;
 
   telemetry_leave (self);
   g_ptr_array_remove_fast (state->telemetry_clients, self);
@@ -569,8 +599,7 @@ telemetry_free (gpointer client)
   g_free (self);
 }
 
-static const SondeDialect telemetry_dialect = {
-  .name = "resolvix-telemetry",
+static const SondeClientOps telemetry_client_ops = {
   .accept = telemetry_accept,
   .free = telemetry_free,
 };
@@ -579,12 +608,13 @@ static const SondeDialect telemetry_dialect = {
  * the one start_telemetry and the status report as ws_port. */
 void
 _sonde_resolvix_telemetry_register (SondeServer *server,
+                                    gpointer     format_state,
                                     SoupServer  *soup_server,
                                     const char  *path)
 {
-  SondeResolvix *state = _sonde_resolvix_get (server);
+  SondeResolvix *state = format_state;
 
   if (g_str_equal (path, "/"))
     g_ptr_array_add (state->telemetry_listeners, g_object_ref (soup_server));
-  _sonde_server_add_websocket_route (server, soup_server, path, &telemetry_dialect);
+  _sonde_server_add_websocket_route (server, soup_server, path, &telemetry_client_ops, state);
 }

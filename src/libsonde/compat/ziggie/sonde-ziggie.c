@@ -2,22 +2,25 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "sonde-connection-private.h"
-#include "sonde-format-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-json-private.h"
 #include "sonde-server-private.h"
+#include "sonde-ziggie-private.h"
 
 /*
  * The ziggie control center's public metrics stream
- * (seeds/ziggie-metrics-quickref.md): every second
+ * (docs/formats/ziggie.md): every second
  *   {"cpu": 25.5, "memory": 60.2, "disk": 45.3, "timestamp": "2025-11-10T12:30:45.123456"}
  * or, when a collection failed,
  *   {"error": "Metric collection failed: ...", "timestamp": "..."}
  * and the stream goes on. Every client gets the same frame: one hub group.
  */
 
+/* The stream's fields, in order, as catalog metrics: each field is named
+ * after the metric's collector. */
 static const char * const ziggie_metrics[] = {
   "cpu.usage_percent", "memory.usage_percent", "disk.usage_percent", NULL
 };
@@ -72,30 +75,32 @@ ziggie_encode (SondeHubGroup *group,
                SondeEngine   *engine,
                gint64         tick_us)
 {
-  static const char * const collectors[] = { "cpu", "memory", "disk" };
   g_autoptr(JsonObject) frame = json_object_new ();
   g_autofree char *timestamp = NULL;
 
-  for (guint i = 0; i < G_N_ELEMENTS (collectors); i++)
+  for (guint i = 0; ziggie_metrics[i] != NULL; i++)
     {
-      const char *failure = _sonde_engine_get_failure (engine, collectors[i]);
-      SondeSample *sample = sonde_engine_get_latest (engine, collectors[i]);
+      const char *dot = strchr (ziggie_metrics[i], '.');
+      g_autofree char *collector = g_strndup (ziggie_metrics[i], dot - ziggie_metrics[i]);
+      const char *metric_field = dot + 1;
+      const char *failure = _sonde_engine_get_failure (engine, collector);
+      SondeSample *sample = sonde_engine_get_latest (engine, collector);
       double value;
 
       if (failure != NULL)
         {
-          g_autofree char *detail = g_strdup_printf ("%s: %s", collectors[i], failure);
+          g_autofree char *detail = g_strdup_printf ("%s: %s", collector, failure);
           return encode_error (detail, tick_us);
         }
 
-      value = sample ? sonde_sample_get_double (sample, "usage_percent") : NAN;
+      value = sample ? sonde_sample_get_double (sample, metric_field) : NAN;
       if (isnan (value))
         {
-          g_autofree char *detail = g_strdup_printf ("%s: no usage_percent sampled yet", collectors[i]);
+          g_autofree char *detail = g_strdup_printf ("%s: no %s sampled yet", collector, metric_field);
           return encode_error (detail, tick_us);
         }
 
-      json_object_set_double_member (frame, collectors[i], round1 (value));
+      json_object_set_double_member (frame, collector, round1 (value));
     }
 
   timestamp = format_ziggie_timestamp (tick_us);
@@ -142,6 +147,7 @@ static const SondeConnectionCallbacks ziggie_callbacks = {
 
 static gpointer
 ziggie_accept (SondeServer             *server,
+               gpointer                 format_state,
                SoupWebsocketConnection *websocket,
                const char              *route,
                GHashTable              *query)
@@ -180,16 +186,48 @@ ziggie_free (gpointer client)
   g_free (self);
 }
 
-static const SondeDialect ziggie_dialect = {
-  .name = "ziggie",
+static const SondeClientOps ziggie_client_ops = {
   .accept = ziggie_accept,
   .free = ziggie_free,
 };
 
-void
-_sonde_ziggie_register (SondeServer *server,
-                        SoupServer  *soup_server,
-                        const char  *path)
+static void
+register_ziggie (SondeServer *server,
+                 gpointer     state,
+                 SoupServer  *soup_server,
+                 const char  *path)
 {
-  _sonde_server_add_websocket_route (server, soup_server, path, &ziggie_dialect);
+  _sonde_server_add_websocket_route (server, soup_server, path, &ziggie_client_ops, state);
 }
+
+/* ziggie keeps no state of its own: its one group lives in the hub. */
+static const char * const *
+list_ziggie_metrics (void)
+{
+  return ziggie_metrics;
+}
+
+static gpointer
+ziggie_state_new (SondeServer *server)
+{
+  return server;
+}
+
+static void
+ziggie_state_free (gpointer state)
+{
+}
+
+static const SondeFormatListener ziggie_listeners[] = {
+  /* ziggie's own port was sonded's default one. */
+  { "ziggie", "/api/system/metrics", "/api/system/metrics", 54112, register_ziggie },
+  { NULL }
+};
+
+const SondeFormat _sonde_ziggie_format = {
+  .name = "ziggie",
+  .listeners = ziggie_listeners,
+  .list_catalog_metrics = list_ziggie_metrics,
+  .state_new = ziggie_state_new,
+  .state_free = ziggie_state_free,
+};
