@@ -138,3 +138,7 @@ sonde_gateway_collector_new (void)
 {
   return g_object_new (SONDE_TYPE_GATEWAY_COLLECTOR, "name", "gateway", NULL);
 }
+
+/* The module's entry points: libsonde-gateway.so registers this collector as
+ * "gateway"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (gateway, SONDE_TYPE_GATEWAY_COLLECTOR, 20)

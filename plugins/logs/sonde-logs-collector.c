@@ -432,3 +432,7 @@ sonde_logs_collector_set_allowed_paths (SondeLogsCollector *self,
   if (replace_strv (self, &self->allowed, paths))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOWED_PATHS]);
 }
+
+/* The module's entry points: libsonde-logs.so registers this collector as
+ * "logs"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (logs, SONDE_TYPE_LOGS_COLLECTOR, 0)

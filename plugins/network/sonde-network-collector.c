@@ -341,3 +341,7 @@ _sonde_network_collector_set_clock (SondeNetworkCollector *self,
   self->clock = func;
   self->clock_data = user_data;
 }
+
+/* The module's entry points: libsonde-network.so registers this collector as
+ * "network"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (network, SONDE_TYPE_NETWORK_COLLECTOR, 40)

@@ -634,3 +634,7 @@ _sonde_processes_collector_get_open_files (SondeProcessesCollector *self)
   locker = g_mutex_locker_new (&self->lock);
   return self->open_files;
 }
+
+/* The module's entry points: libsonde-processes.so registers this collector as
+ * "processes"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (processes, SONDE_TYPE_PROCESSES_COLLECTOR, 30)

@@ -395,33 +395,21 @@ load_directory (const char     *dir,
   G_UNLOCK (loaded_plugin_dirs);
 }
 
-/* The built-in collectors come in the order of DESIGN.md's table, so that
- * snapshots read naturally; others follow by name. */
-static int
-collector_rank (const char *name)
-{
-  static const char * const order[] = {
-    "cpu", "memory", "disk", "network", "processes", "gateway", "host", NULL
-  };
-
-  for (int i = 0; order[i] != NULL; i++)
-    if (g_str_equal (order[i], name))
-      return i;
-  return G_N_ELEMENTS (order);
-}
-
+/* Collectors come in the order their plugins ask for (the priority they
+ * register with, higher first), so that snapshots read naturally: cpu,
+ * memory, disk... Equal priorities go by name. */
 static int
 compare_extensions (gconstpointer a,
                     gconstpointer b)
 {
-  const char *name_a = g_io_extension_get_name ((GIOExtension *) a);
-  const char *name_b = g_io_extension_get_name ((GIOExtension *) b);
-  int rank_a = collector_rank (name_a);
-  int rank_b = collector_rank (name_b);
+  GIOExtension *extension_a = (GIOExtension *) a;
+  GIOExtension *extension_b = (GIOExtension *) b;
+  int priority_a = g_io_extension_get_priority (extension_a);
+  int priority_b = g_io_extension_get_priority (extension_b);
 
-  if (rank_a != rank_b)
-    return rank_a - rank_b;
-  return strcmp (name_a, name_b);
+  if (priority_a != priority_b)
+    return priority_a > priority_b ? -1 : 1;
+  return strcmp (g_io_extension_get_name (extension_a), g_io_extension_get_name (extension_b));
 }
 
 /**

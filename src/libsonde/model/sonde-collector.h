@@ -22,6 +22,37 @@ G_BEGIN_DECLS
  */
 #define SONDE_COLLECTOR_EXTENSION_POINT "sonde-collector"
 
+/**
+ * SONDE_DEFINE_COLLECTOR_PLUGIN:
+ * @module_name: the plugin's name, as in its file name: `cpu` for
+ *   `libsonde-cpu.so`; it is also the collector's name
+ * @collector_type: the #GType of the collector, such as
+ *   `SONDE_TYPE_CPU_COLLECTOR`
+ * @priority: where the collector comes among the others: higher first
+ *
+ * Defines the entry points of a collector plugin module, which
+ * sonde_engine_load_plugins() calls: the module registers
+ * @collector_type on %SONDE_COLLECTOR_EXTENSION_POINT under
+ * @module_name. The collector type is a static type, so the module is
+ * never unloaded. Use it once, in one file of the module.
+ *
+ * Since: 0.2
+ */
+#define SONDE_DEFINE_COLLECTOR_PLUGIN(module_name, collector_type, priority)      \
+  G_MODULE_EXPORT void g_io_sonde_##module_name##_load   (GIOModule *module);   \
+  G_MODULE_EXPORT void g_io_sonde_##module_name##_unload (GIOModule *module);   \
+  G_MODULE_EXPORT void                                                          \
+  g_io_sonde_##module_name##_load (GIOModule *module)                           \
+  {                                                                             \
+    g_type_module_use (G_TYPE_MODULE (module));                                 \
+    g_io_extension_point_implement (SONDE_COLLECTOR_EXTENSION_POINT,            \
+                                    collector_type, #module_name, priority);    \
+  }                                                                             \
+  G_MODULE_EXPORT void                                                          \
+  g_io_sonde_##module_name##_unload (GIOModule *module)                         \
+  {                                                                             \
+  }
+
 #define SONDE_TYPE_COLLECTOR (sonde_collector_get_type ())
 
 SONDE_AVAILABLE_IN_ALL
