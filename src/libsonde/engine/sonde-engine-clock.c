@@ -26,7 +26,14 @@ _sonde_engine_publish_tick (SondeEngine *self)
         state->tick = NULL;
     }
 
+  /* One view of the tick for every group of the hub, then the signal. */
   g_object_ref (self);
+  if (self->hub != NULL)
+    {
+      g_autoptr(SondeTickView) view = _sonde_engine_build_view (self, tick->timestamp_ms * 1000);
+
+      _sonde_hub_dispatch (self->hub, view);
+    }
   _sonde_engine_emit_tick (self, tick->timestamp_ms * 1000);
   g_object_unref (self);
   g_free (tick);

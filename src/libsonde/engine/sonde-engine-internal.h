@@ -5,6 +5,7 @@
  * collections, holds, refreshes) share about an engine's insides. */
 
 #include "sonde-engine-private.h"
+#include "sonde-catalog-private.h"
 
 G_BEGIN_DECLS
 
@@ -64,6 +65,8 @@ struct _SondeEngine
   SondeHistory       *history;       /* while history_length > 0 */
 
   SondeHub           *hub;           /* created on first use */
+  SondeCatalog       *catalog;       /* until the collectors change */
+  guint               catalog_serial; /* of the collectors' metrics, when built */
   SondeEngineTick    *tick;          /* the tick being collected, if any */
   gint64              last_tick_ms;  /* 0 once forgotten */
   gint64              next_tick_ms;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "sonde-catalog-private.h"
 #include "sonde-engine.h"
 #include "sonde-hub-private.h"
+#include "sonde-tick-view-private.h"
 
 G_BEGIN_DECLS
 
@@ -22,5 +24,11 @@ const char *_sonde_engine_get_failure (SondeEngine *self,
                                        const char  *collector);
 gboolean _sonde_engine_is_stale (SondeEngine *self,
                                  const char  *collector);
+/* Every collector's metrics, until the collectors change: (transfer none). */
+SondeCatalog  *_sonde_engine_get_catalog    (SondeEngine *self);
+/* The latest samples as they are now, for one-off readers (a snapshot,
+ * a client's first frame); the clock builds one per tick. */
+SondeTickView *_sonde_engine_build_view     (SondeEngine *self,
+                                             gint64       timestamp_us);
 
 G_END_DECLS

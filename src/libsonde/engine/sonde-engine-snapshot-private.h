@@ -8,12 +8,8 @@
 
 G_BEGIN_DECLS
 
-/* The engine's latest samples as JSON: {collector: {field: value}} with
- * only the fields @filter matches (collectors whose data is stale listed
- * in @stale), and the catalog as {"metrics": [...]}. */
-JsonObject *_sonde_engine_build_data    (SondeEngine  *engine,
-                                         SondeFilter  *filter,
-                                         JsonArray   **stale);
+/* The catalog as JSON: {"metrics": [{name, collector, field, unit, kind,
+ * description}, ...]}. */
 JsonObject *_sonde_engine_build_catalog (SondeEngine  *engine);
 
 G_END_DECLS

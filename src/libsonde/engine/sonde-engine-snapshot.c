@@ -10,57 +10,6 @@
 /* One-off snapshots, as GET /api/v1/snapshot and D-Bus GetSnapshot answer
  * them: {"timestamp": ..., "data": {collector: {field: value}}[, "stale": [...]]}. */
 
-/* {collector: {field: value}} with only the fields @filter matches, from
- * the latest samples. Collectors whose data is stale are listed in
- * @stale. Member nodes are shared with the samples, not copied deeply. */
-JsonObject *
-_sonde_engine_build_data (SondeEngine  *engine,
-                          SondeFilter  *filter,
-                          JsonArray   **stale)
-{
-  g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (engine);
-  JsonObject *data = json_object_new ();
-
-  *stale = NULL;
-
-  for (guint i = 0; i < collectors->len; i++)
-    {
-      const char *name = sonde_collector_get_name (g_ptr_array_index (collectors, i));
-      SondeSample *sample;
-      JsonObject *fields;
-      JsonObjectIter iter;
-      const char *member;
-      JsonNode *node;
-
-      if (!_sonde_filter_wants_collector (filter, name))
-        continue;
-
-      sample = sonde_engine_get_latest (engine, name);
-      if (sample == NULL)
-        continue;
-
-      fields = json_object_new ();
-      json_object_iter_init_ordered (&iter, sonde_sample_get_data (sample));
-      while (json_object_iter_next_ordered (&iter, &member, &node))
-        if (_sonde_filter_matches (filter, name, member))
-          json_object_set_member (fields, member, json_node_copy (node));
-
-      if (json_object_get_size (fields) > 0)
-        json_object_set_object_member (data, name, fields);
-      else
-        json_object_unref (fields);
-
-      if (_sonde_engine_is_stale (engine, name))
-        {
-          if (*stale == NULL)
-            *stale = json_array_new ();
-          json_array_add_string_element (*stale, name);
-        }
-    }
-
-  return data;
-}
-
 JsonObject *
 _sonde_engine_build_catalog (SondeEngine *engine)
 {
@@ -97,6 +46,7 @@ snapshot_refreshed_cb (GObject      *source,
   g_autoptr(JsonObject) object = json_object_new ();
   g_autofree char *timestamp = _sonde_format_timestamp (g_get_real_time ());
   g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(SondeTickView) view = NULL;
   JsonArray *stale = NULL;
 
   /* A collector that failed keeps its last values, or is absent, and is
@@ -107,7 +57,8 @@ snapshot_refreshed_cb (GObject      *source,
     return;
 
   json_object_set_string_member (object, "timestamp", timestamp);
-  json_object_set_object_member (object, "data", _sonde_engine_build_data (engine, filter, &stale));
+  view = _sonde_engine_build_view (engine, g_get_real_time ());
+  json_object_set_object_member (object, "data", _sonde_tick_view_to_json (view, filter, &stale));
   if (stale != NULL)
     json_object_set_array_member (object, "stale", stale);
 
@@ -149,7 +100,7 @@ sonde_engine_snapshot_async (SondeEngine         *self,
   if (patterns == NULL || patterns[0] == NULL)
     patterns = everything;
 
-  filter = _sonde_filter_new (self, patterns, &error);
+  filter = _sonde_filter_new (_sonde_engine_get_catalog (self), patterns, &error);
   if (filter == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

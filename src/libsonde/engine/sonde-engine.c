@@ -157,6 +157,7 @@ sonde_engine_dispose (GObject *object)
    * are here. */
   g_clear_pointer (&self->hub, _sonde_hub_free);
   g_clear_object (&self->history);
+  g_clear_pointer (&self->catalog, _sonde_catalog_unref);
   g_clear_handle_id (&self->clock_source, g_source_remove);
   if (self->tick != NULL)
     {
@@ -526,6 +527,7 @@ sonde_engine_add_collector (SondeEngine     *self,
   state->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   state->event_handler = g_signal_connect (collector, "event", G_CALLBACK (collector_event_cb), self);
   g_ptr_array_add (self->collectors, state);
+  g_clear_pointer (&self->catalog, _sonde_catalog_unref);
 
   if (self->proc_root != NULL)
     sonde_collector_set_proc_root (collector, self->proc_root);
@@ -590,6 +592,7 @@ _sonde_engine_remove_state (SondeEngine    *self,
     sonde_collector_stop (collector);
   _sonde_collector_set_engine (collector, NULL);
   g_ptr_array_remove (self->collectors, state);
+  g_clear_pointer (&self->catalog, _sonde_catalog_unref);
 
   /* Do not make the tick wait for a collector that left: if it was the
    * last one the tick waited for, the tick is complete. */
@@ -680,23 +683,10 @@ SondeMetric *
 sonde_engine_lookup_metric (SondeEngine *self,
                             const char  *name)
 {
-  const char *dot;
-  g_autofree char *collector = NULL;
-  CollectorState *state;
-
   g_return_val_if_fail (SONDE_IS_ENGINE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  dot = strchr (name, '.');
-  if (dot == NULL)
-    return NULL;
-
-  collector = g_strndup (name, dot - name);
-  state = _sonde_engine_find_state (self, collector);
-  if (state == NULL)
-    return NULL;
-
-  return sonde_collector_lookup_metric (state->collector, dot + 1);
+  return _sonde_catalog_lookup (_sonde_engine_get_catalog (self), name);
 }
 
 /**
@@ -732,6 +722,53 @@ _sonde_engine_get_failure (SondeEngine *self,
   if (state->latest != NULL && !state->stale)
     return NULL;
   return state->failure;
+}
+
+static guint
+metrics_serial (SondeEngine *self)
+{
+  guint serial = 0;
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    serial += _sonde_collector_get_metrics_serial (((CollectorState *) g_ptr_array_index (self->collectors, i))->collector);
+  return serial;
+}
+
+SondeCatalog *
+_sonde_engine_get_catalog (SondeEngine *self)
+{
+  guint serial = metrics_serial (self);
+
+  /* A collector may declare metrics after it was added. */
+  if (self->catalog != NULL && self->catalog_serial != serial)
+    g_clear_pointer (&self->catalog, _sonde_catalog_unref);
+
+  if (self->catalog == NULL)
+    {
+      g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (self);
+
+      self->catalog = _sonde_catalog_new (collectors);
+      self->catalog_serial = serial;
+    }
+
+  return self->catalog;
+}
+
+SondeTickView *
+_sonde_engine_build_view (SondeEngine *self,
+                          gint64       timestamp_us)
+{
+  SondeTickView *view = _sonde_tick_view_new (timestamp_us, self->collectors->len);
+
+  for (guint i = 0; i < self->collectors->len; i++)
+    {
+      CollectorState *state = g_ptr_array_index (self->collectors, i);
+
+      _sonde_tick_view_add (view, sonde_collector_get_name (state->collector), state->latest,
+                            state->failure, state->stale);
+    }
+
+  return view;
 }
 
 SondeHub *

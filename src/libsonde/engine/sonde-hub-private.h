@@ -3,6 +3,7 @@
 
 #include "sonde-engine.h"
 #include "sonde-filter-private.h"
+#include "sonde-tick-view-private.h"
 
 G_BEGIN_DECLS
 
@@ -15,15 +16,19 @@ G_BEGIN_DECLS
 typedef struct _SondeHub      SondeHub;
 typedef struct _SondeHubGroup SondeHubGroup;
 
+/* The group's frame of the tick @view describes, or NULL for none. */
 typedef GBytes *(*SondeHubEncodeFunc) (SondeHubGroup *group,
-                                       SondeEngine   *engine,
-                                       gint64         tick_us);
+                                       SondeTickView *view);
 typedef void    (*SondeHubSendFunc)   (gpointer       member,
                                        SondeHubGroup *group,
                                        GBytes        *frame);
 
 SondeHub      *_sonde_hub_new                      (SondeEngine        *engine);
 void           _sonde_hub_free                     (SondeHub           *self);
+/* Encodes the frame of every group due at @view's tick, once, and hands
+ * it to each member. */
+void           _sonde_hub_dispatch                 (SondeHub           *self,
+                                                    SondeTickView      *view);
 SondeHubGroup *_sonde_hub_join                     (SondeHub           *self,
                                                     const char         *dialect,
                                                     const char         *subscription_id,

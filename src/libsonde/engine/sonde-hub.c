@@ -32,7 +32,6 @@ struct _SondeHub
 {
   SondeEngine *engine;   /* borrowed: the engine owns its hub */
   GHashTable  *groups;   /* key -> SondeHubGroup */
-  gulong       tick_handler;
   gulong       added_handler;
   guint64      n_encoded;
   gboolean     in_tick;   /* groups are not freed while a tick runs */
@@ -75,12 +74,12 @@ group_free (SondeHubGroup *group)
 
 static void
 group_dispatch (SondeHubGroup *group,
-                gint64         tick_us)
+                SondeTickView *view)
 {
   g_autoptr(GBytes) frame = NULL;
 
   group->seq++;
-  frame = group->encode (group, group->hub->engine, tick_us);
+  frame = group->encode (group, view);
   group->hub->n_encoded++;
 
   /* Members may leave from their send function (a closed connection):
@@ -104,11 +103,11 @@ group_dispatch (SondeHubGroup *group,
     }
 }
 
-static void
-tick_cb (SondeEngine *engine,
-         gint64       tick_us,
-         SondeHub    *self)
+void
+_sonde_hub_dispatch (SondeHub      *self,
+                     SondeTickView *view)
 {
+  gint64 tick_us = _sonde_tick_view_get_timestamp (view);
   g_autoptr(GPtrArray) due = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer value;
@@ -128,7 +127,7 @@ tick_cb (SondeEngine *engine,
       SondeHubGroup *group = g_ptr_array_index (due, i);
 
       if (group->n_active > 0)
-        group_dispatch (group, tick_us);
+        group_dispatch (group, view);
     }
   self->in_tick = FALSE;
 
@@ -161,7 +160,6 @@ _sonde_hub_new (SondeEngine *engine)
 
   self->engine = engine;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
-  self->tick_handler = g_signal_connect (engine, "tick", G_CALLBACK (tick_cb), self);
   self->added_handler = g_signal_connect (engine, "collector-added", G_CALLBACK (collector_added_cb), self);
   return self;
 }
@@ -172,7 +170,6 @@ _sonde_hub_free (SondeHub *self)
   if (self == NULL)
     return;
 
-  g_clear_signal_handler (&self->tick_handler, self->engine);
   g_clear_signal_handler (&self->added_handler, self->engine);
   g_hash_table_unref (self->groups);
   g_free (self);
@@ -246,7 +243,7 @@ _sonde_hub_leave (SondeHub      *self,
       break;
     }
 
-  /* During a tick, tick_cb removes the empty group afterwards. */
+  /* During a dispatch, _sonde_hub_dispatch() removes the empty group afterwards. */
   if (group->n_active == 0 && !self->in_tick)
     g_hash_table_remove (self->groups, group->key);
 }

@@ -137,7 +137,7 @@ sonde_subscription_new (SondeEngine         *engine,
       return NULL;
     }
 
-  filter = _sonde_filter_new (engine, patterns, error);
+  filter = _sonde_filter_new (_sonde_engine_get_catalog (engine), patterns, error);
   if (filter == NULL)
     return NULL;
 

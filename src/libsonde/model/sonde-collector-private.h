@@ -20,4 +20,8 @@ gboolean _sonde_collector_begin_collection   (SondeCollector *self);
 void     _sonde_collector_end_collection     (SondeCollector *self);
 gboolean _sonde_collector_is_collecting      (SondeCollector *self);
 
+/* Grows whenever a metric is added, so that catalogs built from the
+ * collector know they are out of date. */
+guint    _sonde_collector_get_metrics_serial (SondeCollector *self);
+
 G_END_DECLS

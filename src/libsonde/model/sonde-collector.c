@@ -31,6 +31,7 @@ typedef struct
   GMainContext *main_context;
   GWeakRef      engine;
   int           collecting;   /* atomic: an engine's collect() is in flight */
+  guint         metrics_serial;
   GMutex        events_lock;
   GQueue        events;       /* SondeEvent waiting for the main context */
   gboolean      events_scheduled;
@@ -478,6 +479,7 @@ sonde_collector_add_metric (SondeCollector  *self,
     }
 
   g_ptr_array_add (priv->metrics, sonde_metric_new (priv->name, field, unit, kind, description));
+  priv->metrics_serial++;
 }
 
 /**
@@ -723,4 +725,12 @@ _sonde_collector_is_collecting (SondeCollector *self)
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
 
   return g_atomic_int_get (&priv->collecting) != 0;
+}
+
+guint
+_sonde_collector_get_metrics_serial (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  return priv->metrics_serial;
 }

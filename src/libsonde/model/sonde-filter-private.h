@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "sonde-engine.h"
+#include "sonde-catalog-private.h"
 
 G_BEGIN_DECLS
 
@@ -12,7 +12,8 @@ typedef struct _SondeFilter SondeFilter;
 #define SONDE_FILTER_MAX_PATTERNS 256
 #define SONDE_FILTER_MAX_PATTERN_LENGTH 128
 
-SondeFilter *_sonde_filter_new               (SondeEngine        *engine,
+/* Exact names must be in @catalog; globs may match nothing yet. */
+SondeFilter *_sonde_filter_new               (SondeCatalog       *catalog,
                                               const char * const *patterns,
                                               GError            **error);
 gboolean     _sonde_filter_is_exact_name     (const char         *pattern);

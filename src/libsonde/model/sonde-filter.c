@@ -60,26 +60,23 @@ part_spec (const char *part)
 /* Exact names are checked against the catalog: an unknown exact name is an
  * error, not a silent empty stream. Globs may match nothing yet. */
 static gboolean
-check_exact (SondeEngine  *engine,
+check_exact (SondeCatalog *catalog,
              const char   *pattern,
              const char   *collector,
              const char   *field,
              GError      **error)
 {
-  SondeCollector *owner;
-
   if (has_glob (collector))
     return TRUE;
 
-  owner = sonde_engine_get_collector (engine, collector);
-  if (owner == NULL)
+  if (!_sonde_catalog_has_collector (catalog, collector))
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC,
                    "Unknown metric '%s': no collector named '%s'", pattern, collector);
       return FALSE;
     }
 
-  if (field != NULL && !has_glob (field) && sonde_collector_lookup_metric (owner, field) == NULL)
+  if (field != NULL && !has_glob (field) && _sonde_catalog_lookup (catalog, pattern) == NULL)
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC,
                    "Unknown metric '%s'", pattern);
@@ -90,7 +87,7 @@ check_exact (SondeEngine  *engine,
 }
 
 SondeFilter *
-_sonde_filter_new (SondeEngine        *engine,
+_sonde_filter_new (SondeCatalog       *catalog,
                    const char * const *patterns,
                    GError            **error)
 {
@@ -144,7 +141,7 @@ _sonde_filter_new (SondeEngine        *engine,
           return NULL;
         }
 
-      if (!check_exact (engine, text, collector, field, error))
+      if (!check_exact (catalog, text, collector, field, error))
         return NULL;
 
       pattern.collector = part_spec (collector);

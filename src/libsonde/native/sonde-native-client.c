@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sonde-engine-private.h"
 #include "sonde-connection-private.h"
 #include "sonde-error.h"
 #include "sonde-history-private.h"
@@ -159,7 +160,7 @@ add_subscription (SondeNativeClient  *self,
       return FALSE;
     }
 
-  filter = _sonde_filter_new (engine, patterns, &error);
+  filter = _sonde_filter_new (_sonde_engine_get_catalog (engine), patterns, &error);
   if (filter == NULL)
     {
       send_error (self, error_code_for (error), error->message, id);

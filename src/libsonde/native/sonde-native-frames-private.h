@@ -11,8 +11,7 @@ G_BEGIN_DECLS
 
 GBytes     *_sonde_native_encode_catalog  (SondeEngine   *engine);
 GBytes     *_sonde_native_encode_snapshot (SondeHubGroup *group,
-                                           SondeEngine   *engine,
-                                           gint64         tick_us);
+                                           SondeTickView *view);
 GBytes     *_sonde_native_encode_hello    (SondeEngine   *engine,
                                            guint          interval_min_ms,
                                            guint          interval_max_ms);

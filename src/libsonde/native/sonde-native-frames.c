@@ -11,15 +11,14 @@
 
 GBytes *
 _sonde_native_encode_snapshot (SondeHubGroup *group,
-                               SondeEngine   *engine,
-                               gint64         tick_us)
+                               SondeTickView *view)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *timestamp = _sonde_format_timestamp (tick_us);
+  g_autofree char *timestamp = _sonde_format_timestamp (_sonde_tick_view_get_timestamp (view));
   JsonArray *stale = NULL;
   JsonObject *data;
 
-  data = _sonde_engine_build_data (engine, _sonde_hub_group_get_filter (group), &stale);
+  data = _sonde_tick_view_to_json (view, _sonde_hub_group_get_filter (group), &stale);
 
   json_object_set_string_member (frame, "type", "snapshot");
   json_object_set_string_member (frame, "subscription", _sonde_hub_group_get_subscription_id (group));

@@ -72,7 +72,8 @@ static void
 send_snapshot_now (KairosClient *self)
 {
   SondeEngine *engine = sonde_server_get_engine (self->server);
-  g_autoptr(GBytes) frame = _sonde_kairos_encode_snapshot (self->group, engine, g_get_real_time ());
+  g_autoptr(SondeTickView) view = _sonde_engine_build_view (engine, g_get_real_time ());
+  g_autoptr(GBytes) frame = _sonde_kairos_encode_snapshot (self->group, view);
 
   self->snapshot_pending = FALSE;
   _sonde_connection_send_control (self->connection, frame);
@@ -252,7 +253,7 @@ send_history (KairosClient             *self,
       else
         {
           const char *single[] = { name, NULL };
-          g_autoptr(SondeFilter) filter = _sonde_filter_new (engine, single, NULL);
+          g_autoptr(SondeFilter) filter = _sonde_filter_new (_sonde_engine_get_catalog (engine), single, NULL);
 
           for (guint j = 0; filter != NULL && j < metrics->len; j++)
             {
@@ -280,8 +281,9 @@ subscribe (KairosClient             *self,
   SondeHubGroup *previous = self->group;
 
   self->group = _sonde_hub_join (hub, "kairos", sub->id, g_steal_pointer (&sub->filter),
-                                 sub->interval_seconds * 1000, _sonde_kairos_encode_group,
+                                 sub->interval_seconds * 1000, _sonde_kairos_encode_snapshot,
                                  kairos_send_cb, self);
+  _sonde_kairos_prepare_group (self->group, _sonde_engine_get_catalog (sonde_server_get_engine (self->server)));
   if (previous != NULL)
     _sonde_hub_leave (hub, previous, self);
 

@@ -33,13 +33,13 @@ set_value (JsonObject *frame,
 }
 
 static JsonNode *
-latest_value (SondeEngine *engine,
-              const char  *collector,
-              const char  *field)
+latest_value (SondeTickView *view,
+              const char    *collector,
+              const char    *field)
 {
-  SondeSample *sample = sonde_engine_get_latest (engine, collector);
+  JsonObject *data = _sonde_tick_view_get_data (view, collector);
 
-  return sample ? json_object_get_member (sonde_sample_get_data (sample), field) : NULL;
+  return data ? json_object_get_member (data, field) : NULL;
 }
 
 /* What a Snapshot of a group holds, prepared once per group from its
@@ -64,8 +64,8 @@ plan_entry_clear (PlanEntry *entry)
 }
 
 static GArray *
-plan_new (SondeEngine *engine,
-          const char  *names_text)
+plan_new (SondeCatalog *catalog,
+          const char   *names_text)
 {
   g_auto(GStrv) names = g_strsplit (names_text, ",", -1);
   GArray *plan = g_array_new (FALSE, TRUE, sizeof (PlanEntry));
@@ -95,7 +95,7 @@ plan_new (SondeEngine *engine,
 
           /* Validated at subscription; NULL only for a name that matches
            * no collector any more, which then adds nothing. */
-          entry.filter = _sonde_filter_new (engine, single, NULL);
+          entry.filter = _sonde_filter_new (catalog, single, NULL);
         }
 
       g_array_append_val (plan, entry);
@@ -105,28 +105,22 @@ plan_new (SondeEngine *engine,
 }
 
 static void
-add_pattern (JsonObject  *frame,
-             SondeEngine *engine,
-             SondeFilter *filter)
+add_pattern (JsonObject    *frame,
+             SondeTickView *view,
+             SondeFilter   *filter)
 {
-  g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (engine);
-
-  for (guint i = 0; i < collectors->len; i++)
+  for (guint i = 0; i < _sonde_tick_view_get_n_entries (view); i++)
     {
-      const char *collector = sonde_collector_get_name (g_ptr_array_index (collectors, i));
-      SondeSample *sample;
+      const SondeTickEntry *entry = _sonde_tick_view_get_entry (view, i);
+      const char *collector = entry->name;
       JsonObjectIter iter;
       const char *field;
       JsonNode *node;
 
-      if (!_sonde_filter_wants_collector (filter, collector))
+      if (entry->sample == NULL || !_sonde_filter_wants_collector (filter, collector))
         continue;
 
-      sample = sonde_engine_get_latest (engine, collector);
-      if (sample == NULL)
-        continue;
-
-      json_object_iter_init_ordered (&iter, sonde_sample_get_data (sample));
+      json_object_iter_init_ordered (&iter, sonde_sample_get_data (entry->sample));
       while (json_object_iter_next_ordered (&iter, &field, &node))
         {
           g_autofree char *member = NULL;
@@ -139,20 +133,26 @@ add_pattern (JsonObject  *frame,
     }
 }
 
+void
+_sonde_kairos_prepare_group (SondeHubGroup *group,
+                             SondeCatalog  *catalog)
+{
+  if (_sonde_hub_group_get_encoder_data (group) != NULL)
+    return;
+
+  _sonde_hub_group_set_encoder_data (group, plan_new (catalog, _sonde_hub_group_get_subscription_id (group)),
+                                     (GDestroyNotify) g_array_unref);
+}
+
 GBytes *
 _sonde_kairos_encode_snapshot (SondeHubGroup *group,
-                               SondeEngine   *engine,
-                               gint64         timestamp_us)
+                               SondeTickView *view)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *timestamp = _sonde_format_timestamp_seconds (timestamp_us);
+  g_autofree char *timestamp = _sonde_format_timestamp_seconds (_sonde_tick_view_get_timestamp (view));
   GArray *plan = _sonde_hub_group_get_encoder_data (group);
 
-  if (plan == NULL)
-    {
-      plan = plan_new (engine, _sonde_hub_group_get_subscription_id (group));
-      _sonde_hub_group_set_encoder_data (group, plan, (GDestroyNotify) g_array_unref);
-    }
+  g_assert (plan != NULL);
 
   json_object_set_string_member (frame, "type", "Snapshot");
   json_object_set_string_member (frame, "timestamp", timestamp);
@@ -162,20 +162,12 @@ _sonde_kairos_encode_snapshot (SondeHubGroup *group,
       PlanEntry *entry = &g_array_index (plan, PlanEntry, i);
 
       if (entry->field != NULL)
-        set_value (frame, entry->name, latest_value (engine, entry->collector, entry->field));
+        set_value (frame, entry->name, latest_value (view, entry->collector, entry->field));
       else if (entry->filter != NULL)
-        add_pattern (frame, engine, entry->filter);
+        add_pattern (frame, view, entry->filter);
     }
 
   return _sonde_json_object_to_bytes (frame);
-}
-
-GBytes *
-_sonde_kairos_encode_group (SondeHubGroup *group,
-                            SondeEngine   *engine,
-                            gint64         tick_us)
-{
-  return _sonde_kairos_encode_snapshot (group, engine, tick_us);
 }
 
 GBytes *

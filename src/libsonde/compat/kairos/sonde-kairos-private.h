@@ -55,14 +55,13 @@ char       *_sonde_kairos_invalid_type             (JsonNode                *nod
 
 /* Server messages, in sonde-kairos-frames.c. */
 GBytes     *_sonde_kairos_encode_error             (const char              *message);
-/* A Snapshot of a group, whose subscription id is its list of names. */
+/* Prepares, once per group, what its Snapshots hold: the group's
+ * subscription id is its list of names. */
+void        _sonde_kairos_prepare_group            (SondeHubGroup           *group,
+                                                    SondeCatalog            *catalog);
+/* A Snapshot of a prepared group; the hub's encoder too. */
 GBytes     *_sonde_kairos_encode_snapshot          (SondeHubGroup           *group,
-                                                    SondeEngine             *engine,
-                                                    gint64                   timestamp_us);
-/* The hub encoder: the group's subscription id is its list of names. */
-GBytes     *_sonde_kairos_encode_group             (SondeHubGroup           *group,
-                                                    SondeEngine             *engine,
-                                                    gint64                   tick_us);
+                                                    SondeTickView           *view);
 GBytes     *_sonde_kairos_encode_time_series       (SondeHistory            *history,
                                                     const char              *requested,
                                                     const char              *metric,

@@ -193,7 +193,7 @@ resolve_names (SondeEngine             *engine,
 
           /* Also refuses what could not be a group key: ',' is not a
            * valid character of a pattern. */
-          check = _sonde_filter_new (engine, single, NULL);
+          check = _sonde_filter_new (_sonde_engine_get_catalog (engine), single, NULL);
           if (check == NULL)
             return g_strdup_printf ("unknown metric `%s`", name);
           g_ptr_array_add (patterns, g_strdup (name));
@@ -201,7 +201,7 @@ resolve_names (SondeEngine             *engine,
     }
 
   g_ptr_array_add (patterns, NULL);
-  sub->filter = _sonde_filter_new (engine, (const char * const *) patterns->pdata, &error);
+  sub->filter = _sonde_filter_new (_sonde_engine_get_catalog (engine), (const char * const *) patterns->pdata, &error);
   if (sub->filter == NULL)
     return g_strdup (error->message);
 

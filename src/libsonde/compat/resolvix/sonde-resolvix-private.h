@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "sonde-format-private.h"
+#include "sonde-tick-view-private.h"
 #include "sonde-server.h"
 
 G_BEGIN_DECLS
@@ -69,9 +70,8 @@ void           _sonde_resolvix_logs_register       (SondeServer   *server,
                                                     const char    *path);
 
 /* Telemetry, in sonde-resolvix-telemetry.c. */
-GBytes        *_sonde_resolvix_encode_telemetry    (SondeEngine   *engine,
-                                                    const char    *node_id,
-                                                    gint64         timestamp_us);
+GBytes        *_sonde_resolvix_encode_telemetry    (SondeTickView *view,
+                                                    const char    *node_id);
 const char * const *_sonde_resolvix_list_catalog_metrics (void);
 void           _sonde_resolvix_set_telemetry_running (SondeResolvix *self,
                                                       gboolean       running);

@@ -274,12 +274,11 @@ child_object (JsonObject *parent,
 }
 
 GBytes *
-_sonde_resolvix_encode_telemetry (SondeEngine *engine,
-                                  const char  *node_id,
-                                  gint64       timestamp_us)
+_sonde_resolvix_encode_telemetry (SondeTickView *view,
+                                  const char    *node_id)
 {
   g_autoptr(JsonObject) document = json_object_new ();
-  g_autofree char *timestamp = _sonde_format_timestamp_seconds (timestamp_us);
+  g_autofree char *timestamp = _sonde_format_timestamp_seconds (_sonde_tick_view_get_timestamp (view));
   JsonObject *metrics = json_object_new ();
 
   for (guint i = 0; i < G_N_ELEMENTS (telemetry_fields); i++)
@@ -287,12 +286,11 @@ _sonde_resolvix_encode_telemetry (SondeEngine *engine,
       const char *metric = telemetry_fields[i].metric;
       const char *dot = strchr (metric, '.');
       g_autofree char *collector = g_strndup (metric, dot - metric);
-      SondeSample *sample = sonde_engine_get_latest (engine, collector);
       JsonObject *out = child_object (metrics, telemetry_fields[i].section);
 
       if (telemetry_fields[i].object != NULL)
         out = child_object (out, telemetry_fields[i].object);
-      convert (out, telemetry_fields[i].key, sample ? sonde_sample_get_data (sample) : NULL,
+      convert (out, telemetry_fields[i].key, _sonde_tick_view_get_data (view, collector),
                dot + 1, telemetry_fields[i].conversion);
     }
 
@@ -343,9 +341,9 @@ sampling_interval_ms (guint seconds)
  * needs, and what sets groups apart. */
 static GBytes *
 telemetry_encode (SondeHubGroup *group,
-                  SondeEngine   *engine,
-                  gint64         tick_us)
+                  SondeTickView *view)
 {
+  gint64 tick_us = _sonde_tick_view_get_timestamp (view);
   const char *id = _sonde_hub_group_get_subscription_id (group);
   char *node_id = NULL;
   guint64 seconds = g_ascii_strtoull (id, &node_id, 10);
@@ -355,7 +353,7 @@ telemetry_encode (SondeHubGroup *group,
   if ((tick_us / 1000) % (gint64) (seconds * 1000) != 0)
     return NULL;
 
-  return _sonde_resolvix_encode_telemetry (engine, node_id + 1, tick_us);
+  return _sonde_resolvix_encode_telemetry (view, node_id + 1);
 }
 
 static void
@@ -387,7 +385,7 @@ telemetry_filter (SondeEngine *engine)
     g_ptr_array_add (patterns, (gpointer) "*");
   g_ptr_array_add (patterns, NULL);
 
-  return _sonde_filter_new (engine, (const char * const *) patterns->pdata, NULL);
+  return _sonde_filter_new (_sonde_engine_get_catalog (engine), (const char * const *) patterns->pdata, NULL);
 }
 
 static void
@@ -428,6 +426,7 @@ immediate_cb (GObject      *source,
 {
   Immediate *immediate = user_data;
   g_autoptr(SondeServer) server = g_weak_ref_get (&immediate->server);
+  g_autoptr(SondeTickView) view = NULL;
   g_autoptr(GBytes) frame = NULL;
   SondeResolvix *state;
 
@@ -447,8 +446,8 @@ immediate_cb (GObject      *source,
     }
 
   /* Built once for all who were waiting. */
-  frame = _sonde_resolvix_encode_telemetry (SONDE_ENGINE (source), _sonde_resolvix_get_node_id (state),
-                                            g_get_real_time ());
+  view = _sonde_engine_build_view (SONDE_ENGINE (source), g_get_real_time ());
+  frame = _sonde_resolvix_encode_telemetry (view, _sonde_resolvix_get_node_id (state));
   for (guint i = 0; i < state->waiting->len; i++)
     {
       SondeResolvixTelemetryClient *client = g_ptr_array_index (state->waiting, i);

@@ -72,9 +72,9 @@ encode_error (const char *failure,
 
 static GBytes *
 ziggie_encode (SondeHubGroup *group,
-               SondeEngine   *engine,
-               gint64         tick_us)
+               SondeTickView *view)
 {
+  gint64 tick_us = _sonde_tick_view_get_timestamp (view);
   g_autoptr(JsonObject) frame = json_object_new ();
   g_autofree char *timestamp = NULL;
 
@@ -83,8 +83,8 @@ ziggie_encode (SondeHubGroup *group,
       const char *dot = strchr (ziggie_metrics[i], '.');
       g_autofree char *collector = g_strndup (ziggie_metrics[i], dot - ziggie_metrics[i]);
       const char *metric_field = dot + 1;
-      const char *failure = _sonde_engine_get_failure (engine, collector);
-      SondeSample *sample = sonde_engine_get_latest (engine, collector);
+      const char *failure = _sonde_tick_view_get_failure (view, collector);
+      const SondeTickEntry *entry = _sonde_tick_view_lookup (view, collector);
       double value;
 
       if (failure != NULL)
@@ -93,7 +93,8 @@ ziggie_encode (SondeHubGroup *group,
           return encode_error (detail, tick_us);
         }
 
-      value = sample ? sonde_sample_get_double (sample, metric_field) : NAN;
+      value = entry != NULL && entry->sample != NULL
+              ? sonde_sample_get_double (entry->sample, metric_field) : NAN;
       if (isnan (value))
         {
           g_autofree char *detail = g_strdup_printf ("%s: no %s sampled yet", collector, metric_field);
@@ -160,7 +161,7 @@ ziggie_accept (SondeServer             *server,
   self->server = server;
   self->connection = _sonde_connection_new (server, websocket, route, &ziggie_callbacks, self);
 
-  filter = _sonde_filter_new (engine, ziggie_metrics, &error);
+  filter = _sonde_filter_new (_sonde_engine_get_catalog (engine), ziggie_metrics, &error);
   if (filter == NULL)
     {
       /* Without the cpu, memory or disk collector there is nothing to say
@@ -168,7 +169,7 @@ ziggie_accept (SondeServer             *server,
       g_autoptr(GBytes) frame = encode_error (error->message, g_get_real_time ());
 
       _sonde_connection_send_control (self->connection, frame);
-      filter = _sonde_filter_new (engine, (const char * const []) { "*", NULL }, NULL);
+      filter = _sonde_filter_new (_sonde_engine_get_catalog (engine), (const char * const []) { "*", NULL }, NULL);
     }
 
   self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), "ziggie", "ziggie", filter,
