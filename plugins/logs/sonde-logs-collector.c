@@ -27,8 +27,8 @@ struct _SondeLogsCollector
   SondeCollector  parent_instance;
 
   /* collect() runs in a worker thread, the properties are set from the
-   * main thread: everything below is under the lock. */
-  GMutex          lock;
+   * main thread: the setters hold the base class's settings lock, under
+   * which collect() runs. */
   GStrv           files;
   GStrv           allowed;
   GPtrArray      *followers;   /* SondeLogFollower; NULL while stopped */
@@ -121,8 +121,6 @@ sonde_logs_collector_collect (SondeCollector  *collector,
 
   g_array_set_clear_func (lines, (GDestroyNotify) line_clear);
 
-  g_mutex_lock (&self->lock);
-
   if (self->followers == NULL || self->changed)
     {
       g_clear_pointer (&self->followers, g_ptr_array_unref);
@@ -145,10 +143,8 @@ sonde_logs_collector_collect (SondeCollector  *collector,
       json_array_add_object_element (files, entry);
     }
 
-  g_mutex_unlock (&self->lock);
-
-  /* Outside the lock: a handler may well read the properties. Each event
-   * gets its own copy of the data, so one object serves every line. */
+  /* The events are delivered on the main context, in order; each gets
+   * its own copy of the data, so one object serves every line. */
   for (guint i = 0; i < lines->len; i++)
     {
       Line *line = &g_array_index (lines, Line, i);
@@ -172,11 +168,9 @@ sonde_logs_collector_start (SondeCollector  *collector,
    * is reported, however late the first collection. A file that cannot be
    * followed is reported by the collections, and does not stop the
    * others. */
-  g_mutex_lock (&self->lock);
   g_clear_pointer (&self->followers, g_ptr_array_unref);
   self->followers = build_followers_locked (self);
   self->changed = FALSE;
-  g_mutex_unlock (&self->lock);
 
   return TRUE;
 }
@@ -186,10 +180,8 @@ sonde_logs_collector_stop (SondeCollector *collector)
 {
   SondeLogsCollector *self = SONDE_LOGS_COLLECTOR (collector);
 
-  g_mutex_lock (&self->lock);
   g_clear_pointer (&self->followers, g_ptr_array_unref);
   g_hash_table_remove_all (self->failures);
-  g_mutex_unlock (&self->lock);
 }
 
 /* After g_object_set() of both properties at once, not after each: the
@@ -231,7 +223,6 @@ sonde_logs_collector_finalize (GObject *object)
   g_clear_pointer (&self->failures, g_hash_table_unref);
   g_clear_pointer (&self->files, g_strfreev);
   g_clear_pointer (&self->allowed, g_strfreev);
-  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (sonde_logs_collector_parent_class)->finalize (object);
 }
@@ -342,7 +333,6 @@ sonde_logs_collector_init (SondeLogsCollector *self)
   static const char * const default_files[] = { DEFAULT_LOG_FILE, NULL };
   static const char * const no_files[] = { NULL };
 
-  g_mutex_init (&self->lock);
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->allowed = g_strdupv ((char **) default_allowed);
   self->files = g_strdupv ((char **) (g_file_test (DEFAULT_LOG_FILE, G_FILE_TEST_EXISTS)
@@ -358,14 +348,12 @@ sonde_logs_collector_new (void)
 GStrv
 sonde_logs_collector_dup_files (SondeLogsCollector *self)
 {
-  GStrv files;
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_val_if_fail (SONDE_IS_LOGS_COLLECTOR (self), NULL);
 
-  g_mutex_lock (&self->lock);
-  files = g_strdupv (self->files);
-  g_mutex_unlock (&self->lock);
-  return files;
+  locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
+  return g_strdupv (self->files);
 }
 
 static gboolean
@@ -383,19 +371,15 @@ replace_strv (SondeLogsCollector  *self,
               GStrv               *field,
               const char * const  *value)
 {
-  gboolean changed;
+  g_autoptr(SondeCollectorLocker) locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
 
-  g_mutex_lock (&self->lock);
-  changed = !strv_equal ((const char * const *) *field, value);
-  if (changed)
-    {
-      g_strfreev (*field);
-      *field = g_strdupv ((char **) value);
-      self->changed = TRUE;
-    }
-  g_mutex_unlock (&self->lock);
+  if (strv_equal ((const char * const *) *field, value))
+    return FALSE;
 
-  return changed;
+  g_strfreev (*field);
+  *field = g_strdupv ((char **) value);
+  self->changed = TRUE;
+  return TRUE;
 }
 
 /* Takes effect at the next collection; followed files that stay are
@@ -413,14 +397,12 @@ sonde_logs_collector_set_files (SondeLogsCollector *self,
 GStrv
 sonde_logs_collector_dup_allowed_paths (SondeLogsCollector *self)
 {
-  GStrv paths;
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_val_if_fail (SONDE_IS_LOGS_COLLECTOR (self), NULL);
 
-  g_mutex_lock (&self->lock);
-  paths = g_strdupv (self->allowed);
-  g_mutex_unlock (&self->lock);
-  return paths;
+  locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
+  return g_strdupv (self->allowed);
 }
 
 void

@@ -32,6 +32,10 @@ typedef struct
   GWeakRef      engine;
   int           collecting;   /* atomic: an engine's collect() is in flight */
   guint         metrics_serial;
+  /* Serialises start(), stop(), collect() and settings, so that
+   * subclasses need no lock of their own. Recursive: a subclass may read
+   * its settings from collect(). */
+  GRecMutex     call_lock;
   GMutex        events_lock;
   GQueue        events;       /* SondeEvent waiting for the main context */
   gboolean      events_scheduled;
@@ -73,6 +77,7 @@ sonde_collector_finalize (GObject *object)
   g_clear_pointer (&priv->main_context, g_main_context_unref);
   g_queue_clear_full (&priv->events, (GDestroyNotify) sonde_event_unref);
   g_mutex_clear (&priv->events_lock);
+  g_rec_mutex_clear (&priv->call_lock);
   g_weak_ref_clear (&priv->engine);
 
   G_OBJECT_CLASS (sonde_collector_parent_class)->finalize (object);
@@ -289,6 +294,7 @@ sonde_collector_init (SondeCollector *self)
   priv->metrics = g_ptr_array_new_with_free_func ((GDestroyNotify) sonde_metric_unref);
   priv->main_context = g_main_context_ref_thread_default ();
   g_mutex_init (&priv->events_lock);
+  g_rec_mutex_init (&priv->call_lock);
   g_queue_init (&priv->events);
   g_weak_ref_init (&priv->engine, NULL);
 }
@@ -331,23 +337,27 @@ sonde_collector_get_proc_root (SondeCollector *self)
  * @proc_root: (nullable): the directory to read procfs from, or %NULL for "/proc"
  *
  * Points the collector at another procfs tree, typically recorded fixtures.
+ * It waits for a collection in progress to end.
  */
 void
 sonde_collector_set_proc_root (SondeCollector *self,
                                const char     *proc_root)
 {
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_if_fail (SONDE_IS_COLLECTOR (self));
 
   if (proc_root == NULL)
     proc_root = "/proc";
 
+  locker = sonde_collector_lock_settings (self);
   if (g_strcmp0 (priv->proc_root, proc_root) == 0)
     return;
 
   g_free (priv->proc_root);
   priv->proc_root = g_strdup (proc_root);
+  g_clear_pointer (&locker, sonde_collector_locker_free);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROC_ROOT]);
 }
 
@@ -373,23 +383,27 @@ sonde_collector_get_sys_root (SondeCollector *self)
  * @sys_root: (nullable): the directory to read sysfs from, or %NULL for "/sys"
  *
  * Points the collector at another sysfs tree, typically recorded fixtures.
+ * It waits for a collection in progress to end.
  */
 void
 sonde_collector_set_sys_root (SondeCollector *self,
                               const char     *sys_root)
 {
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_if_fail (SONDE_IS_COLLECTOR (self));
 
   if (sys_root == NULL)
     sys_root = "/sys";
 
+  locker = sonde_collector_lock_settings (self);
   if (g_strcmp0 (priv->sys_root, sys_root) == 0)
     return;
 
   g_free (priv->sys_root);
   priv->sys_root = g_strdup (sys_root);
+  g_clear_pointer (&locker, sonde_collector_locker_free);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYS_ROOT]);
 }
 
@@ -544,9 +558,11 @@ sonde_collector_start (SondeCollector  *self,
                        GError         **error)
 {
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_val_if_fail (SONDE_IS_COLLECTOR (self), FALSE);
 
+  locker = sonde_collector_lock_settings (self);
   if (priv->running)
     return TRUE;
 
@@ -554,6 +570,8 @@ sonde_collector_start (SondeCollector  *self,
     return FALSE;
 
   priv->running = TRUE;
+  /* Handlers run unlocked: they may call anything of the collector. */
+  g_clear_pointer (&locker, sonde_collector_locker_free);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
   return TRUE;
 }
@@ -569,14 +587,17 @@ void
 sonde_collector_stop (SondeCollector *self)
 {
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_if_fail (SONDE_IS_COLLECTOR (self));
 
+  locker = sonde_collector_lock_settings (self);
   if (!priv->running)
     return;
 
   SONDE_COLLECTOR_GET_CLASS (self)->stop (self);
   priv->running = FALSE;
+  g_clear_pointer (&locker, sonde_collector_locker_free);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 }
 
@@ -586,7 +607,9 @@ sonde_collector_stop (SondeCollector *self)
  * @error: return location for a #GError
  *
  * Collects one sample synchronously. #SondeEngine calls this from a worker
- * thread; direct callers (tests, scripts) may call it from any one thread.
+ * thread; direct callers (tests, scripts) may call it from any thread:
+ * calls of start(), stop() and collect() on one collector are serialised,
+ * each waiting for the one in progress.
  *
  * Returns: (transfer full) (nullable): a new #SondeSample, or %NULL with
  *   @error set
@@ -597,10 +620,13 @@ sonde_collector_collect (SondeCollector  *self,
 {
   SondeSample *sample;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
 
+  locker = sonde_collector_lock_settings (self);
   sample = SONDE_COLLECTOR_GET_CLASS (self)->collect (self, &local_error);
+  g_clear_pointer (&locker, sonde_collector_locker_free);
 
   if (sample == NULL)
     {
@@ -725,6 +751,53 @@ _sonde_collector_is_collecting (SondeCollector *self)
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
 
   return g_atomic_int_get (&priv->collecting) != 0;
+}
+
+/**
+ * sonde_collector_lock_settings: (skip)
+ * @self: a #SondeCollector
+ *
+ * Waits for the start(), stop() or collect() of @self in progress, if
+ * any, and keeps the next ones waiting until the locker is freed: a
+ * subclass's setter changes what collect() reads under it, with
+ *
+ * |[<!-- language="C" -->
+ * g_autoptr(SondeCollectorLocker) locker = sonde_collector_lock_settings (collector);
+ * ]|
+ *
+ * The vfuncs themselves already run locked; the lock is recursive, so
+ * they may call setters.
+ *
+ * Returns: (transfer full): a locker, for sonde_collector_locker_free()
+ *
+ * Since: 0.2
+ */
+SondeCollectorLocker *
+sonde_collector_lock_settings (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), NULL);
+
+  g_rec_mutex_lock (&priv->call_lock);
+  return (SondeCollectorLocker *) self;
+}
+
+/**
+ * sonde_collector_locker_free: (skip)
+ * @locker: a locker of sonde_collector_lock_settings()
+ *
+ * Lets the collector's calls run again.
+ *
+ * Since: 0.2
+ */
+void
+sonde_collector_locker_free (SondeCollectorLocker *locker)
+{
+  SondeCollector *self = (SondeCollector *) locker;
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+
+  g_rec_mutex_unlock (&priv->call_lock);
 }
 
 guint

@@ -66,12 +66,15 @@ typedef struct _SondeEngine SondeEngine;
  * @start: prepare for collection (open files, reset counters); called on
  *   the main thread when the collector gets its first consumer
  * @stop: release what @start acquired; called when the last consumer goes
- * @collect: produce one sample. Called from a worker thread, never twice
- *   at once for the same collector; it must not touch state shared with the
- *   main thread without locking.
+ * @collect: produce one sample. Called from a worker thread.
  * @sampled: class handler of #SondeCollector::sampled
  * @failed: class handler of #SondeCollector::failed
  * @event: class handler of #SondeCollector::event
+ *
+ * The base class serialises @start, @stop and @collect of one instance
+ * (and the setters that hold sonde_collector_lock_settings()): none runs
+ * while another does, so a subclass needs no lock for the state they
+ * share, whichever threads call them.
  */
 struct _SondeCollectorClass
 {
@@ -133,5 +136,15 @@ SONDE_AVAILABLE_IN_ALL
 void          sonde_collector_emit_event      (SondeCollector   *self,
                                                const char       *event_type,
                                                JsonObject       *data);
+
+/* What a subclass's setters hold while they change what collect() reads. */
+typedef struct _SondeCollectorLocker SondeCollectorLocker;
+
+SONDE_AVAILABLE_IN_0_2
+SondeCollectorLocker *sonde_collector_lock_settings (SondeCollector       *self);
+SONDE_AVAILABLE_IN_0_2
+void                  sonde_collector_locker_free   (SondeCollectorLocker *locker);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeCollectorLocker, sonde_collector_locker_free)
 
 G_END_DECLS
