@@ -11,8 +11,6 @@
 /* What every subcommand shares: finding the daemon, HTTP requests with the
  * token, error reporting, option parsing and aligned output. */
 
-#define DBUS_NAME "org.sonde.Sonde1"
-#define DBUS_PATH "/org/sonde/Sonde1"
 /* Activation starts a daemon that loads its plugins first. */
 #define DBUS_TIMEOUT_MS 30000
 
@@ -206,7 +204,7 @@ set_url (SondeCli    *cli,
   g_free (cli->http_base);
   g_free (cli->how_found);
   cli->ws_url = g_uri_join (G_URI_FLAGS_NONE, secure ? "wss" : "ws", NULL,
-                            g_uri_get_host (uri), port, "/ws/v1", NULL, NULL);
+                            g_uri_get_host (uri), port, SONDE_NATIVE_PATH, NULL, NULL);
   cli->http_base = g_uri_join (G_URI_FLAGS_NONE, secure ? "https" : "http", NULL,
                                g_uri_get_host (uri), port, "", NULL, NULL);
   cli->how_found = g_strdup (how_found);
@@ -226,9 +224,9 @@ discover_over_dbus (SondeCli  *cli,
   if (bus == NULL)
     return NULL;
 
-  reply = g_dbus_connection_call_sync (bus, DBUS_NAME, DBUS_PATH,
+  reply = g_dbus_connection_call_sync (bus, SONDE_DBUS_NAME, SONDE_DBUS_PATH,
                                        "org.freedesktop.DBus.Properties", "Get",
-                                       g_variant_new ("(ss)", DBUS_NAME, "Uri"),
+                                       g_variant_new ("(ss)", SONDE_DBUS_NAME, "Uri"),
                                        G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
                                        DBUS_TIMEOUT_MS, NULL, error);
   if (reply == NULL)
@@ -249,7 +247,7 @@ static char *
 token_from_config (void)
 {
   g_autoptr(GKeyFile) file = g_key_file_new ();
-  g_autofree char *path = g_build_filename (g_get_user_config_dir (), "sonde", "sonde.conf", NULL);
+  g_autofree char *path = g_build_filename (g_get_user_config_dir (), SONDE_CONFIG_FILE, NULL);
 
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL))
     return NULL;

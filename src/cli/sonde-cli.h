@@ -5,6 +5,10 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+/* The daemon's names and defaults, without linking libsonde. */
+#define SONDE_DEFAULTS_ONLY
+#include "sonde-defaults.h"
+
 G_BEGIN_DECLS
 
 /* Exit statuses of every subcommand. */
@@ -12,7 +16,7 @@ G_BEGIN_DECLS
 #define SONDE_CLI_EXIT_FAILED      1   /* the daemon said no, or is unreachable */
 #define SONDE_CLI_EXIT_USAGE       2
 
-#define SONDE_CLI_DEFAULT_URL "ws://127.0.0.1:54112/ws/v1"
+#define SONDE_CLI_DEFAULT_URL SONDE_DEFAULT_URL
 
 typedef struct
 {

@@ -15,7 +15,7 @@ struct _IpcSonde1Impl
 {
   IpcSonde1Skeleton  parent_instance;
 
-  SondeDaemon       *daemon;      /* owns us */
+  GApplication      *application; /* owns us; held for each caller */
   SondeEngine       *engine;
   SondeServer       *server;
   GCancellable      *cancellable;
@@ -124,7 +124,7 @@ caller_vanished_cb (GDBusConnection *connection,
     g_bus_unwatch_name (GPOINTER_TO_UINT (watch_id));
   g_hash_table_remove (self->callers, name);
   update_client_count (self);
-  g_application_release (G_APPLICATION (self->daemon));
+  g_application_release (self->application);
 }
 
 /* Holds the daemon for the caller of @invocation until it leaves the bus. */
@@ -139,7 +139,7 @@ track_caller (IpcSonde1Impl         *self,
     return;
 
   g_debug ("D-Bus client %s arrived", sender);
-  g_application_hold (G_APPLICATION (self->daemon));
+  g_application_hold (self->application);
   /* Inserted before watching: the vanished callback may run for a caller
    * that is already gone, and must find it. */
   g_hash_table_insert (self->callers, g_strdup (sender), GUINT_TO_POINTER (0));
@@ -199,7 +199,7 @@ snapshot_taken_cb (GObject      *source,
   else
     g_dbus_method_invocation_return_gerror (call->invocation, error);
 
-  g_application_release (G_APPLICATION (call->self->daemon));
+  g_application_release (call->self->application);
   g_object_unref (call->self);
   g_object_unref (call->invocation);
   g_free (call);
@@ -218,7 +218,7 @@ handle_get_snapshot (IpcSonde1             *object,
   call = g_new0 (SnapshotCall, 1);
   call->self = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
-  g_application_hold (G_APPLICATION (self->daemon));
+  g_application_hold (self->application);
 
   sonde_engine_snapshot_async (self->engine, patterns, self->cancellable, snapshot_taken_cb, call);
   return TRUE;
@@ -234,7 +234,7 @@ handle_enable_collector (IpcSonde1             *object,
 
   track_caller (self, invocation);
 
-  if (!sonde_daemon_enable_collector (self->daemon, name, &error))
+  if (!sonde_engine_set_collector_enabled (self->engine, name, TRUE, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     ipc_sonde1_complete_enable_collector (object, invocation);
@@ -251,7 +251,7 @@ handle_disable_collector (IpcSonde1             *object,
 
   track_caller (self, invocation);
 
-  if (!sonde_daemon_disable_collector (self->daemon, name, &error))
+  if (!sonde_engine_set_collector_enabled (self->engine, name, FALSE, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     ipc_sonde1_complete_disable_collector (object, invocation);
@@ -276,7 +276,7 @@ release_caller (gpointer key,
 
   if (GPOINTER_TO_UINT (value) != 0)
     g_bus_unwatch_name (GPOINTER_TO_UINT (value));
-  g_application_release (G_APPLICATION (self->daemon));
+  g_application_release (self->application);
 }
 
 static void
@@ -331,13 +331,15 @@ ipc_sonde1_impl_init (IpcSonde1Impl *self)
 }
 
 IpcSonde1Impl *
-ipc_sonde1_impl_new (SondeDaemon *daemon)
+ipc_sonde1_impl_new (GApplication *application,
+                     SondeEngine  *engine,
+                     SondeServer  *server)
 {
   IpcSonde1Impl *self = g_object_new (IPC_TYPE_SONDE1_IMPL, NULL);
 
-  self->daemon = daemon;
-  self->engine = g_object_ref (sonde_daemon_get_engine (daemon));
-  self->server = g_object_ref (sonde_daemon_get_server (daemon));
+  self->application = application;
+  self->engine = g_object_ref (engine);
+  self->server = g_object_ref (server);
 
   ipc_sonde1_set_version (IPC_SONDE1 (self), SONDE_VERSION_S);
   ipc_sonde1_set_history_seconds (IPC_SONDE1 (self), sonde_engine_get_history_length (self->engine));

@@ -32,7 +32,7 @@ static const KnownGroup known_groups[] = {
 char *
 sonde_config_default_path (void)
 {
-  return g_build_filename (g_get_user_config_dir (), "sonde", "sonde.conf", NULL);
+  return g_build_filename (g_get_user_config_dir (), SONDE_CONFIG_FILE, NULL);
 }
 
 SondeConfig *

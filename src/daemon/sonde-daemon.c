@@ -38,7 +38,6 @@ struct _SondeDaemon
 
   SondeEngine   *engine;
   SondeServer   *server;
-  GHashTable    *disabled;       /* name -> SondeCollector, not served */
   GPtrArray     *compat_lines;   /* "NAME ADDRESS:PORT" of each compatibility listener */
   IpcSonde1Impl *ipc;
 
@@ -78,77 +77,6 @@ build_tree_plugin_dirs (void)
   return g_strsplit (SONDE_BUILD_PLUGIN_PATH, ":", -1);
 }
 
-gboolean
-sonde_daemon_disable_collector (SondeDaemon  *self,
-                                const char   *name,
-                                GError      **error)
-{
-  SondeCollector *collector;
-
-  g_return_val_if_fail (SONDE_IS_DAEMON (self), FALSE);
-
-  if (g_hash_table_contains (self->disabled, name))
-    return TRUE;
-
-  collector = sonde_engine_get_collector (self->engine, name);
-  if (collector == NULL)
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
-                   _("No collector named '%s'"), name);
-      return FALSE;
-    }
-
-  /* Kept, so that EnableCollector brings back the same collector. */
-  g_hash_table_insert (self->disabled, g_strdup (name), g_object_ref (collector));
-  sonde_engine_remove_collector (self->engine, name);
-  g_info ("Collector %s disabled", name);
-  return TRUE;
-}
-
-gboolean
-sonde_daemon_enable_collector (SondeDaemon  *self,
-                               const char   *name,
-                               GError      **error)
-{
-  g_autoptr(SondeCollector) collector = NULL;
-  g_autofree char *key = NULL;
-
-  g_return_val_if_fail (SONDE_IS_DAEMON (self), FALSE);
-
-  if (sonde_engine_get_collector (self->engine, name) != NULL)
-    return TRUE;
-
-  if (!g_hash_table_steal_extended (self->disabled, name, (gpointer *) &key, (gpointer *) &collector))
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
-                   _("No collector named '%s'"), name);
-      return FALSE;
-    }
-
-  if (!sonde_engine_add_collector (self->engine, collector, error))
-    {
-      g_hash_table_insert (self->disabled, g_strdup (name), g_steal_pointer (&collector));
-      return FALSE;
-    }
-
-  g_info ("Collector %s enabled", name);
-  return TRUE;
-}
-
-SondeEngine *
-sonde_daemon_get_engine (SondeDaemon *self)
-{
-  g_return_val_if_fail (SONDE_IS_DAEMON (self), NULL);
-  return self->engine;
-}
-
-SondeServer *
-sonde_daemon_get_server (SondeDaemon *self)
-{
-  g_return_val_if_fail (SONDE_IS_DAEMON (self), NULL);
-  return self->server;
-}
-
 /* [collectors] enabled and disabled, then --disable. */
 static gboolean
 apply_collectors (SondeDaemon  *self,
@@ -173,7 +101,7 @@ apply_collectors (SondeDaemon  *self,
           const char *name = sonde_collector_get_name (g_ptr_array_index (collectors, i));
 
           if (!g_strv_contains ((const char * const *) config->enabled, name))
-            sonde_daemon_disable_collector (self, name, NULL);
+            sonde_engine_set_collector_enabled (self->engine, name, FALSE, NULL);
         }
     }
 
@@ -181,21 +109,19 @@ apply_collectors (SondeDaemon  *self,
     {
       const char *name = config->disabled[i];
 
-      if (sonde_engine_get_collector (self->engine, name) == NULL &&
-          !g_hash_table_contains (self->disabled, name))
+      if (!sonde_engine_set_collector_enabled (self->engine, name, FALSE, NULL))
         {
           sonde_config_set_error (config, error, "collectors", "disabled",
                                   _("no collector named '%s'"), name);
           return FALSE;
         }
-      sonde_daemon_disable_collector (self, name, NULL);
     }
 
   for (guint i = 0; self->opt_disable != NULL && self->opt_disable[i] != NULL; i++)
     {
       const char *name = self->opt_disable[i];
 
-      if (!sonde_daemon_disable_collector (self, name, NULL))
+      if (!sonde_engine_set_collector_enabled (self->engine, name, FALSE, NULL))
         g_warning (_("--disable %s: no such collector"), name);
     }
 
@@ -552,9 +478,9 @@ sonde_daemon_dbus_register (GApplication     *application,
                                                                        object_path, error))
     return FALSE;
 
-  self->ipc = ipc_sonde1_impl_new (self);
+  self->ipc = ipc_sonde1_impl_new (application, self->engine, self->server);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->ipc), connection,
-                                         SONDE_DAEMON_OBJECT_PATH, error))
+                                         SONDE_DBUS_PATH, error))
     {
       g_clear_object (&self->ipc);
       return FALSE;
@@ -563,7 +489,7 @@ sonde_daemon_dbus_register (GApplication     *application,
   /* A service owns the name through GApplication; by hand, sonded is not
    * unique and takes the name only if it is free. */
   if (!self->service)
-    self->owner_id = g_bus_own_name_on_connection (connection, SONDE_DAEMON_BUS_NAME,
+    self->owner_id = g_bus_own_name_on_connection (connection, SONDE_DBUS_NAME,
                                                    G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                                                    name_acquired_cb, name_lost_cb, self, NULL);
   return TRUE;
@@ -592,7 +518,6 @@ sonde_daemon_dispose (GObject *object)
   SondeDaemon *self = SONDE_DAEMON (object);
 
   g_clear_object (&self->ipc);
-  g_clear_pointer (&self->disabled, g_hash_table_unref);
   g_clear_object (&self->server);
   g_clear_object (&self->engine);
 
@@ -666,7 +591,6 @@ sonde_daemon_init (SondeDaemon *self)
   self->opt_port = -1;
   self->opt_idle_timeout = -1;
   self->compat_lines = g_ptr_array_new_with_free_func (g_free);
-  self->disabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 
   g_application_add_main_option_entries (G_APPLICATION (self), entries);
   g_application_set_option_context_summary (G_APPLICATION (self),
@@ -677,7 +601,7 @@ SondeDaemon *
 sonde_daemon_new (void)
 {
   return g_object_new (SONDE_TYPE_DAEMON,
-                       "application-id", SONDE_DAEMON_BUS_NAME,
+                       "application-id", SONDE_DBUS_NAME,
                        "flags", G_APPLICATION_DEFAULT_FLAGS,
                        NULL);
 }

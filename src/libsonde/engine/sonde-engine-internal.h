@@ -57,6 +57,7 @@ struct _SondeEngine
   GObject             parent_instance;
 
   GPtrArray          *collectors;    /* CollectorState, in the order added */
+  GHashTable         *disabled;      /* name -> SondeCollector kept aside */
   GHashTable         *holds;         /* id -> Hold */
   guint               next_hold_id;
   SondeGatewayStats  *gateway_stats;

@@ -186,6 +186,7 @@ sonde_engine_dispose (GObject *object)
 
   g_clear_pointer (&self->holds, g_hash_table_unref);
   g_clear_pointer (&self->collectors, g_ptr_array_unref);
+  g_clear_pointer (&self->disabled, g_hash_table_unref);
   g_clear_object (&self->gateway_stats);
 
   G_OBJECT_CLASS (sonde_engine_parent_class)->dispose (object);
@@ -346,6 +347,7 @@ static void
 sonde_engine_init (SondeEngine *self)
 {
   self->collectors = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_collector_state_unref);
+  self->disabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->gateway_stats = sonde_gateway_stats_new ();
   self->wall_clock = g_get_real_time;
@@ -470,7 +472,7 @@ sonde_engine_load_plugins (SondeEngine        *self,
       g_autoptr(SondeCollector) collector = NULL;
       g_autoptr(GError) error = NULL;
 
-      if (_sonde_engine_find_state (self, name) != NULL)
+      if (_sonde_engine_find_state (self, name) != NULL || g_hash_table_contains (self->disabled, name))
         continue;
 
       collector = g_object_new (g_io_extension_get_type (extension), "name", name, NULL);
@@ -513,7 +515,7 @@ sonde_engine_add_collector (SondeEngine     *self,
       return FALSE;
     }
 
-  if (_sonde_engine_find_state (self, name) != NULL)
+  if (_sonde_engine_find_state (self, name) != NULL || g_hash_table_contains (self->disabled, name))
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_EXISTS,
                    "A collector named %s already exists", name);
@@ -542,8 +544,8 @@ sonde_engine_add_collector (SondeEngine     *self,
  * @self: a #SondeEngine
  * @name: the name of a collector
  *
- * Removes a collector. Holds on it are dropped; consumers stop seeing its
- * data at the next tick.
+ * Removes a collector, enabled or disabled. Holds on it are dropped;
+ * consumers stop seeing its data at the next tick.
  *
  * Returns: %TRUE if a collector was removed
  */
@@ -558,7 +560,7 @@ sonde_engine_remove_collector (SondeEngine *self,
 
   state = _sonde_engine_find_state (self, name);
   if (state == NULL)
-    return FALSE;
+    return g_hash_table_remove (self->disabled, name);
 
   _sonde_engine_remove_state (self, state);
   return TRUE;
@@ -601,6 +603,83 @@ _sonde_engine_remove_state (SondeEngine    *self,
 
   g_signal_emit (self, signals[COLLECTOR_REMOVED], 0, collector);
   _sonde_engine_schedule_clock (self);
+}
+
+/**
+ * sonde_engine_set_collector_enabled:
+ * @self: a #SondeEngine
+ * @name: the name of a collector of the engine
+ * @enabled: whether the collector is served
+ * @error: return location for a #GError
+ *
+ * Disables or enables a collector. A disabled collector leaves the list of
+ * collectors and the catalog, is no longer sampled, and its consumers stop
+ * seeing its data; the engine keeps it aside, so that enabling it brings
+ * back the same collector, with its settings. A collector that is already
+ * as asked is left alone.
+ *
+ * Returns: %TRUE on success; %FALSE with %SONDE_ERROR_UNKNOWN_COLLECTOR
+ *   when the engine has no collector of that name, enabled or not
+ *
+ * Since: 0.2
+ */
+gboolean
+sonde_engine_set_collector_enabled (SondeEngine  *self,
+                                    const char   *name,
+                                    gboolean      enabled,
+                                    GError      **error)
+{
+  g_autoptr(SondeCollector) collector = NULL;
+  g_autofree char *key = NULL;
+  CollectorState *state;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  state = _sonde_engine_find_state (self, name);
+  if (state == NULL && !g_hash_table_contains (self->disabled, name))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
+                   "No collector named '%s'", name);
+      return FALSE;
+    }
+
+  if ((state != NULL) == enabled)
+    return TRUE;
+
+  if (!enabled)
+    {
+      g_hash_table_insert (self->disabled, g_strdup (name), g_object_ref (state->collector));
+      _sonde_engine_remove_state (self, state);
+      return TRUE;
+    }
+
+  g_hash_table_steal_extended (self->disabled, name, (gpointer *) &key, (gpointer *) &collector);
+  if (!sonde_engine_add_collector (self, collector, error))
+    {
+      g_hash_table_insert (self->disabled, g_steal_pointer (&key), g_steal_pointer (&collector));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * sonde_engine_get_collector_enabled:
+ * @self: a #SondeEngine
+ * @name: the name of a collector
+ *
+ * Returns: whether @name is a collector of the engine that is not disabled
+ *
+ * Since: 0.2
+ */
+gboolean
+sonde_engine_get_collector_enabled (SondeEngine *self,
+                                    const char  *name)
+{
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return _sonde_engine_find_state (self, name) != NULL;
 }
 
 /**

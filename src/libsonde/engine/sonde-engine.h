@@ -48,6 +48,14 @@ gboolean           sonde_engine_remove_collector   (SondeEngine        *self,
 SONDE_AVAILABLE_IN_ALL
 SondeCollector    *sonde_engine_get_collector      (SondeEngine        *self,
                                                     const char         *name);
+SONDE_AVAILABLE_IN_0_2
+gboolean           sonde_engine_set_collector_enabled (SondeEngine     *self,
+                                                       const char      *name,
+                                                       gboolean         enabled,
+                                                       GError         **error);
+SONDE_AVAILABLE_IN_0_2
+gboolean           sonde_engine_get_collector_enabled (SondeEngine     *self,
+                                                       const char      *name);
 SONDE_AVAILABLE_IN_ALL
 GPtrArray         *sonde_engine_list_collectors    (SondeEngine        *self);
 SONDE_AVAILABLE_IN_ALL

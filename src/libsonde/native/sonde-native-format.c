@@ -10,8 +10,6 @@
  * its clients share, and events passed on to the clients that subscribed
  * to them, each encoded once. */
 
-#define NATIVE_PATH "/ws/v1"
-
 struct _SondeNative
 {
   SondeServer *server;    /* unowned: the state lives in it */
@@ -117,7 +115,7 @@ register_native (SondeServer *server,
 
 static const SondeFormatListener native_listeners[] = {
   /* No compatibility listener: the main one is the native protocol's. */
-  { "native", NATIVE_PATH, NULL, 0, register_native },
+  { "native", SONDE_NATIVE_PATH, NULL, 0, register_native },
   { NULL }
 };
 

@@ -27,8 +27,6 @@
  * Since: 0.1
  */
 
-/* The native protocol's route, for sonde_server_get_uri(). */
-#define NATIVE_ROUTE "/ws/v1"
 #define LISTEN_BACKLOG 1024
 
 struct _SondeServer
@@ -684,9 +682,9 @@ sonde_server_get_uri (SondeServer *self)
   host = g_uri_get_host (uri);
   if (strchr (host, ':') != NULL)
     return g_strdup_printf ("%s://[%s]:%d%s", self->tls ? "wss" : "ws", host,
-                            g_uri_get_port (uri), NATIVE_ROUTE);
+                            g_uri_get_port (uri), SONDE_NATIVE_PATH);
   return g_strdup_printf ("%s://%s:%d%s", self->tls ? "wss" : "ws", host,
-                          g_uri_get_port (uri), NATIVE_ROUTE);
+                          g_uri_get_port (uri), SONDE_NATIVE_PATH);
 }
 
 /**

@@ -7,17 +7,11 @@
 
 #include <gio/gio.h>
 
+#include "sonde-defaults.h"
 #include "sonde-engine.h"
 #include "sonde-version-macros.h"
 
 G_BEGIN_DECLS
-
-/**
- * SONDE_DEFAULT_PORT:
- *
- * The port sonded listens on unless told otherwise.
- */
-#define SONDE_DEFAULT_PORT 54112
 
 #define SONDE_TYPE_SERVER (sonde_server_get_type ())
 
