@@ -3,8 +3,8 @@
 
 #include <string.h>
 
+#include "sonde-clock-private.h"
 #include "sonde-collector-private.h"
-#include "sonde-engine-internal.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
 #include "sonde-hub-private.h"
@@ -52,6 +52,23 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+struct _SondeEngine
+{
+  GObject             parent_instance;
+
+  GPtrArray          *collectors;    /* CollectorState, in the order added */
+  GHashTable         *disabled;      /* name -> SondeCollector kept aside */
+  SondeClock         *clock;
+  SondeGatewayStats  *gateway_stats;
+  char               *proc_root;
+  guint               history_length;
+  SondeHistory       *history;       /* while history_length > 0 */
+
+  SondeHub           *hub;           /* created on first use */
+  SondeCatalog       *catalog;       /* until the collectors change */
+  guint               catalog_serial; /* of the collectors' metrics, when built */
+};
 
 G_DEFINE_FINAL_TYPE (SondeEngine, sonde_engine, G_TYPE_OBJECT)
 
@@ -158,12 +175,7 @@ sonde_engine_dispose (GObject *object)
   g_clear_pointer (&self->hub, _sonde_hub_free);
   g_clear_object (&self->history);
   g_clear_pointer (&self->catalog, _sonde_catalog_unref);
-  g_clear_handle_id (&self->clock_source, g_source_remove);
-  if (self->tick != NULL)
-    {
-      g_clear_handle_id (&self->tick->deadline_source, g_source_remove);
-      g_clear_pointer (&self->tick, g_free);
-    }
+  g_clear_pointer (&self->clock, _sonde_clock_free);
 
   if (self->collectors != NULL)
     {
@@ -184,7 +196,6 @@ sonde_engine_dispose (GObject *object)
         }
     }
 
-  g_clear_pointer (&self->holds, g_hash_table_unref);
   g_clear_pointer (&self->collectors, g_ptr_array_unref);
   g_clear_pointer (&self->disabled, g_hash_table_unref);
   g_clear_object (&self->gateway_stats);
@@ -348,9 +359,8 @@ sonde_engine_init (SondeEngine *self)
 {
   self->collectors = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_collector_state_unref);
   self->disabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->gateway_stats = sonde_gateway_stats_new ();
-  self->wall_clock = g_get_real_time;
+  self->clock = _sonde_clock_new (self);
 }
 
 /**
@@ -362,127 +372,6 @@ SondeEngine *
 sonde_engine_new (void)
 {
   return g_object_new (SONDE_TYPE_ENGINE, NULL);
-}
-
-/* Plugin modules are loaded once per process and never unloaded: their
- * collector types are registered statically, and every engine shares the
- * extension point. */
-G_LOCK_DEFINE_STATIC (loaded_plugin_dirs);
-static GHashTable *loaded_plugin_dirs;   /* directory -> GList of GIOModule */
-
-static void
-load_directory (const char     *dir,
-                GIOModuleScope *scope)
-{
-  GList *modules;
-
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_debug ("Plugin directory %s does not exist", dir);
-      return;
-    }
-
-  G_LOCK (loaded_plugin_dirs);
-
-  if (loaded_plugin_dirs == NULL)
-    loaded_plugin_dirs = g_hash_table_new (g_str_hash, g_str_equal);
-
-  if (!g_hash_table_contains (loaded_plugin_dirs, dir))
-    {
-      /* GIO warns itself, with the module's file name and dlerror(),
-       * about modules that fail to load; they are skipped. */
-      modules = g_io_modules_load_all_in_directory_with_scope (dir, scope);
-      g_hash_table_insert (loaded_plugin_dirs, g_strdup (dir), modules);
-    }
-
-  G_UNLOCK (loaded_plugin_dirs);
-}
-
-/* Collectors come in the order their plugins ask for (the priority they
- * register with, higher first), so that snapshots read naturally: cpu,
- * memory, disk... Equal priorities go by name. */
-static int
-compare_extensions (gconstpointer a,
-                    gconstpointer b)
-{
-  GIOExtension *extension_a = (GIOExtension *) a;
-  GIOExtension *extension_b = (GIOExtension *) b;
-  int priority_a = g_io_extension_get_priority (extension_a);
-  int priority_b = g_io_extension_get_priority (extension_b);
-
-  if (priority_a != priority_b)
-    return priority_a > priority_b ? -1 : 1;
-  return strcmp (g_io_extension_get_name (extension_a), g_io_extension_get_name (extension_b));
-}
-
-/**
- * sonde_engine_load_plugins:
- * @self: a #SondeEngine
- * @plugin_dirs: (array zero-terminated=1) (nullable): directories to search
- *   after `SONDE_PLUGIN_PATH` and before the installed plugin directory
- *
- * Loads collector plugins and adds one collector of each. Directories are
- * searched in order: each of `SONDE_PLUGIN_PATH` (colon-separated), then
- * @plugin_dirs, then the installed plugin directory; the first module of a
- * given name wins. A plugin that fails to load or whose collector cannot
- * be created is logged and skipped.
- *
- * Returns: the number of collectors added
- */
-guint
-sonde_engine_load_plugins (SondeEngine        *self,
-                           const char * const *plugin_dirs)
-{
-  GIOModuleScope *scope;
-  GIOExtensionPoint *point;
-  g_autoptr(GList) extensions = NULL;
-  const char *env;
-  guint n_added = 0;
-
-  g_return_val_if_fail (SONDE_IS_ENGINE (self), 0);
-
-  /* Blocking duplicates makes a module in an earlier directory shadow a
-   * module of the same name later in the path (a build tree over an
-   * installed copy). */
-  scope = g_io_module_scope_new (G_IO_MODULE_SCOPE_BLOCK_DUPLICATES);
-
-  env = g_getenv ("SONDE_PLUGIN_PATH");
-  if (env != NULL && *env != '\0')
-    {
-      g_auto(GStrv) dirs = g_strsplit (env, G_SEARCHPATH_SEPARATOR_S, 0);
-
-      for (guint i = 0; dirs[i] != NULL; i++)
-        if (*dirs[i] != '\0')
-          load_directory (dirs[i], scope);
-    }
-
-  for (guint i = 0; plugin_dirs != NULL && plugin_dirs[i] != NULL; i++)
-    load_directory (plugin_dirs[i], scope);
-
-  load_directory (SONDE_PLUGINDIR, scope);
-  g_io_module_scope_free (scope);
-
-  point = g_io_extension_point_lookup (SONDE_COLLECTOR_EXTENSION_POINT);
-  extensions = g_list_sort (g_list_copy (g_io_extension_point_get_extensions (point)),
-                            compare_extensions);
-  for (GList *l = extensions; l != NULL; l = l->next)
-    {
-      GIOExtension *extension = l->data;
-      const char *name = g_io_extension_get_name (extension);
-      g_autoptr(SondeCollector) collector = NULL;
-      g_autoptr(GError) error = NULL;
-
-      if (_sonde_engine_find_state (self, name) != NULL || g_hash_table_contains (self->disabled, name))
-        continue;
-
-      collector = g_object_new (g_io_extension_get_type (extension), "name", name, NULL);
-      if (!sonde_engine_add_collector (self, collector, &error))
-        g_warning ("Skipping collector plugin %s: %s", name, error->message);
-      else
-        n_added++;
-    }
-
-  return n_added;
 }
 
 /**
@@ -571,17 +460,12 @@ void
 _sonde_engine_remove_state (SondeEngine    *self,
                             CollectorState *state)
 {
-  GHashTableIter iter;
-  gpointer value;
   g_autoptr(SondeCollector) collector = g_object_ref (state->collector);
-  SondeEngineTick *tick = g_steal_pointer (&state->tick);
 
   g_assert (state->engine == self);
 
-  g_hash_table_iter_init (&iter, self->holds);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Hold *) value)->state == state)
-      g_hash_table_iter_remove (&iter);
+  /* The collectors' array holds the engine's reference. */
+  _sonde_collector_state_ref (state);
 
   state->removed = TRUE;
   state->engine = NULL;
@@ -596,13 +480,21 @@ _sonde_engine_remove_state (SondeEngine    *self,
   g_ptr_array_remove (self->collectors, state);
   g_clear_pointer (&self->catalog, _sonde_catalog_unref);
 
-  /* Do not make the tick wait for a collector that left: if it was the
-   * last one the tick waited for, the tick is complete. */
-  if (tick != NULL && tick == self->tick && --tick->pending == 0)
-    _sonde_engine_publish_tick (self);
+  /* Its holds go, and the tick does not wait for a collector that left:
+   * if it was the last one the tick waited for, the tick is complete. */
+  _sonde_clock_forget_state (self->clock, state);
+  _sonde_collector_state_unref (state);
 
   g_signal_emit (self, signals[COLLECTOR_REMOVED], 0, collector);
-  _sonde_engine_schedule_clock (self);
+  _sonde_clock_schedule (self->clock);
+}
+
+/* Whether @name is a collector of the engine, enabled or not. */
+gboolean
+_sonde_engine_knows_collector (SondeEngine *self,
+                               const char  *name)
+{
+  return _sonde_engine_find_state (self, name) != NULL || g_hash_table_contains (self->disabled, name);
 }
 
 /**
@@ -858,11 +750,42 @@ _sonde_engine_get_hub (SondeEngine *self)
   return self->hub;
 }
 
+/* A tick's collections are in: one view of it for every group of the
+ * hub, then the signal. */
 void
-_sonde_engine_emit_tick (SondeEngine *self,
-                         gint64       timestamp_us)
+_sonde_engine_publish (SondeEngine *self,
+                       gint64       timestamp_us)
 {
+  g_object_ref (self);
+  if (self->hub != NULL)
+    {
+      g_autoptr(SondeTickView) view = _sonde_engine_build_view (self, timestamp_us);
+
+      _sonde_hub_dispatch (self->hub, view);
+    }
   g_signal_emit (self, signals[TICK], 0, timestamp_us);
+  g_object_unref (self);
+}
+
+/* The collector states, in order; borrowed, valid until the collectors
+ * change. */
+GPtrArray *
+_sonde_engine_get_states (SondeEngine *self)
+{
+  return self->collectors;
+}
+
+SondeClock *
+_sonde_engine_get_clock (SondeEngine *self)
+{
+  return self->clock;
+}
+
+void
+_sonde_engine_set_wall_clock (SondeEngine  *self,
+                              gint64      (*wall_clock) (void))
+{
+  _sonde_clock_set_wall_clock (self->clock, wall_clock);
 }
 
 gboolean

@@ -1,51 +1,104 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "sonde-clock-private.h"
 #include "sonde-collector-private.h"
-#include "sonde-engine-internal.h"
+#include "sonde-engine-private.h"
 #include "sonde-error.h"
 
 /* The engine's clock: wall-clock aligned ticks, one collection per due
  * collector in a worker thread with a deadline, holds that make
- * collectors due, and one-off refreshes. */
+ * collectors due, and one-off refreshes. A private object of its engine,
+ * which it reaches only through the engine's private functions. */
+
+/* The longest a tick waits for its collections before it is published. */
+#define TICK_DEADLINE_MAX_MS 2000
+/* A refresh (snapshot request) keeps its collectors sampled this long
+ * after the last one, so that polling clients get rates rather than a
+ * first sample each time. */
+#define REFRESH_LINGER_MS 10000
+
+struct _SondeEngineTick
+{
+  gint64 timestamp_ms;
+  guint  pending;
+  guint  deadline_source;
+};
+
+typedef struct
+{
+  CollectorState *state;
+  guint           interval_ms;
+} Hold;
+
+struct _SondeClock
+{
+  SondeEngine     *engine;        /* unowned: the engine owns its clock */
+  SondeEngineTick *tick;          /* the tick being collected, if any */
+  GHashTable      *holds;         /* id -> Hold */
+  guint            next_hold_id;
+  gint64           last_tick_ms;  /* 0 once forgotten */
+  gint64           next_tick_ms;
+  guint            clock_source;
+  gint64         (*wall_clock) (void);  /* g_get_real_time, unless a test steps it */
+};
+
+SondeClock *
+_sonde_clock_new (SondeEngine *engine)
+{
+  SondeClock *self = g_new0 (SondeClock, 1);
+
+  self->engine = engine;
+  self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->wall_clock = g_get_real_time;
+  return self;
+}
+
+void
+_sonde_clock_free (SondeClock *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_handle_id (&self->clock_source, g_source_remove);
+  if (self->tick != NULL)
+    {
+      g_clear_handle_id (&self->tick->deadline_source, g_source_remove);
+      g_clear_pointer (&self->tick, g_free);
+    }
+  g_hash_table_unref (self->holds);
+  g_free (self);
+}
 
 /* Collection ------------------------------------------------------------ */
 
-void
-_sonde_engine_publish_tick (SondeEngine *self)
+static void
+publish_tick (SondeClock *self)
 {
   SondeEngineTick *tick = g_steal_pointer (&self->tick);
+  GPtrArray *states = _sonde_engine_get_states (self->engine);
 
   g_clear_handle_id (&tick->deadline_source, g_source_remove);
 
-  for (guint i = 0; i < self->collectors->len; i++)
+  for (guint i = 0; i < states->len; i++)
     {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
+      CollectorState *state = g_ptr_array_index (states, i);
 
       if (state->tick == tick)
         state->tick = NULL;
     }
 
-  /* One view of the tick for every group of the hub, then the signal. */
-  g_object_ref (self);
-  if (self->hub != NULL)
-    {
-      g_autoptr(SondeTickView) view = _sonde_engine_build_view (self, tick->timestamp_ms * 1000);
-
-      _sonde_hub_dispatch (self->hub, view);
-    }
-  _sonde_engine_emit_tick (self, tick->timestamp_ms * 1000);
-  g_object_unref (self);
+  _sonde_engine_publish (self->engine, tick->timestamp_ms * 1000);
   g_free (tick);
 }
 
 /* Publishes the current tick without waiting any longer: collectors still
  * busy missed the deadline and keep their previous, now stale, sample. */
 static void
-expire_tick (SondeEngine *self)
+expire_tick (SondeClock *self)
 {
   SondeEngineTick *tick = self->tick;
-  g_autoptr(GPtrArray) states = _sonde_engine_ref_states (self);
+  g_autoptr(GPtrArray) states = _sonde_engine_ref_states (self->engine);
 
   /* The failures' handlers may remove collectors, which must not publish
    * the tick under our feet: it is published below. */
@@ -63,18 +116,18 @@ expire_tick (SondeEngine *self)
           g_set_error (&error, SONDE_ERROR, SONDE_ERROR_TIMED_OUT,
                        "Collector %s missed its deadline; its data is stale",
                        sonde_collector_get_name (state->collector));
-          _sonde_engine_report_failure (self, state, error);
+          _sonde_engine_report_failure (self->engine, state, error);
         }
     }
 
   if (self->tick == tick)
-    _sonde_engine_publish_tick (self);
+    publish_tick (self);
 }
 
 static gboolean
 tick_deadline_cb (gpointer data)
 {
-  SondeEngine *self = data;
+  SondeClock *self = data;
 
   self->tick->deadline_source = 0;
   expire_tick (self);
@@ -142,11 +195,9 @@ stop_if_unused (SondeCollector *collector)
 
   /* It may be back in an engine by now, held and collected there. */
   if (engine != NULL)
-    {
-      for (guint i = 0; engine->collectors != NULL && i < engine->collectors->len && other == NULL; i++)
-        if (((CollectorState *) g_ptr_array_index (engine->collectors, i))->collector == collector)
-          other = g_ptr_array_index (engine->collectors, i);
-    }
+    other = _sonde_engine_find_state (engine, sonde_collector_get_name (collector));
+  if (other != NULL && other->collector != collector)
+    other = NULL;
 
   if (other == NULL || other->hold_intervals->len == 0)
     sonde_collector_stop (collector);
@@ -158,7 +209,8 @@ collect_done_cb (GObject      *source_object,
                  gpointer      user_data)
 {
   CollectorState *state = user_data;   /* the task's reference */
-  SondeEngine *self = state->engine;
+  SondeEngine *engine = state->engine;
+  SondeClock *self = engine != NULL ? _sonde_engine_get_clock (engine) : NULL;
   g_autoptr(SondeSample) sample = NULL;
   g_autoptr(GError) error = NULL;
   SondeEngineTick *tick = g_steal_pointer (&state->tick);
@@ -167,7 +219,7 @@ collect_done_cb (GObject      *source_object,
   _sonde_collector_end_collection (state->collector);
   sample = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (self == NULL || state->removed)
+  if (engine == NULL || state->removed)
     {
       /* The engine or the collector went away while collecting. */
       stop_if_unused (state->collector);
@@ -176,7 +228,7 @@ collect_done_cb (GObject      *source_object,
       return;
     }
 
-  g_object_ref (self);
+  g_object_ref (engine);
 
   /* The state is updated before the emissions, whose handlers may remove
    * the collector. */
@@ -191,7 +243,7 @@ collect_done_cb (GObject      *source_object,
   else
     {
       state->stale = state->latest != NULL;
-      _sonde_engine_report_failure (self, state, error);
+      _sonde_engine_report_failure (engine, state, error);
     }
 
   if (state->removed)
@@ -204,9 +256,9 @@ collect_done_cb (GObject      *source_object,
   /* Still pending: this collection counted in it, so no handler could
    * publish it. */
   if (tick != NULL && tick == self->tick && --tick->pending == 0)
-    _sonde_engine_publish_tick (self);
+    publish_tick (self);
 
-  g_object_unref (self);
+  g_object_unref (engine);
   _sonde_collector_state_unref (state);
 }
 
@@ -226,7 +278,7 @@ remove_state_cb (gpointer data)
  * It is removed from an idle callback: the caller is iterating the
  * collectors. */
 static void
-skip_unstartable (SondeEngine    *self,
+skip_unstartable (SondeClock     *self,
                   CollectorState *state,
                   const GError   *error)
 {
@@ -245,7 +297,7 @@ skip_unstartable (SondeEngine    *self,
 
   g_warning ("Collector %s cannot start, skipping it: %s",
              sonde_collector_get_name (state->collector), error->message);
-  _sonde_engine_report_failure (self, state, error);
+  _sonde_engine_report_failure (self->engine, state, error);
 }
 
 /* Starts a collection of @state unless one is running. Returns whether the
@@ -253,7 +305,7 @@ skip_unstartable (SondeEngine    *self,
  * handlers may remove collectors: the caller must hold a reference to
  * @state). */
 static gboolean
-dispatch_collection (SondeEngine     *self,
+dispatch_collection (SondeClock      *self,
                      CollectorState  *state,
                      SondeEngineTick *tick)
 {
@@ -313,17 +365,18 @@ state_is_due (CollectorState *state,
 /* The first tick after @now_ms, or G_MAXINT64 when nothing is held; and
  * the smallest interval held. */
 static gint64
-compute_next_tick_ms (SondeEngine *self,
-                      gint64       now_ms,
-                      guint       *min_interval_ms)
+compute_next_tick_ms (SondeClock *self,
+                      gint64      now_ms,
+                      guint      *min_interval_ms)
 {
+  GPtrArray *states = _sonde_engine_get_states (self->engine);
   gint64 next = G_MAXINT64;
 
   *min_interval_ms = G_MAXUINT;
 
-  for (guint i = 0; i < self->collectors->len; i++)
+  for (guint i = 0; i < states->len; i++)
     {
-      CollectorState *state = g_ptr_array_index (self->collectors, i);
+      CollectorState *state = g_ptr_array_index (states, i);
 
       for (guint j = 0; j < state->hold_intervals->len; j++)
         {
@@ -341,7 +394,7 @@ compute_next_tick_ms (SondeEngine *self,
 static gboolean
 clock_cb (gpointer data)
 {
-  SondeEngine *self = data;
+  SondeClock *self = data;
   gint64 tick_ms = self->next_tick_ms;
   guint min_interval = G_MAXUINT;
   g_autoptr(GPtrArray) states = NULL;
@@ -364,7 +417,7 @@ clock_cb (gpointer data)
   self->tick = tick;
 
   /* A snapshot: those handlers may also add collectors. */
-  states = _sonde_engine_ref_states (self);
+  states = _sonde_engine_ref_states (self->engine);
   for (guint i = 0; i < states->len; i++)
     {
       CollectorState *state = g_ptr_array_index (states, i);
@@ -376,11 +429,11 @@ clock_cb (gpointer data)
         tick->pending++;
     }
 
-  _sonde_engine_schedule_clock (self);
+  _sonde_clock_schedule (self);
 
   if (--tick->pending == 0)
     {
-      _sonde_engine_publish_tick (self);
+      publish_tick (self);
       return G_SOURCE_REMOVE;
     }
 
@@ -395,17 +448,24 @@ clock_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-_sonde_engine_set_wall_clock (SondeEngine  *self,
-                              gint64      (*wall_clock) (void))
+guint
+_sonde_clock_get_n_holds (SondeClock *self)
 {
-  self->wall_clock = wall_clock != NULL ? wall_clock : g_get_real_time;
-  g_clear_handle_id (&self->clock_source, g_source_remove);
-  _sonde_engine_schedule_clock (self);
+  return g_hash_table_size (self->holds);
 }
 
 void
-_sonde_engine_schedule_clock (SondeEngine *self)
+_sonde_clock_set_wall_clock (SondeClock  *self,
+                             gint64     (*wall_clock) (void))
+{
+  self->wall_clock = wall_clock != NULL ? wall_clock : g_get_real_time;
+  g_clear_handle_id (&self->clock_source, g_source_remove);
+  _sonde_clock_schedule (self);
+}
+
+/* Sets the timer for the next tick that a hold makes due. */
+void
+_sonde_clock_schedule (SondeClock *self)
 {
   gint64 now_ms = self->wall_clock () / 1000;
   guint min_interval;
@@ -436,6 +496,26 @@ _sonde_engine_schedule_clock (SondeEngine *self)
   g_source_set_name_by_id (self->clock_source, "[sonde] clock");
 }
 
+/* Forgets @state, which leaves the engine: its holds go, and the tick no
+ * longer waits for it. */
+void
+_sonde_clock_forget_state (SondeClock     *self,
+                           CollectorState *state)
+{
+  SondeEngineTick *tick = g_steal_pointer (&state->tick);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->holds);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Hold *) value)->state == state)
+      g_hash_table_iter_remove (&iter);
+
+  /* If it was the last one the tick waited for, the tick is complete. */
+  if (tick != NULL && tick == self->tick && --tick->pending == 0)
+    publish_tick (self);
+}
+
 /* Holds ----------------------------------------------------------------- */
 
 /**
@@ -458,6 +538,7 @@ sonde_engine_hold (SondeEngine  *self,
                    guint         interval_ms,
                    GError      **error)
 {
+  SondeClock *clock;
   CollectorState *state;
   Hold *hold;
   guint id;
@@ -481,17 +562,18 @@ sonde_engine_hold (SondeEngine  *self,
       return 0;
     }
 
-  id = ++self->next_hold_id;
+  clock = _sonde_engine_get_clock (self);
+  id = ++clock->next_hold_id;
   if (id == 0)
-    id = ++self->next_hold_id;
+    id = ++clock->next_hold_id;
 
   hold = g_new0 (Hold, 1);
   hold->state = state;
   hold->interval_ms = interval_ms;
-  g_hash_table_insert (self->holds, GUINT_TO_POINTER (id), hold);
+  g_hash_table_insert (clock->holds, GUINT_TO_POINTER (id), hold);
   g_array_append_val (state->hold_intervals, interval_ms);
 
-  _sonde_engine_schedule_clock (self);
+  _sonde_clock_schedule (clock);
   return id;
 }
 
@@ -506,12 +588,14 @@ void
 sonde_engine_release (SondeEngine *self,
                       guint        hold_id)
 {
+  SondeClock *clock;
   Hold *hold;
   CollectorState *state;
 
   g_return_if_fail (SONDE_IS_ENGINE (self));
 
-  hold = g_hash_table_lookup (self->holds, GUINT_TO_POINTER (hold_id));
+  clock = _sonde_engine_get_clock (self);
+  hold = g_hash_table_lookup (clock->holds, GUINT_TO_POINTER (hold_id));
   if (hold == NULL)
     return;
 
@@ -524,13 +608,13 @@ sonde_engine_release (SondeEngine *self,
           break;
         }
     }
-  g_hash_table_remove (self->holds, GUINT_TO_POINTER (hold_id));
+  g_hash_table_remove (clock->holds, GUINT_TO_POINTER (hold_id));
 
   /* A running collection stops the collector when it returns. */
   if (state->hold_intervals->len == 0 && !_sonde_collector_is_collecting (state->collector))
     sonde_collector_stop (state->collector);
 
-  _sonde_engine_schedule_clock (self);
+  _sonde_clock_schedule (clock);
 }
 
 /* Refresh --------------------------------------------------------------- */
@@ -662,7 +746,7 @@ sonde_engine_refresh_async (SondeEngine         *self,
 
       linger (self, state);
 
-      if (state->busy || dispatch_collection (self, state, NULL))
+      if (state->busy || dispatch_collection (_sonde_engine_get_clock (self), state, NULL))
         {
           data->pending++;
           g_ptr_array_add (state->waiters, g_object_ref (task));
