@@ -4,6 +4,7 @@
 /* What sonde-engine.c (the registry) and sonde-engine-clock.c (ticks,
  * collections, holds, refreshes) share about an engine's insides. */
 
+#include "sonde-alerts-private.h"
 #include "sonde-engine-private.h"
 
 G_BEGIN_DECLS
@@ -62,6 +63,7 @@ struct _SondeEngine
   char               *proc_root;
   guint               history_length;
   SondeHistory       *history;       /* while history_length > 0 */
+  SondeAlerts        *alerts;        /* created with the first alert rule */
 
   SondeHub           *hub;           /* created on first use */
   SondeEngineTick    *tick;          /* the tick being collected, if any */

@@ -22,5 +22,9 @@ const char *_sonde_engine_get_failure (SondeEngine *self,
                                        const char  *collector);
 gboolean _sonde_engine_is_stale (SondeEngine *self,
                                  const char  *collector);
+/* Emits #SondeEngine::event for an event the engine itself raises, such
+ * as an alert. */
+void _sonde_engine_emit_event (SondeEngine *self,
+                               SondeEvent  *event);
 
 G_END_DECLS

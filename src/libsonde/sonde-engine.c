@@ -157,6 +157,7 @@ sonde_engine_dispose (GObject *object)
    * are here. */
   g_clear_pointer (&self->hub, _sonde_hub_free);
   g_clear_object (&self->history);
+  g_clear_pointer (&self->alerts, _sonde_alerts_free);
   g_clear_handle_id (&self->clock_source, g_source_remove);
   if (self->tick != NULL)
     {
@@ -304,7 +305,9 @@ sonde_engine_class_init (SondeEngineClass *klass)
    *
    * Relays every collector's #SondeCollector::event, and reports a
    * `collector_error` event when a collector starts failing (a failed or
-   * late collection) or fails with another message than before.
+   * late collection) or fails with another message than before, and an
+   * `alert` event when an alert rule fires (see
+   * sonde_engine_add_alert_rule()).
    */
   signals[EVENT] =
     g_signal_new ("event",
@@ -752,6 +755,13 @@ _sonde_engine_get_hub (SondeEngine *self)
   if (self->hub == NULL)
     self->hub = _sonde_hub_new (self);
   return self->hub;
+}
+
+void
+_sonde_engine_emit_event (SondeEngine *self,
+                          SondeEvent  *event)
+{
+  g_signal_emit (self, signals[EVENT], 0, event);
 }
 
 void
