@@ -35,6 +35,7 @@ int          sonde_cli_status        (SondeCli *cli, int argc, char **argv);
 int          sonde_cli_list          (SondeCli *cli, int argc, char **argv);
 int          sonde_cli_snapshot      (SondeCli *cli, int argc, char **argv);
 int          sonde_cli_watch         (SondeCli *cli, int argc, char **argv);
+int          sonde_cli_discover      (SondeCli *cli, int argc, char **argv);
 
 gboolean     sonde_cli_resolve       (SondeCli     *cli,
                                       GError      **error);

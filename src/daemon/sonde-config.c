@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "sonde.h"
@@ -27,12 +28,30 @@ static const KnownGroup known_groups[] = {
   { "history", { "seconds", NULL } },
   { "compat", { "listeners", NULL } },
   { "logs", { "files", "allowed-paths", NULL } },
+  { "alerts", { "notify", NULL } },
+  { "discovery", { "enabled", "port", NULL } },
+};
+
+/* [alert NAME]: one group per rule. */
+#define ALERT_GROUP_PREFIX "alert "
+static const KnownGroup alert_group = {
+  "alert NAME", { "metric", "above", "below", "for-seconds", "cooldown-seconds", "enabled",
+                  "message", NULL }
 };
 
 char *
 sonde_config_default_path (void)
 {
   return g_build_filename (g_get_user_config_dir (), SONDE_CONFIG_FILE, NULL);
+}
+
+static void
+config_alert_free (SondeConfigAlert *alert)
+{
+  g_free (alert->name);
+  g_free (alert->metric);
+  g_free (alert->message);
+  g_free (alert);
 }
 
 SondeConfig *
@@ -45,6 +64,10 @@ sonde_config_new (void)
   self->interval_max_ms = -1;
   self->idle_timeout = -1;
   self->history_seconds = -1;
+  self->alerts = g_ptr_array_new_with_free_func ((GDestroyNotify) config_alert_free);
+  self->alerts_notify = -1;
+  self->discovery_enabled = -1;
+  self->discovery_port = -1;
   return self;
 }
 
@@ -65,6 +88,7 @@ sonde_config_free (SondeConfig *self)
   g_clear_pointer (&self->keyfile, g_key_file_unref);
   g_strfreev (self->log_files);
   g_strfreev (self->log_allowed_paths);
+  g_ptr_array_unref (self->alerts);
   g_free (self);
 }
 
@@ -90,6 +114,9 @@ sonde_config_set_error (SondeConfig  *self,
 static const KnownGroup *
 find_group (const char *group)
 {
+  if (g_str_has_prefix (group, ALERT_GROUP_PREFIX))
+    return &alert_group;
+
   for (guint i = 0; i < G_N_ELEMENTS (known_groups); i++)
     if (g_str_equal (known_groups[i].group, group))
       return &known_groups[i];
@@ -117,7 +144,8 @@ check_known (SondeConfig  *self,
         {
           g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                        /* Translators: the first %s is a file name, the second a [group] */
-                       _("%s: [%s]: unknown group (known: [server], [collectors], [history], [compat], [resolvix], [logs])"),
+                       _("%s: [%s]: unknown group (known: [server], [collectors], [history], [compat], "
+                         "[resolvix], [logs], [alerts], [alert NAME], [discovery])"),
                        self->path, groups[i]);
           return FALSE;
         }
@@ -456,6 +484,178 @@ load_logs (SondeConfig  *self,
   return TRUE;
 }
 
+static gboolean
+read_boolean (SondeConfig  *self,
+              GKeyFile     *file,
+              const char   *group,
+              const char   *key,
+              int          *value,
+              GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gboolean parsed;
+
+  if (!g_key_file_has_key (file, group, key, NULL))
+    return TRUE;
+
+  parsed = g_key_file_get_boolean (file, group, key, &local_error);
+  if (local_error != NULL)
+    {
+      g_autofree char *text = g_key_file_get_value (file, group, key, NULL);
+
+      sonde_config_set_error (self, error, group, key, _("%s is not true or false"),
+                              text != NULL ? g_strstrip (text) : "");
+      return FALSE;
+    }
+
+  *value = parsed;
+  return TRUE;
+}
+
+/* A finite number within [min, max]; @invalid as for read_int(). */
+static gboolean
+read_double (SondeConfig  *self,
+             GKeyFile     *file,
+             const char   *group,
+             const char   *key,
+             double        min,
+             double        max,
+             const char   *invalid,
+             double       *value,
+             GError      **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *stripped = NULL;
+  char *end = NULL;
+  double number;
+
+  if (!g_key_file_has_key (file, group, key, NULL))
+    return TRUE;
+
+  text = g_key_file_get_value (file, group, key, NULL);
+  stripped = g_strstrip (g_strdup (text));
+  number = g_ascii_strtod (stripped, &end);
+  if (*stripped == '\0' || end == NULL || *end != '\0' || !isfinite (number) ||
+      number < min || number > max)
+    {
+      g_autofree char *message = g_strdup_printf (invalid, stripped);
+
+      sonde_config_set_error (self, error, group, key, "%s", message);
+      return FALSE;
+    }
+
+  *value = number;
+  return TRUE;
+}
+
+SondeConfigAlert *
+sonde_config_find_alert (SondeConfig *self,
+                         const char  *name)
+{
+  for (guint i = 0; i < self->alerts->len; i++)
+    {
+      SondeConfigAlert *alert = g_ptr_array_index (self->alerts, i);
+
+      if (g_str_equal (alert->name, name))
+        return alert;
+    }
+  return NULL;
+}
+
+/* One [alert NAME] group. Whether the metric exists is checked by the
+ * daemon, against the plugins it loaded. [alert cpu] amends the built-in
+ * rule, so it needs neither a metric nor a comparison. */
+static gboolean
+load_alert (SondeConfig  *self,
+            GKeyFile     *file,
+            const char   *group,
+            GError      **error)
+{
+  const char *name = group + strlen (ALERT_GROUP_PREFIX);
+  SondeConfigAlert *alert;
+  gboolean builtin = g_str_equal (name, "cpu");
+  gboolean has_above = g_key_file_has_key (file, group, "above", NULL);
+  gboolean has_below = g_key_file_has_key (file, group, "below", NULL);
+  const char *comparison_key = has_below ? "below" : "above";
+
+  if (*name == '\0' || g_ascii_isspace (*name))
+    {
+      g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+                   /* Translators: the first %s is a file name, the second a [group] */
+                   _("%s: [%s]: a rule needs a name, such as [alert disk-full]"), self->path, group);
+      return FALSE;
+    }
+
+  alert = g_new0 (SondeConfigAlert, 1);
+  alert->name = g_strdup (name);
+  alert->comparison = -1;
+  alert->for_seconds = -1;
+  alert->cooldown_seconds = -1;
+  alert->enabled = -1;
+  g_ptr_array_add (self->alerts, alert);
+
+  if (!read_string (self, file, group, "metric", &alert->metric, error))
+    return FALSE;
+  if (alert->metric == NULL && !builtin)
+    {
+      sonde_config_set_error (self, error, group, "metric",
+                              _("missing: a rule needs a metric, such as metric=cpu.usage_percent"));
+      return FALSE;
+    }
+
+  if (has_above && has_below)
+    {
+      sonde_config_set_error (self, error, group, "below",
+                              _("above and below exclude each other: keep one"));
+      return FALSE;
+    }
+  if (!has_above && !has_below && !builtin)
+    {
+      sonde_config_set_error (self, error, group, "above",
+                              _("missing: a rule needs above=NUMBER or below=NUMBER"));
+      return FALSE;
+    }
+  if (has_above || has_below)
+    {
+      if (!read_double (self, file, group, comparison_key, -G_MAXDOUBLE, G_MAXDOUBLE,
+                        _("%s is not a number"), &alert->threshold, error))
+        return FALSE;
+      alert->comparison = has_below ? SONDE_ALERT_COMPARISON_BELOW : SONDE_ALERT_COMPARISON_ABOVE;
+    }
+
+  if (!read_double (self, file, group, "for-seconds", 0, SONDE_ALERT_MAX_SECONDS,
+                    _("%s is not a number of seconds (0-604800)"), &alert->for_seconds, error) ||
+      !read_double (self, file, group, "cooldown-seconds", 0, SONDE_ALERT_MAX_SECONDS,
+                    _("%s is not a number of seconds (0-604800)"), &alert->cooldown_seconds, error) ||
+      !read_boolean (self, file, group, "enabled", &alert->enabled, error) ||
+      !read_string (self, file, group, "message", &alert->message, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+load_alerts_and_discovery (SondeConfig  *self,
+                           GKeyFile     *file,
+                           GError      **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (file, NULL);
+
+  if (!read_boolean (self, file, "alerts", "notify", &self->alerts_notify, error))
+    return FALSE;
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    if (g_str_has_prefix (groups[i], ALERT_GROUP_PREFIX) && !load_alert (self, file, groups[i], error))
+      return FALSE;
+
+  if (!read_boolean (self, file, "discovery", "enabled", &self->discovery_enabled, error) ||
+      !read_int (self, file, "discovery", "port", 0, G_MAXUINT16,
+                 _("%s is not a port (0-65535)"), &self->discovery_port, error))
+    return FALSE;
+
+  return TRUE;
+}
+
 /**
  * sonde_config_load:
  * @path: the file to read
@@ -502,7 +702,8 @@ sonde_config_load (SondeConfig  *self,
       !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
                  _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
       !load_compat (self, file, error) ||
-      !load_logs (self, file, error))
+      !load_logs (self, file, error) ||
+      !load_alerts_and_discovery (self, file, error))
     return FALSE;
 
   self->keyfile = g_key_file_ref (file);

@@ -5,6 +5,20 @@
 
 G_BEGIN_DECLS
 
+/* One [alert NAME] group. Unset values are NULL or -1: [alert cpu]
+ * changes only what it gives of the built-in rule. */
+typedef struct
+{
+  char            *name;
+  char            *metric;
+  int              comparison;        /* SondeAlertComparison, or -1 */
+  double           threshold;
+  double           for_seconds;
+  double           cooldown_seconds;
+  int              enabled;           /* -1, FALSE or TRUE */
+  char            *message;
+} SondeConfigAlert;
+
 /* sonded's configuration file (GKeyFile). Unset values are -1 or NULL, so
  * that command-line options can override what the file says and defaults
  * apply to the rest. */
@@ -26,6 +40,10 @@ typedef struct
   GStrv            log_files;
   GStrv            log_allowed_paths;
   GKeyFile        *keyfile;          /* the file read, for the server's own groups */
+  GPtrArray       *alerts;            /* SondeConfigAlert, in file order */
+  int              alerts_notify;     /* -1, FALSE or TRUE */
+  int              discovery_enabled; /* -1, FALSE or TRUE */
+  int              discovery_port;
 } SondeConfig;
 
 #define SONDE_CONFIG_ERROR (sonde_config_error_quark ())
@@ -55,6 +73,8 @@ gboolean     sonde_config_parse_compat (const char   *entry,
 gboolean     sonde_config_apply_to_server (SondeConfig *self,
                                            SondeServer *server,
                                            GError     **error);
+SondeConfigAlert *sonde_config_find_alert (SondeConfig *self,
+                                           const char  *name);
 void         sonde_config_set_error    (SondeConfig  *self,
                                         GError      **error,
                                         const char   *group,

@@ -8,6 +8,7 @@
 
 #include "ipc-sonde1-impl.h"
 #include "sonde-config.h"
+#include "sonde-daemon-alerts.h"
 #include "sonde-daemon.h"
 #include "sonde-version.h"
 
@@ -40,6 +41,10 @@ struct _SondeDaemon
   SondeServer   *server;
   GPtrArray     *compat_lines;   /* "NAME ADDRESS:PORT" of each compatibility listener */
   IpcSonde1Impl *ipc;
+  SondeDiscovery *discovery;     /* [discovery] enabled=true */
+  char          *discovery_line; /* "ADDRESS:PORT" */
+  SondeAlertNotifier *notifier;  /* [alerts] notify=true */
+  gboolean       notify_alerts;
 
   guint          idle_timeout;   /* seconds, 0: never */
   gboolean       service;
@@ -209,6 +214,33 @@ listen_compat (SondeDaemon  *self,
   return TRUE;
 }
 
+/* [discovery] enabled=true: the UDP responder, on the main listener's
+ * address. */
+static gboolean
+start_discovery (SondeDaemon  *self,
+                 SondeConfig  *config,
+                 const char   *address,
+                 GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  guint port = config->discovery_port >= 0 ? (guint) config->discovery_port : SONDE_DISCOVERY_DEFAULT_PORT;
+
+  if (config->discovery_enabled != TRUE)
+    return TRUE;
+
+  self->discovery = sonde_discovery_new (self->server);
+  if (!sonde_discovery_start (self->discovery, address, port, &local_error))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_FAILED,
+                   _("cannot answer discovery probes on %s UDP port %u: %s"),
+                   address, port, local_error->message);
+      return FALSE;
+    }
+
+  self->discovery_line = g_strdup_printf ("%s:%u", address, sonde_discovery_get_port (self->discovery));
+  return TRUE;
+}
+
 /* Reads the configuration, loads the plugins and listens: everything that
  * can fail is done before registering on the bus, so that a bad
  * configuration is refused at once with its message. */
@@ -281,6 +313,12 @@ sonde_daemon_setup (SondeDaemon  *self,
 
   apply_logs_config (self, config);
 
+  /* Checked against every plugin, before some are disabled: a rule on a
+   * disabled collector waits for it to be enabled. */
+  if (!sonde_daemon_add_alert_rules (self->engine, config, error))
+    return FALSE;
+  self->notify_alerts = config->alerts_notify == TRUE;
+
   if (!apply_collectors (self, config, error))
     return FALSE;
 
@@ -295,7 +333,10 @@ sonde_daemon_setup (SondeDaemon  *self,
       return FALSE;
     }
 
-  return listen_compat (self, config, address, error);
+  if (!listen_compat (self, config, address, error))
+    return FALSE;
+
+  return start_discovery (self, config, address, error);
 }
 
 static void
@@ -366,6 +407,9 @@ sonde_daemon_handle_local_options (GApplication *application,
   printf ("listening on %s\n", uri);
   for (guint i = 0; i < self->compat_lines->len; i++)
     printf ("compat %s\n", (char *) g_ptr_array_index (self->compat_lines, i));
+  /* And "discovery ADDRESS:PORT" when the responder runs. */
+  if (self->discovery_line != NULL)
+    printf ("discovery %s\n", self->discovery_line);
   fflush (stdout);
 
   return -1;
@@ -412,6 +456,10 @@ sonde_daemon_startup (GApplication *application)
   self->clients_handler = g_signal_connect (self->server, "notify::n-clients",
                                             G_CALLBACK (n_clients_cb), self);
 
+  /* Registered by now: GApplication sends notifications only then. */
+  if (self->notify_alerts)
+    self->notifier = sonde_alert_notifier_new (application, self->engine);
+
   if (!self->service || self->idle_timeout == 0)
     {
       /* By hand (or idle-timeout=0) the daemon never leaves on idle. */
@@ -442,6 +490,9 @@ sonde_daemon_shutdown (GApplication *application)
   g_clear_handle_id (&self->sigterm_source, g_source_remove);
   g_clear_handle_id (&self->initial_release_source, g_source_remove);
   g_clear_signal_handler (&self->clients_handler, self->server);
+  g_clear_pointer (&self->notifier, sonde_alert_notifier_free);
+  if (self->discovery != NULL)
+    sonde_discovery_stop (self->discovery);
 
   if (self->server != NULL)
     sonde_server_disconnect (self->server);
@@ -518,6 +569,8 @@ sonde_daemon_dispose (GObject *object)
   SondeDaemon *self = SONDE_DAEMON (object);
 
   g_clear_object (&self->ipc);
+  g_clear_pointer (&self->notifier, sonde_alert_notifier_free);
+  g_clear_object (&self->discovery);
   g_clear_object (&self->server);
   g_clear_object (&self->engine);
 
@@ -534,6 +587,7 @@ sonde_daemon_finalize (GObject *object)
   g_strfreev (self->opt_disable);
   g_strfreev (self->opt_compat);
   g_free (self->opt_config);
+  g_free (self->discovery_line);
   g_clear_pointer (&self->compat_lines, g_ptr_array_unref);
 
   G_OBJECT_CLASS (sonde_daemon_parent_class)->finalize (object);

@@ -264,7 +264,9 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(keys, {'address', 'port', 'token', 'tls-certificate', 'tls-key',
                                 'allowed-origins', 'interval-min-ms', 'interval-max-ms',
                                 'idle-timeout', 'enabled', 'disabled', 'seconds', 'listeners',
-                                'node-id', 'telemetry-interval', 'files', 'allowed-paths'})
+                                'node-id', 'telemetry-interval', 'files', 'allowed-paths',
+                                'notify', 'metric', 'above', 'for-seconds', 'cooldown-seconds',
+                                'message'})
         path = self.write('\n'.join(uncommented) + '\n')
         daemon = Sonded('--config', path, '--port', '0')
         self.assertEqual(daemon.stop(), 0)

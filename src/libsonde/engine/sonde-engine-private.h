@@ -54,6 +54,10 @@ void            _sonde_engine_remove_state      (SondeEngine    *self,
 /* A tick's collections are in: the hub gets its view, then #SondeEngine::tick. */
 void            _sonde_engine_publish           (SondeEngine    *self,
                                                  gint64          timestamp_us);
+/* Emits #SondeEngine::event for an event the engine itself raises, such
+ * as an alert or a command task's output. */
+void            _sonde_engine_emit_event        (SondeEngine    *self,
+                                                 SondeEvent     *event);
 /* For tests: the wall clock the ticks are aligned to, in microseconds. */
 void            _sonde_engine_set_wall_clock    (SondeEngine    *self,
                                                  gint64        (*wall_clock) (void));

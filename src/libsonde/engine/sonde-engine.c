@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sonde-alerts-private.h"
 #include "sonde-clock-private.h"
 #include "sonde-collector-private.h"
 #include "sonde-engine-private.h"
@@ -64,6 +65,7 @@ struct _SondeEngine
   char               *proc_root;
   guint               history_length;
   SondeHistory       *history;       /* while history_length > 0 */
+  SondeAlerts        *alerts;        /* created with the first alert rule */
 
   SondeHub           *hub;           /* created on first use */
   SondeCatalog       *catalog;       /* until the collectors change */
@@ -174,6 +176,7 @@ sonde_engine_dispose (GObject *object)
    * are here. */
   g_clear_pointer (&self->hub, _sonde_hub_free);
   g_clear_object (&self->history);
+  g_clear_pointer (&self->alerts, _sonde_alerts_free);
   g_clear_pointer (&self->catalog, _sonde_catalog_unref);
   g_clear_pointer (&self->clock, _sonde_clock_free);
 
@@ -317,7 +320,9 @@ sonde_engine_class_init (SondeEngineClass *klass)
    *
    * Relays every collector's #SondeCollector::event, and reports a
    * `collector_error` event when a collector starts failing (a failed or
-   * late collection) or fails with another message than before.
+   * late collection) or fails with another message than before, and an
+   * `alert` event when an alert rule fires (see
+   * sonde_engine_add_alert_rule()).
    */
   signals[EVENT] =
     g_signal_new ("event",
@@ -748,6 +753,23 @@ _sonde_engine_get_hub (SondeEngine *self)
   if (self->hub == NULL)
     self->hub = _sonde_hub_new (self);
   return self->hub;
+}
+
+void
+_sonde_engine_emit_event (SondeEngine *self,
+                          SondeEvent  *event)
+{
+  g_signal_emit (self, signals[EVENT], 0, event);
+}
+
+/* The engine's alert rules, made with the first one if @create. */
+SondeAlerts *
+_sonde_engine_get_alerts (SondeEngine *self,
+                          gboolean     create)
+{
+  if (self->alerts == NULL && create)
+    self->alerts = _sonde_alerts_new (self);
+  return self->alerts;
 }
 
 /* A tick's collections are in: one view of it for every group of the
