@@ -3,12 +3,16 @@
 
 #include <sys/socket.h>
 
+#include "sonde-budget-stream-private.h"
 #include "sonde-connection-private.h"
 #include "sonde-server-private.h"
 
 /* Token bucket against floods: a burst of 50 messages, then 20 per second. */
 #define RATE_BURST       50.0
 #define RATE_PER_SECOND  20.0
+/* The longest header of a client frame (with a 64-bit length and a mask):
+ * a frame of SONDE_MAX_INCOMING_PAYLOAD bytes is still whole. */
+#define MAX_FRAME_HEADER 14
 /* See _sonde_connection_limit_send_buffer(). */
 #define CLIENT_SEND_BUFFER (256 * 1024)
 
@@ -31,6 +35,7 @@ struct _SondeConnection
   gpointer                        bulk_data;
   GDestroyNotify                  bulk_destroy;
   GSource                        *bulk_source;
+  SondeBudgetStream              *budget;   /* unowned: under the websocket */
   gulong                          message_handler;
   gulong                          closed_handler;
   gboolean                        closing;
@@ -273,6 +278,9 @@ message_cb (SoupWebsocketConnection *websocket,
             GBytes                  *message,
             SondeConnection         *self)
 {
+  if (self->budget != NULL)
+    _sonde_budget_stream_mark (self->budget);
+
   if (!take_token (self))
     {
       gint64 now = g_get_monotonic_time ();
@@ -287,6 +295,17 @@ message_cb (SoupWebsocketConnection *websocket,
     }
 
   self->callbacks->message (self->owner, type, message);
+}
+
+/* More than a whole message's worth of bytes and no message: a
+ * fragmented message that never ends, or a flood of control frames. */
+static gboolean
+message_too_big_cb (gpointer data)
+{
+  SondeConnection *self = data;
+
+  _sonde_connection_close (self, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -374,7 +393,14 @@ _sonde_connection_new (SondeServer                    *server,
   self->tokens_updated_us = g_get_monotonic_time ();
   self->last_send_us = g_get_monotonic_time ();
 
-  soup_websocket_connection_set_max_incoming_payload_size (websocket, SONDE_MAX_INCOMING_PAYLOAD);
+  /* libsoup would drop the connection (no close frame, a reset) at its
+   * limit, and keeps an unfinished fragmented message without any: the
+   * byte budget's limit comes first and closes with 1009. */
+  soup_websocket_connection_set_max_incoming_payload_size (websocket, 2 * SONDE_MAX_INCOMING_PAYLOAD);
+  self->budget = _sonde_budget_stream_find (soup_websocket_connection_get_io_stream (websocket));
+  if (self->budget != NULL)
+    _sonde_budget_stream_set_message_limit (self->budget, SONDE_MAX_INCOMING_PAYLOAD + MAX_FRAME_HEADER,
+                                            message_too_big_cb, self);
   self->message_handler = g_signal_connect (websocket, "message", G_CALLBACK (message_cb), self);
   self->closed_handler = g_signal_connect (websocket, "closed", G_CALLBACK (closed_cb), self);
 
@@ -396,6 +422,8 @@ _sonde_connection_free (SondeConnection *self)
     return;
 
   g_clear_handle_id (&self->heartbeat_source, g_source_remove);
+  if (self->budget != NULL)
+    _sonde_budget_stream_set_message_limit (self->budget, 0, NULL, NULL);
   clear_bulk (self);
   g_clear_signal_handler (&self->message_handler, self->websocket);
   g_clear_signal_handler (&self->closed_handler, self->websocket);

@@ -42,6 +42,26 @@ _sonde_rest_respond_error (SoupServerMessage *msg,
   _sonde_rest_respond_json (msg, status, object);
 }
 
+#define DISCONNECTED_KEY "sonde-disconnected"
+
+static void
+disconnected_cb (SoupServerMessage *msg)
+{
+  g_object_set_data (G_OBJECT (msg), DISCONNECTED_KEY, GINT_TO_POINTER (TRUE));
+}
+
+void
+_sonde_rest_watch_disconnection (SoupServerMessage *msg)
+{
+  g_signal_connect (msg, "disconnected", G_CALLBACK (disconnected_cb), NULL);
+}
+
+gboolean
+_sonde_rest_is_disconnected (SoupServerMessage *msg)
+{
+  return g_object_get_data (G_OBJECT (msg), DISCONNECTED_KEY) != NULL;
+}
+
 static gboolean
 require_get (SoupServerMessage *msg)
 {
@@ -133,6 +153,10 @@ snapshot_taken_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *json = sonde_engine_snapshot_finish (SONDE_ENGINE (source), result, &error);
 
+  /* The client left while the samples were being refreshed. */
+  if (_sonde_rest_is_disconnected (msg))
+    return;
+
   if (json == NULL)
     _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
                                g_error_matches (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC)
@@ -167,6 +191,7 @@ snapshot_cb (SoupServer        *soup_server,
   if (!require_get (msg))
     return;
 
+  _sonde_rest_watch_disconnection (msg);
   soup_server_message_pause (msg);
   sonde_engine_snapshot_async (sonde_server_get_engine (self), (const char * const *) patterns, NULL,
                                snapshot_taken_cb, g_object_ref (msg));

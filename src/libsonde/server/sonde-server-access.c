@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sonde-budget-stream-private.h"
 #include "sonde-rest-private.h"
 #include "sonde-server-access-private.h"
 
@@ -223,13 +224,25 @@ takeover_cb (gpointer user_data)
   SoupServerMessage *msg = takeover->msg;
   g_autoptr(SondeGatewayStats) stats = g_weak_ref_get (&takeover->stats);
   gint64 *started = g_object_get_data (G_OBJECT (msg), "sonde-start-time");
-  GSocket *socket = soup_server_message_get_socket (msg);
+  g_autoptr(GIOStream) stream = NULL;
+  GSocket *socket;
   Refusal *refusal;
 
   /* The server disconnected its clients meanwhile (it was stopped): the
    * connection is gone, and stealing it would signal its end twice. */
-  if (socket == NULL)
+  if (_sonde_rest_is_disconnected (msg))
     return G_SOURCE_REMOVE;
+
+  /* The socket is under Sonde's own streams (sonde-listener.c): libsoup
+   * got the connection as a stream, not as a socket. */
+  stream = soup_server_message_steal_connection (msg);
+  socket = stream != NULL ? _sonde_stream_find_socket (stream) : NULL;
+  if (socket == NULL)
+    {
+      if (stream != NULL)
+        g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      return G_SOURCE_REMOVE;
+    }
 
   /* No request-finished will come: count the refusal here. */
   if (stats != NULL)
@@ -239,14 +252,7 @@ takeover_cb (gpointer user_data)
   refusal = g_new0 (Refusal, 1);
   refusal->socket = g_object_ref (socket);
   refusal->response = serialize_response (msg);
-  refusal->stream = soup_server_message_steal_connection (msg);
-  if (refusal->stream == NULL)
-    {
-      g_clear_object (&refusal->socket);
-      g_bytes_unref (refusal->response);
-      g_free (refusal);
-      return G_SOURCE_REMOVE;
-    }
+  refusal->stream = g_steal_pointer (&stream);
 
   refusal->cancellable = g_cancellable_new ();
   refusal->timeout = g_timeout_source_new (LINGER_TIMEOUT_MS);
@@ -277,13 +283,11 @@ refuse_unread (SondeAccess       *self,
 
   /* HTTP/2 (only with SOUP_SERVER_HTTP2 set, over TLS) multiplexes
    * requests on one connection: no taking it over; its flow control
-   * bounds what the peer can send unasked. A connection without a socket
-   * (soup_server_accept_iostream(); sonde only listens) is left to
-   * libsoup too. */
-  if (soup_server_message_get_http_version (msg) >= SOUP_HTTP_2_0 ||
-      soup_server_message_get_socket (msg) == NULL)
+   * bounds what the peer can send unasked. */
+  if (soup_server_message_get_http_version (msg) >= SOUP_HTTP_2_0)
     return;
 
+  _sonde_rest_watch_disconnection (msg);
   soup_server_message_pause (msg);
 
   takeover = g_new0 (Takeover, 1);

@@ -19,6 +19,10 @@ G_BEGIN_DECLS
 SondeHub *_sonde_server_get_hub            (SondeServer          *self);
 guint     _sonde_server_get_n_groups       (SondeServer          *self);
 SoupServer *_sonde_server_get_soup_server  (SondeServer          *self);
+/* The port @soup_server (the main one or a compatibility listener's)
+ * listens on, or 0. */
+guint     _sonde_server_get_listener_port  (SondeServer          *self,
+                                            SoupServer           *soup_server);
 gpointer  _sonde_server_get_format_state   (SondeServer          *self,
                                             const SondeFormat    *format);
 void      _sonde_server_client_closed      (SondeServer          *self,

@@ -7,6 +7,7 @@
 #include "sonde-connection-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
+#include "sonde-listener-private.h"
 #include "sonde-rest-private.h"
 #include "sonde-server-access-private.h"
 #include "sonde-server-private.h"
@@ -33,9 +34,12 @@ struct _SondeServer
 {
   GObject      parent_instance;
 
-  SondeEngine *engine;
-  SondeAccess *access;
+  SondeEngine    *engine;
+  SondeAccess    *access;
+  SondeAdmission *admission;      /* the connections of every listener */
+  GTlsCertificate *tls_certificate;
   SoupServer  *soup_server;
+  GPtrArray   *listeners;      /* SondeListener, of every SoupServer */
   GPtrArray   *clients;        /* ServerClient */
   GPtrArray   *routes;         /* Route, alive as long as the handlers */
   GPtrArray   *compat_servers; /* SoupServer of compatibility listeners */
@@ -43,7 +47,6 @@ struct _SondeServer
   guint        heartbeat_interval;
   guint        interval_min_ms;
   guint        interval_max_ms;
-  gboolean     tls;
   gulong       event_handler;
   gulong       added_handler;
   gulong       removed_handler;
@@ -191,6 +194,7 @@ websocket_cb (SoupServer              *soup_server,
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
 
   record_request (self, msg);
+  _sonde_admission_request_read (self->admission, soup_server_message_get_remote_address (msg), TRUE);
   _sonde_connection_limit_send_buffer (connection);
 
   entry = g_new0 (ServerClient, 1);
@@ -254,9 +258,22 @@ sonde_server_finalize (GObject *object)
   g_clear_pointer (&self->routes, g_ptr_array_unref);
   g_clear_pointer (&self->compat_servers, g_ptr_array_unref);
   g_clear_pointer (&self->access, _sonde_access_free);
+  g_clear_pointer (&self->listeners, g_ptr_array_unref);
+  g_clear_pointer (&self->admission, _sonde_admission_unref);
+  g_clear_object (&self->tls_certificate);
   g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
+}
+
+/* Its request read, a connection's deadline changes from the request's
+ * to the response's. */
+static void
+request_read_cb (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 SondeServer       *self)
+{
+  _sonde_admission_request_read (self->admission, soup_server_message_get_remote_address (msg), FALSE);
 }
 
 /* A SoupServer whose requests count in the gateway statistics. */
@@ -265,7 +282,13 @@ create_soup_server (SondeServer *self)
 {
   SoupServer *soup_server = soup_server_new ("server-header", "sonde/" PACKAGE_VERSION " ", NULL);
 
+  /* permessage-deflate inflates client frames without bound in libsoup
+   * 3.2 (a 955 KB frame grew the daemon by 783 MB), and the stream's
+   * frames are small: no extension is offered. */
+  soup_server_remove_websocket_extension (soup_server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+
   g_signal_connect (soup_server, "request-started", G_CALLBACK (request_started_cb), self);
+  g_signal_connect (soup_server, "request-read", G_CALLBACK (request_read_cb), self);
   g_signal_connect (soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
   return soup_server;
 }
@@ -288,6 +311,7 @@ sonde_server_constructed (GObject *object)
                                             G_CALLBACK (collectors_changed_cb), self);
 
   self->access = _sonde_access_new (sonde_engine_get_gateway_stats (self->engine));
+  self->admission = _sonde_admission_new ();
   self->soup_server = create_soup_server (self);
 
   formats = _sonde_formats_get ();
@@ -419,6 +443,7 @@ sonde_server_init (SondeServer *self)
   self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) server_client_free);
   self->routes = g_ptr_array_new_with_free_func ((GDestroyNotify) route_free);
   self->compat_servers = g_ptr_array_new_with_free_func (g_object_unref);
+  self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_listener_free);
   self->heartbeat_interval = 30;
   self->interval_min_ms = SONDE_INTERVAL_MIN_MS;
   self->interval_max_ms = SONDE_INTERVAL_MAX_MS;
@@ -507,8 +532,29 @@ listen_on (SondeServer  *self,
       !g_socket_listen (listener, error))
     return FALSE;
 
-  return soup_server_listen_socket (soup_server, listener,
-                                    self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+  g_ptr_array_add (self->listeners,
+                   _sonde_listener_new (listener, soup_server, self->tls_certificate, self->admission));
+  return TRUE;
+}
+
+/* The port of the first listener of @soup_server, or 0. */
+guint
+_sonde_server_get_listener_port (SondeServer *self,
+                                 SoupServer  *soup_server)
+{
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      SondeListener *listener = g_ptr_array_index (self->listeners, i);
+      g_autoptr(GInetSocketAddress) address = NULL;
+
+      if (_sonde_listener_get_soup_server (listener) != soup_server)
+        continue;
+      address = _sonde_listener_get_address (listener);
+      if (address != NULL)
+        return g_inet_socket_address_get_port (address);
+    }
+
+  return 0;
 }
 
 gboolean
@@ -552,7 +598,6 @@ sonde_server_listen_compat (SondeServer  *self,
   const SondeFormatListener *listener;
   const SondeFormat *format;
   g_autoptr(SoupServer) soup_server = NULL;
-  g_autoptr(GSList) uris = NULL;
   guint ret;
 
   g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
@@ -567,18 +612,13 @@ sonde_server_listen_compat (SondeServer  *self,
     }
 
   soup_server = create_soup_server (self);
-  g_object_set (soup_server, "tls-certificate",
-                soup_server_get_tls_certificate (self->soup_server), NULL);
   listener->register_routes (self, _sonde_server_get_format_state (self, format),
                              soup_server, listener->compat_path);
 
   if (!listen_on (self, soup_server, address, port, error))
     return 0;
 
-  uris = soup_server_get_uris (soup_server);
-  ret = uris ? g_uri_get_port (uris->data) : 0;
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
-
+  ret = _sonde_server_get_listener_port (self, soup_server);
   g_ptr_array_add (self->compat_servers, g_steal_pointer (&soup_server));
   return ret;
 }
@@ -620,26 +660,28 @@ sonde_server_disconnect (SondeServer *self)
       server_client_free (entry);
     }
 
+  /* No more accepts; then libsoup closes the connections it has. */
+  if (self->listeners != NULL)
+    g_ptr_array_set_size (self->listeners, 0);
   if (self->soup_server != NULL)
     soup_server_disconnect (self->soup_server);
   for (guint i = 0; self->compat_servers != NULL && i < self->compat_servers->len; i++)
     soup_server_disconnect (g_ptr_array_index (self->compat_servers, i));
 }
 
-static GUri *
-first_uri (SondeServer *self)
+/* The address of the main listener, or NULL. */
+static GInetSocketAddress *
+main_address (SondeServer *self)
 {
-  g_autoptr(GSList) uris = NULL;
-  GUri *ret = NULL;
+  for (guint i = 0; self->listeners != NULL && i < self->listeners->len; i++)
+    {
+      SondeListener *listener = g_ptr_array_index (self->listeners, i);
 
-  if (self->soup_server == NULL)
-    return NULL;
+      if (_sonde_listener_get_soup_server (listener) == self->soup_server)
+        return _sonde_listener_get_address (listener);
+    }
 
-  uris = soup_server_get_uris (self->soup_server);
-  if (uris != NULL)
-    ret = g_uri_ref (uris->data);
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
-  return ret;
+  return NULL;
 }
 
 /**
@@ -651,12 +693,12 @@ first_uri (SondeServer *self)
 guint
 sonde_server_get_port (SondeServer *self)
 {
-  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GInetSocketAddress) address = NULL;
 
   g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
 
-  uri = first_uri (self);
-  return uri ? (guint) g_uri_get_port (uri) : 0;
+  address = main_address (self);
+  return address ? g_inet_socket_address_get_port (address) : 0;
 }
 
 /**
@@ -670,21 +712,23 @@ sonde_server_get_port (SondeServer *self)
 char *
 sonde_server_get_uri (SondeServer *self)
 {
-  g_autoptr(GUri) uri = NULL;
-  const char *host;
+  g_autoptr(GInetSocketAddress) address = NULL;
+  g_autofree char *host = NULL;
+  const char *scheme;
 
   g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
 
-  uri = first_uri (self);
-  if (uri == NULL)
+  address = main_address (self);
+  if (address == NULL)
     return NULL;
 
-  host = g_uri_get_host (uri);
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
+  scheme = self->tls_certificate != NULL ? "wss" : "ws";
   if (strchr (host, ':') != NULL)
-    return g_strdup_printf ("%s://[%s]:%d%s", self->tls ? "wss" : "ws", host,
-                            g_uri_get_port (uri), SONDE_NATIVE_PATH);
-  return g_strdup_printf ("%s://%s:%d%s", self->tls ? "wss" : "ws", host,
-                          g_uri_get_port (uri), SONDE_NATIVE_PATH);
+    return g_strdup_printf ("%s://[%s]:%u%s", scheme, host, g_inet_socket_address_get_port (address),
+                            SONDE_NATIVE_PATH);
+  return g_strdup_printf ("%s://%s:%u%s", scheme, host, g_inet_socket_address_get_port (address),
+                          SONDE_NATIVE_PATH);
 }
 
 /**
@@ -787,8 +831,7 @@ sonde_server_set_tls_certificate (SondeServer     *self,
   g_return_if_fail (SONDE_IS_SERVER (self));
   g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
 
-  g_object_set (self->soup_server, "tls-certificate", certificate, NULL);
-  self->tls = certificate != NULL;
+  g_set_object (&self->tls_certificate, certificate);
 }
 
 /**

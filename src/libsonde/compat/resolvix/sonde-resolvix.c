@@ -127,10 +127,8 @@ _sonde_resolvix_get_ws_port (SondeResolvix *self,
 {
   for (guint i = 0; i < listeners->len; i++)
     {
-      GSList *uris = soup_server_get_uris (g_ptr_array_index (listeners, i));
-      guint port = uris != NULL ? (guint) g_uri_get_port (uris->data) : 0;
+      guint port = _sonde_server_get_listener_port (self->server, g_ptr_array_index (listeners, i));
 
-      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
       if (port != 0)
         return port;
     }
