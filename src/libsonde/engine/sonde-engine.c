@@ -32,6 +32,8 @@
  * `collector_error` event is only raised when a collector starts failing
  * or fails with another message: a collector failing at every tick raises
  * one event, not one a tick.
+ *
+ * Since: 0.1
  */
 
 enum {
@@ -263,6 +265,8 @@ sonde_engine_class_init (SondeEngineClass *klass)
    *
    * The procfs root given to every collector added from now on; %NULL
    * leaves each collector's own setting alone.
+   *
+   * Since: 0.1
    */
   properties[PROP_PROC_ROOT] =
     g_param_spec_string ("proc-root", NULL, NULL,
@@ -275,6 +279,8 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * How many seconds of history are kept for each numeric metric, at one
    * point per second; 0, the default, keeps none. While it is not 0, the
    * engine's #SondeHistory keeps every collector sampled at 1 s.
+   *
+   * Since: 0.1
    */
   properties[PROP_HISTORY_LENGTH] =
     g_param_spec_uint ("history-length", NULL, NULL,
@@ -291,6 +297,8 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * Emitted once the collections due at a tick have answered (or missed
    * their deadline). The tick time is a multiple of every interval that
    * was due at it.
+   *
+   * Since: 0.1
    */
   signals[TICK] =
     g_signal_new ("tick",
@@ -307,6 +315,8 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * Relays every collector's #SondeCollector::event, and reports a
    * `collector_error` event when a collector starts failing (a failed or
    * late collection) or fails with another message than before.
+   *
+   * Since: 0.1
    */
   signals[EVENT] =
     g_signal_new ("event",
@@ -319,6 +329,11 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * SondeEngine::collector-added:
    * @self: a #SondeEngine
    * @collector: the new collector
+   *
+   * Emitted when a collector joins the engine: loaded from a plugin,
+   * added with sonde_engine_add_collector() or enabled again.
+   *
+   * Since: 0.1
    */
   signals[COLLECTOR_ADDED] =
     g_signal_new ("collector-added",
@@ -331,6 +346,11 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * SondeEngine::collector-removed:
    * @self: a #SondeEngine
    * @collector: the collector that left
+   *
+   * Emitted when a collector leaves the engine: removed, skipped because
+   * it cannot start, or disabled.
+   *
+   * Since: 0.1
    */
   signals[COLLECTOR_REMOVED] =
     g_signal_new ("collector-removed",
@@ -357,6 +377,8 @@ sonde_engine_init (SondeEngine *self)
  * sonde_engine_new:
  *
  * Returns: (transfer full): a new engine with no collectors
+ *
+ * Since: 0.1
  */
 SondeEngine *
 sonde_engine_new (void)
@@ -428,6 +450,8 @@ compare_extensions (gconstpointer a,
  * be created is logged and skipped.
  *
  * Returns: the number of collectors added
+ *
+ * Since: 0.1
  */
 guint
 sonde_engine_load_plugins (SondeEngine        *self,
@@ -495,6 +519,8 @@ sonde_engine_load_plugins (SondeEngine        *self,
  * exactly like a collector from a plugin.
  *
  * Returns: %TRUE on success, %FALSE if a collector of that name exists
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_engine_add_collector (SondeEngine     *self,
@@ -548,6 +574,8 @@ sonde_engine_add_collector (SondeEngine     *self,
  * consumers stop seeing its data at the next tick.
  *
  * Returns: %TRUE if a collector was removed
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_engine_remove_collector (SondeEngine *self,
@@ -688,6 +716,8 @@ sonde_engine_get_collector_enabled (SondeEngine *self,
  * @name: a collector name
  *
  * Returns: (transfer none) (nullable): the collector named @name
+ *
+ * Since: 0.1
  */
 SondeCollector *
 sonde_engine_get_collector (SondeEngine *self,
@@ -708,6 +738,8 @@ sonde_engine_get_collector (SondeEngine *self,
  *
  * Returns: (transfer container) (element-type SondeCollector): the
  *   collectors, in the order they were added
+ *
+ * Since: 0.1
  */
 GPtrArray *
 sonde_engine_list_collectors (SondeEngine *self)
@@ -731,6 +763,8 @@ sonde_engine_list_collectors (SondeEngine *self)
  *
  * Returns: (transfer container) (element-type SondeMetric): the catalog of
  *   every collector
+ *
+ * Since: 0.1
  */
 GPtrArray *
 sonde_engine_list_metrics (SondeEngine *self)
@@ -757,6 +791,8 @@ sonde_engine_list_metrics (SondeEngine *self)
  * @name: a full metric name, such as "cpu.usage_percent"
  *
  * Returns: (transfer none) (nullable): the catalog entry of @name
+ *
+ * Since: 0.1
  */
 SondeMetric *
 sonde_engine_lookup_metric (SondeEngine *self,
@@ -775,6 +811,8 @@ sonde_engine_lookup_metric (SondeEngine *self,
  *
  * Returns: (transfer none) (nullable): the most recent sample of
  *   @collector, if it was ever collected
+ *
+ * Since: 0.1
  */
 SondeSample *
 sonde_engine_get_latest (SondeEngine *self,
@@ -882,6 +920,8 @@ _sonde_engine_is_stale (SondeEngine *self,
  *
  * Returns: (transfer none): the traffic statistics that servers built on
  *   this engine record and the `gateway` collector reports
+ *
+ * Since: 0.1
  */
 SondeGatewayStats *
 sonde_engine_get_gateway_stats (SondeEngine *self)
@@ -895,6 +935,8 @@ sonde_engine_get_gateway_stats (SondeEngine *self)
  * @self: a #SondeEngine
  *
  * Returns: (nullable): the procfs root given to new collectors
+ *
+ * Since: 0.1
  */
 const char *
 sonde_engine_get_proc_root (SondeEngine *self)
@@ -907,6 +949,8 @@ sonde_engine_get_proc_root (SondeEngine *self)
  * sonde_engine_set_proc_root:
  * @self: a #SondeEngine
  * @proc_root: (nullable): a procfs root for the collectors added from now on
+ *
+ * Since: 0.1
  */
 void
 sonde_engine_set_proc_root (SondeEngine *self,
@@ -927,6 +971,8 @@ sonde_engine_set_proc_root (SondeEngine *self,
  * @self: a #SondeEngine
  *
  * Returns: the seconds of history kept per numeric metric
+ *
+ * Since: 0.1
  */
 guint
 sonde_engine_get_history_length (SondeEngine *self)
@@ -942,6 +988,8 @@ sonde_engine_get_history_length (SondeEngine *self)
  *   0 keeps none
  *
  * Starts, resizes (dropping what was kept) or stops the engine's history.
+ *
+ * Since: 0.1
  */
 void
 sonde_engine_set_history_length (SondeEngine *self,
@@ -967,6 +1015,8 @@ sonde_engine_set_history_length (SondeEngine *self,
  *
  * Returns: (transfer none) (nullable): the engine's history, while
  *   #SondeEngine:history-length is not 0
+ *
+ * Since: 0.1
  */
 SondeHistory *
 sonde_engine_get_history (SondeEngine *self)

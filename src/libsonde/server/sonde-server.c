@@ -374,6 +374,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:engine:
    *
    * The engine whose collectors are served.
+   *
+   * Since: 0.1
    */
   properties[PROP_ENGINE] =
     g_param_spec_object ("engine", NULL, NULL,
@@ -384,6 +386,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:port:
    *
    * The TCP port listened on, or 0 before sonde_server_listen().
+   *
+   * Since: 0.1
    */
   properties[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL,
@@ -394,6 +398,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:n-clients:
    *
    * The number of connected WebSocket clients.
+   *
+   * Since: 0.1
    */
   properties[PROP_N_CLIENTS] =
     g_param_spec_uint ("n-clients", NULL, NULL,
@@ -404,6 +410,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:heartbeat-interval:
    *
    * Seconds of silence after which a WebSocket client gets a heartbeat.
+   *
+   * Since: 0.1
    */
   properties[PROP_HEARTBEAT_INTERVAL] =
     g_param_spec_uint ("heartbeat-interval", NULL, NULL,
@@ -429,6 +437,8 @@ sonde_server_init (SondeServer *self)
  * @engine: the engine to serve
  *
  * Returns: (transfer full): a new server, not yet listening
+ *
+ * Since: 0.1
  */
 SondeServer *
 sonde_server_new (SondeEngine *engine)
@@ -443,6 +453,8 @@ sonde_server_new (SondeEngine *engine)
  * @self: a #SondeServer
  *
  * Returns: (transfer none): the engine being served
+ *
+ * Since: 0.1
  */
 SondeEngine *
 sonde_server_get_engine (SondeServer *self)
@@ -463,6 +475,8 @@ sonde_server_get_engine (SondeServer *self)
  * addresses; sonde_server_get_port() tells which port was picked.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 static gboolean
 listen_on (SondeServer  *self,
@@ -541,6 +555,8 @@ sonde_server_listen (SondeServer  *self,
  * existing clients work unchanged.
  *
  * Returns: the port listened on, or 0 on error
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_listen_compat (SondeServer  *self,
@@ -589,6 +605,8 @@ sonde_server_listen_compat (SondeServer  *self,
  *
  * Returns: the port the replaced product listened on, or 0 for an
  *   unknown name
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_compat_port (const char *dialect)
@@ -606,6 +624,8 @@ sonde_server_get_compat_port (const char *dialect)
  * @self: a #SondeServer
  *
  * Closes every client connection and stops listening.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_disconnect (SondeServer *self)
@@ -647,6 +667,8 @@ first_uri (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the port listened on, or 0 if not listening
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_port (SondeServer *self)
@@ -666,6 +688,8 @@ sonde_server_get_port (SondeServer *self)
  * Returns: (transfer full) (nullable): the WebSocket URL of the native
  *   protocol, such as `ws://127.0.0.1:54112/ws/v1`, or %NULL if not
  *   listening
+ *
+ * Since: 0.1
  */
 char *
 sonde_server_get_uri (SondeServer *self)
@@ -692,6 +716,8 @@ sonde_server_get_uri (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the number of connected WebSocket clients
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_n_clients (SondeServer *self)
@@ -705,6 +731,8 @@ sonde_server_get_n_clients (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: seconds of silence before a heartbeat is sent
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_heartbeat_interval (SondeServer *self)
@@ -718,6 +746,8 @@ sonde_server_get_heartbeat_interval (SondeServer *self)
  * @self: a #SondeServer
  * @seconds: seconds of silence before a heartbeat, 1-3600; applies to
  *   clients that connect from now on
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_heartbeat_interval (SondeServer *self,
@@ -779,6 +809,8 @@ _sonde_server_guard_path (SondeServer *self,
  * @certificate: (nullable): a certificate with its private key, or %NULL
  *
  * Serves HTTPS and wss:// from the listeners opened afterwards.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_tls_certificate (SondeServer     *self,
@@ -796,6 +828,8 @@ sonde_server_set_tls_certificate (SondeServer     *self,
  * @self: a #SondeServer
  *
  * Returns: the shortest interval clients may ask for, in milliseconds
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_interval_min (SondeServer *self)
@@ -809,6 +843,8 @@ sonde_server_get_interval_min (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the longest interval clients may ask for, in milliseconds
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_interval_max (SondeServer *self)
@@ -829,6 +865,8 @@ sonde_server_get_interval_max (SondeServer *self)
  * refuse to sample faster than once a second.
  *
  * Returns: %TRUE if the bounds were valid and applied
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_server_set_interval_bounds (SondeServer  *self,
@@ -857,6 +895,8 @@ sonde_server_set_interval_bounds (SondeServer  *self,
  * @self: a #SondeServer
  *
  * Returns: (nullable): the token clients must present, or %NULL
+ *
+ * Since: 0.1
  */
 const char *
 sonde_server_get_token (SondeServer *self)
@@ -873,6 +913,8 @@ sonde_server_get_token (SondeServer *self)
  * Requires every request, WebSocket handshakes included, to carry
  * `Authorization: Bearer TOKEN` or `?token=TOKEN`; others get 401 with
  * the error code `unauthorized`. Tokens are compared in constant time.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_token (SondeServer *self,
@@ -889,6 +931,8 @@ sonde_server_set_token (SondeServer *self,
  * Returns: (nullable) (array zero-terminated=1) (transfer none): the
  *   allowed Origin values, or %NULL when only loopback origins are
  *   accepted
+ *
+ * Since: 0.1
  */
 const char * const *
 sonde_server_get_allowed_origins (SondeServer *self)
@@ -909,6 +953,8 @@ sonde_server_get_allowed_origins (SondeServer *self)
  * from this machine are accepted: http or https on 127.0.0.1, localhost
  * or [::1], any port. Requests without an Origin header (clients that are
  * not browsers) are accepted either way.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_allowed_origins (SondeServer        *self,

@@ -184,6 +184,8 @@ get_state (SondeServer *server)
  *   and log streams and status: the `[resolvix] node-id` of
  *   sonde_server_configure(), else the host name
  *
+ * Since: 0.1
+ *
  * Deprecated: 0.2: Use sonde_server_configure() with `[resolvix] node-id`.
  */
 const char *
@@ -202,6 +204,8 @@ sonde_server_get_node_id (SondeServer *self)
  *
  * Applies from the next document on, to connected clients too.
  *
+ * Since: 0.1
+ *
  * Deprecated: 0.2: Use sonde_server_configure() with `[resolvix] node-id`.
  */
 void
@@ -217,6 +221,8 @@ sonde_server_set_node_id (SondeServer *self,
  * @self: a #SondeServer
  *
  * Returns: seconds between two resolvix telemetry documents
+ *
+ * Since: 0.1
  *
  * Deprecated: 0.2: Use sonde_server_configure() with
  *   `[resolvix] telemetry-interval`.
@@ -238,6 +244,8 @@ sonde_server_get_telemetry_interval (SondeServer *self)
  * compatibility listener) sends its document; connected clients follow
  * from the next multiple of @seconds on the wall clock. Every client also
  * gets a document as soon as it connects.
+ *
+ * Since: 0.1
  *
  * Deprecated: 0.2: Use sonde_server_configure() with
  *   `[resolvix] telemetry-interval`.
