@@ -4,7 +4,7 @@
 #include "sonde-engine-private.h"
 #include "kairos-test-util.h"
 
-/* The kairos stream at /ws/metrics, as seeds/kairos-ws-metrics-guide.md
+/* The kairos stream at /ws/metrics, as docs/formats/kairos.md
  * documents it, field for field: Snapshots and their cadence, TimeSeries,
  * Heartbeats, shared frames, the compatibility listener and the real
  * plugins. Subscription messages and their errors are in

@@ -104,7 +104,7 @@ class CompatListenersTest(unittest.TestCase):
 
         printed = []
 
-        # seeds/kairos-ws-metrics-guide.md's Python example, with its own
+        # The kairos guide's Python example (docs/formats/kairos.md), with its own
         # URI; only the loop stops after a few messages and prints to a list.
         async def consume_metrics():
             uri = "ws://localhost:5900/ws/metrics"

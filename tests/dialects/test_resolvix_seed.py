@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The resolvix telemetry guide's clients against a real sonded.
 
-seeds/resolvix-telemetry-guide.md documents a telemetry stream, a control
+resolvix's guide (docs/formats/resolvix.md) documents a telemetry stream, a control
 API and a status route. Its Python client (stream_telemetry) runs here as
 written, but for the URI (sonded's /ws/telemetry on 127.0.0.1) and a loop
 that stops after a bounded number of messages; its curl commands are

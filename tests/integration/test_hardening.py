@@ -6,7 +6,7 @@ libsoup reads a request's whole body into memory before any handler runs,
 even when an early handler has already refused the request. sonded must
 refuse a body above 64 KiB, or a chunked one, from its headers alone: answer
 at once, close the connection, and never hold the body. A page from another
-site must not read the stream or post commands (DESIGN.md, "Qualities":
+site must not read the stream or post commands (docs/architecture.md, "Qualities":
 secure defaults).
 """
 

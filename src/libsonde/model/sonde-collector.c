@@ -20,6 +20,8 @@
  * Collectors that read /proc or /sys do so below #SondeCollector:proc-root
  * and #SondeCollector:sys-root, so that they can be tested on recorded
  * fixture trees.
+ *
+ * Since: 0.1
  */
 
 typedef struct
@@ -194,6 +196,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    * SondeCollector:name:
    *
    * The collector's name: the first part of its metric names.
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL,
@@ -205,6 +209,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    *
    * Where procfs is read from; "/proc" unless a test points it at fixtures.
    * Set it before the collector starts.
+   *
+   * Since: 0.1
    */
   properties[PROP_PROC_ROOT] =
     g_param_spec_string ("proc-root", NULL, NULL,
@@ -216,6 +222,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    *
    * Where sysfs is read from; "/sys" unless a test points it at fixtures.
    * Set it before the collector starts.
+   *
+   * Since: 0.1
    */
   properties[PROP_SYS_ROOT] =
     g_param_spec_string ("sys-root", NULL, NULL,
@@ -226,6 +234,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    * SondeCollector:running:
    *
    * Whether the collector has been started and not stopped since.
+   *
+   * Since: 0.1
    */
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL,
@@ -240,6 +250,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    * @sample: the new sample
    *
    * Emitted on the main thread after each successful collection.
+   *
+   * Since: 0.1
    */
   signals[SAMPLED] =
     g_signal_new ("sampled",
@@ -257,6 +269,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    *
    * Emitted on the main thread when a collection fails or misses its
    * deadline.
+   *
+   * Since: 0.1
    */
   signals[FAILED] =
     g_signal_new ("failed",
@@ -273,6 +287,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    * @event: what happened
    *
    * Emitted on the main thread when the collector reports an event.
+   *
+   * Since: 0.1
    */
   signals[EVENT] =
     g_signal_new ("event",
@@ -304,6 +320,8 @@ sonde_collector_init (SondeCollector *self)
  * @self: a #SondeCollector
  *
  * Returns: the collector's name, such as "cpu"
+ *
+ * Since: 0.1
  */
 const char *
 sonde_collector_get_name (SondeCollector *self)
@@ -320,6 +338,8 @@ sonde_collector_get_name (SondeCollector *self)
  * @self: a #SondeCollector
  *
  * Returns: the directory procfs is read from
+ *
+ * Since: 0.1
  */
 const char *
 sonde_collector_get_proc_root (SondeCollector *self)
@@ -338,6 +358,8 @@ sonde_collector_get_proc_root (SondeCollector *self)
  *
  * Points the collector at another procfs tree, typically recorded fixtures.
  * It waits for a collection in progress to end.
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_set_proc_root (SondeCollector *self,
@@ -366,6 +388,8 @@ sonde_collector_set_proc_root (SondeCollector *self,
  * @self: a #SondeCollector
  *
  * Returns: the directory sysfs is read from
+ *
+ * Since: 0.1
  */
 const char *
 sonde_collector_get_sys_root (SondeCollector *self)
@@ -384,6 +408,8 @@ sonde_collector_get_sys_root (SondeCollector *self)
  *
  * Points the collector at another sysfs tree, typically recorded fixtures.
  * It waits for a collection in progress to end.
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_set_sys_root (SondeCollector *self,
@@ -418,6 +444,8 @@ sonde_collector_set_sys_root (SondeCollector *self,
  * drops it in stop().
  *
  * Returns: (transfer none) (nullable): the engine @self was added to, if any
+ *
+ * Since: 0.1
  */
 SondeEngine *
 sonde_collector_get_engine (SondeCollector *self)
@@ -450,6 +478,8 @@ _sonde_collector_set_engine (SondeCollector *self,
  *
  * Returns: %TRUE between a successful sonde_collector_start() and
  *   sonde_collector_stop()
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_collector_get_running (SondeCollector *self)
@@ -472,6 +502,8 @@ sonde_collector_get_running (SondeCollector *self)
  *
  * Declares a metric of the collector's catalog. Collectors call this from
  * their instance init (or Python `__init__`).
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_add_metric (SondeCollector  *self,
@@ -501,6 +533,8 @@ sonde_collector_add_metric (SondeCollector  *self,
  * @self: a #SondeCollector
  *
  * Returns: (transfer container) (element-type SondeMetric): the catalog
+ *
+ * Since: 0.1
  */
 GPtrArray *
 sonde_collector_get_metrics (SondeCollector *self)
@@ -522,6 +556,8 @@ sonde_collector_get_metrics (SondeCollector *self)
  * @field: a field name
  *
  * Returns: (transfer none) (nullable): the catalog entry of @field
+ *
+ * Since: 0.1
  */
 SondeMetric *
 sonde_collector_lookup_metric (SondeCollector *self,
@@ -552,6 +588,8 @@ sonde_collector_lookup_metric (SondeCollector *self,
  * does nothing.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_collector_start (SondeCollector  *self,
@@ -582,6 +620,8 @@ sonde_collector_start (SondeCollector  *self,
  *
  * Releases what sonde_collector_start() acquired. The next start begins
  * afresh: rates restart from a first sample.
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_stop (SondeCollector *self)
@@ -613,6 +653,8 @@ sonde_collector_stop (SondeCollector *self)
  *
  * Returns: (transfer full) (nullable): a new #SondeSample, or %NULL with
  *   @error set
+ *
+ * Since: 0.1
  */
 SondeSample *
 sonde_collector_collect (SondeCollector  *self,
@@ -678,6 +720,8 @@ deliver_events_cb (gpointer data)
  * caller keeps @data, which is not sealed, and may change or unref it at
  * once, whatever thread the event is emitted on. (json-glib's reference
  * counts are not atomic, so no JSON object is ever shared across threads.)
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_emit_event (SondeCollector *self,

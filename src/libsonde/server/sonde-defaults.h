@@ -13,6 +13,8 @@
  * SONDE_DEFAULT_PORT:
  *
  * The port sonded listens on unless told otherwise.
+ *
+ * Since: 0.1
  */
 #define SONDE_DEFAULT_PORT 54112
 

@@ -398,6 +398,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:engine:
    *
    * The engine whose collectors are served.
+   *
+   * Since: 0.1
    */
   properties[PROP_ENGINE] =
     g_param_spec_object ("engine", NULL, NULL,
@@ -408,6 +410,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:port:
    *
    * The TCP port listened on, or 0 before sonde_server_listen().
+   *
+   * Since: 0.1
    */
   properties[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL,
@@ -418,6 +422,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:n-clients:
    *
    * The number of connected WebSocket clients.
+   *
+   * Since: 0.1
    */
   properties[PROP_N_CLIENTS] =
     g_param_spec_uint ("n-clients", NULL, NULL,
@@ -428,6 +434,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:heartbeat-interval:
    *
    * Seconds of silence after which a WebSocket client gets a heartbeat.
+   *
+   * Since: 0.1
    */
   properties[PROP_HEARTBEAT_INTERVAL] =
     g_param_spec_uint ("heartbeat-interval", NULL, NULL,
@@ -454,6 +462,8 @@ sonde_server_init (SondeServer *self)
  * @engine: the engine to serve
  *
  * Returns: (transfer full): a new server, not yet listening
+ *
+ * Since: 0.1
  */
 SondeServer *
 sonde_server_new (SondeEngine *engine)
@@ -468,6 +478,8 @@ sonde_server_new (SondeEngine *engine)
  * @self: a #SondeServer
  *
  * Returns: (transfer none): the engine being served
+ *
+ * Since: 0.1
  */
 SondeEngine *
 sonde_server_get_engine (SondeServer *self)
@@ -488,6 +500,8 @@ sonde_server_get_engine (SondeServer *self)
  * addresses; sonde_server_get_port() tells which port was picked.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 static gboolean
 listen_on (SondeServer  *self,
@@ -587,6 +601,8 @@ sonde_server_listen (SondeServer  *self,
  * existing clients work unchanged.
  *
  * Returns: the port listened on, or 0 on error
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_listen_compat (SondeServer  *self,
@@ -629,6 +645,8 @@ sonde_server_listen_compat (SondeServer  *self,
  *
  * Returns: the port the replaced product listened on, or 0 for an
  *   unknown name
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_compat_port (const char *dialect)
@@ -646,6 +664,8 @@ sonde_server_get_compat_port (const char *dialect)
  * @self: a #SondeServer
  *
  * Closes every client connection and stops listening.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_disconnect (SondeServer *self)
@@ -689,6 +709,8 @@ main_address (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the port listened on, or 0 if not listening
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_port (SondeServer *self)
@@ -708,6 +730,8 @@ sonde_server_get_port (SondeServer *self)
  * Returns: (transfer full) (nullable): the WebSocket URL of the native
  *   protocol, such as `ws://127.0.0.1:54112/ws/v1`, or %NULL if not
  *   listening
+ *
+ * Since: 0.1
  */
 char *
 sonde_server_get_uri (SondeServer *self)
@@ -736,6 +760,8 @@ sonde_server_get_uri (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the number of connected WebSocket clients
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_n_clients (SondeServer *self)
@@ -749,6 +775,8 @@ sonde_server_get_n_clients (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: seconds of silence before a heartbeat is sent
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_heartbeat_interval (SondeServer *self)
@@ -762,6 +790,8 @@ sonde_server_get_heartbeat_interval (SondeServer *self)
  * @self: a #SondeServer
  * @seconds: seconds of silence before a heartbeat, 1-3600; applies to
  *   clients that connect from now on
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_heartbeat_interval (SondeServer *self,
@@ -823,6 +853,8 @@ _sonde_server_guard_path (SondeServer *self,
  * @certificate: (nullable): a certificate with its private key, or %NULL
  *
  * Serves HTTPS and wss:// from the listeners opened afterwards.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_tls_certificate (SondeServer     *self,
@@ -839,6 +871,8 @@ sonde_server_set_tls_certificate (SondeServer     *self,
  * @self: a #SondeServer
  *
  * Returns: the shortest interval clients may ask for, in milliseconds
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_interval_min (SondeServer *self)
@@ -852,6 +886,8 @@ sonde_server_get_interval_min (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the longest interval clients may ask for, in milliseconds
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_interval_max (SondeServer *self)
@@ -872,6 +908,8 @@ sonde_server_get_interval_max (SondeServer *self)
  * refuse to sample faster than once a second.
  *
  * Returns: %TRUE if the bounds were valid and applied
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_server_set_interval_bounds (SondeServer  *self,
@@ -900,6 +938,8 @@ sonde_server_set_interval_bounds (SondeServer  *self,
  * @self: a #SondeServer
  *
  * Returns: (nullable): the token clients must present, or %NULL
+ *
+ * Since: 0.1
  */
 const char *
 sonde_server_get_token (SondeServer *self)
@@ -916,6 +956,8 @@ sonde_server_get_token (SondeServer *self)
  * Requires every request, WebSocket handshakes included, to carry
  * `Authorization: Bearer TOKEN` or `?token=TOKEN`; others get 401 with
  * the error code `unauthorized`. Tokens are compared in constant time.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_token (SondeServer *self,
@@ -932,6 +974,8 @@ sonde_server_set_token (SondeServer *self,
  * Returns: (nullable) (array zero-terminated=1) (transfer none): the
  *   allowed Origin values, or %NULL when only loopback origins are
  *   accepted
+ *
+ * Since: 0.1
  */
 const char * const *
 sonde_server_get_allowed_origins (SondeServer *self)
@@ -952,6 +996,8 @@ sonde_server_get_allowed_origins (SondeServer *self)
  * from this machine are accepted: http or https on 127.0.0.1, localhost
  * or [::1], any port. Requests without an Origin header (clients that are
  * not browsers) are accepted either way.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_allowed_origins (SondeServer        *self,

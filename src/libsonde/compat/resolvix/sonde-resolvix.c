@@ -182,6 +182,8 @@ get_state (SondeServer *server)
  *   and log streams and status: the `[resolvix] node-id` of
  *   sonde_server_configure(), else the host name
  *
+ * Since: 0.1
+ *
  * Deprecated: 0.2: Use sonde_server_configure() with `[resolvix] node-id`.
  */
 const char *
@@ -200,6 +202,8 @@ sonde_server_get_node_id (SondeServer *self)
  *
  * Applies from the next document on, to connected clients too.
  *
+ * Since: 0.1
+ *
  * Deprecated: 0.2: Use sonde_server_configure() with `[resolvix] node-id`.
  */
 void
@@ -215,6 +219,8 @@ sonde_server_set_node_id (SondeServer *self,
  * @self: a #SondeServer
  *
  * Returns: seconds between two resolvix telemetry documents
+ *
+ * Since: 0.1
  *
  * Deprecated: 0.2: Use sonde_server_configure() with
  *   `[resolvix] telemetry-interval`.
@@ -236,6 +242,8 @@ sonde_server_get_telemetry_interval (SondeServer *self)
  * compatibility listener) sends its document; connected clients follow
  * from the next multiple of @seconds on the wall clock. Every client also
  * gets a document as soon as it connects.
+ *
+ * Since: 0.1
  *
  * Deprecated: 0.2: Use sonde_server_configure() with
  *   `[resolvix] telemetry-interval`.
