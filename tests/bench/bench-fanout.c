@@ -904,10 +904,10 @@ main (int   argc,
               n_connected ? (double) (end.rss_kib - before.rss_kib) / n_connected : 0.0,
               n_connected < 100 ? " (mostly the first sample and worker stacks: use a large N)" : "",
               end.threads);
-      printf ("daemon CPU   %.1f s in %d s = %.1f %% of one core\n",
+      printf ("daemon CPU   %.2f s in %d s = %.2f %% of one core\n",
               daemon_cpu, duration_s, 100.0 * daemon_cpu / duration_s);
     }
-  printf ("client CPU   %.1f s in %d s = %.1f %% of one core (this process, same %u CPUs)\n",
+  printf ("client CPU   %.2f s in %d s = %.2f %% of one core (this process, same %u CPUs)\n",
           client_cpu_end - client_cpu_start, duration_s,
           100.0 * (client_cpu_end - client_cpu_start) / duration_s, g_get_num_processors ());
   if (have_status_start && have_status_end)
