@@ -15,10 +15,14 @@ server_pid=
 server_url=
 server_out=
 
+# On exit, stops whatever we started and did not wait for yet: `jobs -p`
+# lists only our own unreaped children, whose PIDs cannot have been reused.
 bench_cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"
-    wait "$server_pid" 2>/dev/null
+  local pids
+  pids=$(jobs -p)
+  if [ -n "$pids" ]; then
+    kill -TERM $pids 2>/dev/null
+    wait $pids 2>/dev/null
   fi
   rm -rf "$work"
 }
