@@ -10,7 +10,7 @@
  * --parallel at a time), sends each upgrade request when its socket
  * connects, and times each handshake from connect() to the end of the
  * "101 Switching Protocols" headers. Then it reads and drops whatever the
- * server sends for --hold seconds and closes everything.
+ * server sends (answering pings) for --hold seconds and closes everything.
  *
  * It reports the time until the last handshake, the handshake times, the
  * failures, and the deltas of the host's TcpExt counters (ListenOverflows,
@@ -47,6 +47,7 @@ typedef enum
   CLIENT_WAITING,       /* request sent, reading the response */
   CLIENT_OPEN,
   CLIENT_FAILED,
+  CLIENT_CLOSED,        /* by the server, after the handshake */
 } ClientState;
 
 typedef struct
@@ -57,6 +58,15 @@ typedef struct
   double       done_us;
   size_t       response_len;
   char        *response;
+
+  /* Frames after the handshake are skipped, but a ping must get its pong
+   * or a server with keepalive (websockets: 20 s) closes the connection. */
+  uint8_t      header[14];
+  size_t       header_len;
+  uint64_t     skip;           /* payload bytes left in the current frame */
+  int          opcode;
+  uint8_t      control[125];
+  size_t       control_len;
 } Client;
 
 static int opt_clients = 1000;
@@ -115,8 +125,8 @@ static struct sockaddr_in server;
 static char request[512];
 static size_t request_len;
 static int epfd;
-static int n_in_flight, n_open, n_failed, n_started;
-static const char *first_error;
+static int n_in_flight, n_done, n_failed, n_started, n_closed_after;
+static const char *first_error, *first_close;
 
 static void
 client_fail (Client     *client,
@@ -155,6 +165,67 @@ client_start (Client *client)
       return;
     }
   epoll_ctl (epfd, EPOLL_CTL_ADD, client->fd, &event);
+}
+
+/* Answers a ping with a pong carrying its payload. Client frames are
+ * masked; a zero key leaves the payload as it is. */
+static void
+client_pong (Client *client)
+{
+  uint8_t frame[2 + 4 + sizeof client->control] = { 0x8a, (uint8_t) (0x80 | client->control_len) };
+
+  memcpy (frame + 6, client->control, client->control_len);
+  send (client->fd, frame, 6 + client->control_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Walks the frames the server sends: headers parsed, payloads skipped. */
+static void
+client_consume (Client        *client,
+                const uint8_t *p,
+                size_t         n)
+{
+  while (n > 0)
+    {
+      size_t need, k;
+      uint64_t length;
+
+      if (client->skip > 0)
+        {
+          k = n < client->skip ? n : client->skip;
+          if (client->opcode == 0x9 && client->control_len + k <= sizeof client->control)
+            {
+              memcpy (client->control + client->control_len, p, k);
+              client->control_len += k;
+            }
+          p += k;
+          n -= k;
+          client->skip -= k;
+          if (client->skip == 0 && client->opcode == 0x9)
+            client_pong (client);
+          continue;
+        }
+
+      client->header[client->header_len++] = *p++;
+      n--;
+      if (client->header_len < 2)
+        continue;
+      length = client->header[1] & 0x7f;
+      need = 2 + (length == 126 ? 2 : length == 127 ? 8 : 0) + (client->header[1] & 0x80 ? 4 : 0);
+      if (client->header_len < need)
+        continue;
+
+      if (length == 126)
+        length = (client->header[2] << 8) | client->header[3];
+      else if (length == 127)
+        for (int i = 0, j = 2; i < 8; i++, j++)
+          length = (i == 0 ? 0 : length << 8) | client->header[j];
+      client->opcode = client->header[0] & 0x0f;
+      client->skip = length;
+      client->header_len = 0;
+      client->control_len = 0;
+      if (length == 0 && client->opcode == 0x9)
+        client_pong (client);
+    }
 }
 
 static void
@@ -212,29 +283,32 @@ client_event (Client   *client,
           client_fail (client, "no 101 Switching Protocols");
           return;
         }
-      /* Frames after the headers are dropped with the buffer. */
       client->done_us = now_us ();
       client->state = CLIENT_OPEN;
+      {
+        char *body = strstr (client->response, "\r\n\r\n") + 4;
+
+        client_consume (client, (uint8_t *) body, client->response + client->response_len - body);
+      }
       free (client->response);
       client->response = NULL;
-      n_open++;
+      n_done++;
       n_in_flight--;
       return;
 
     case CLIENT_OPEN:
-      /* Keep the server's sends flowing; the frames do not matter here. */
+      /* Keep the server's sends flowing, and answer its pings. */
       while ((n = recv (client->fd, buffer, sizeof buffer, 0)) > 0)
-        ;
+        client_consume (client, (uint8_t *) buffer, n);
       if (n == 0 || (errno != EAGAIN && errno != EINTR))
         {
           epoll_ctl (epfd, EPOLL_CTL_DEL, client->fd, NULL);
           close (client->fd);
           client->fd = -1;
-          client->state = CLIENT_FAILED;   /* closed by the server after opening */
-          n_open--;
-          n_failed++;
-          if (first_error == NULL)
-            first_error = "closed by the server after the handshake";
+          client->state = CLIENT_CLOSED;
+          n_closed_after++;
+          if (first_close == NULL)
+            first_close = n == 0 ? "end of stream" : strerror (errno);
         }
       return;
 
@@ -353,7 +427,7 @@ main (int   argc,
 
   read_tcpext (before);
   start_us = now_us ();
-  while (n_open + n_failed < opt_clients && now_us () - start_us < opt_timeout_s * 1e6)
+  while (n_done + n_failed < opt_clients && now_us () - start_us < opt_timeout_s * 1e6)
     {
       int n;
 
@@ -379,10 +453,11 @@ main (int   argc,
 #define PCT(f) (n_times ? times[(int) ((n_times - 1) * (f))] : 0.0)
   printf ("bench-storm: %d clients to %s, %d handshakes in flight at most\n",
           opt_clients, argv[optind], opt_parallel);
-  printf ("storm        %d/%d open in %.3f s (first connect() to last 101), %d failed%s%s, %d unfinished\n",
-          n_open, opt_clients, n_times ? (last_us - start_us) / 1e6 : 0.0, n_failed,
+  printf ("storm        %d/%d handshakes in %.3f s (first connect() to last 101), %d failed%s%s, "
+          "%d unfinished after %d s\n",
+          n_done, opt_clients, n_times ? (last_us - start_us) / 1e6 : 0.0, n_failed,
           first_error ? "; first: " : "", first_error ? first_error : "",
-          opt_clients - n_open - n_failed);
+          opt_clients - n_done - n_failed, opt_timeout_s);
   printf ("handshake    connect() to 101: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
           PCT (0.5), PCT (0.9), PCT (0.99), PCT (1.0));
   printf ("tcpext      ");
@@ -401,8 +476,11 @@ main (int   argc,
         client_event (events[i].data.ptr, events[i].events);
     }
 
+  printf ("closed       %d connections closed by the server after their handshake%s%s\n",
+          n_closed_after, first_close ? "; first: " : "", first_close ? first_close : "");
+
   for (int i = 0; i < opt_clients; i++)
     if (clients[i].fd >= 0)
       close (clients[i].fd);
-  return n_open > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return n_done > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

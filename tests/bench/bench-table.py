@@ -33,10 +33,11 @@ SECTIONS = {
     "storm": (
         "Reconnect storm: N clients handshaking at once (bench-storm)",
         "floor-1t",
-        [("time", "all open s", "{:.3f}"),
+        [("time", "all handshakes s", "{:.3f}"),
          ("hs_p50", "handshake p50 ms", "{:.1f}"),
          ("hs_p99", "handshake p99 ms", "{:.1f}"),
          ("failed", "failed", "{:.0f}"),
+         ("closed", "closed by server later", "{:.0f}"),
          ("overflows", "ListenOverflows", "{:.0f}"),
          ("syn_retrans", "TCPSynRetrans", "{:.0f}")],
         ["time", "hs_p99"]),

@@ -133,7 +133,9 @@ storm_run() {
   record storm "$n" "$name" failed "$(field "$out" '^storm' 12)"
   record storm "$n" "$name" overflows "$(field "$out" '^tcpext' 3)"
   record storm "$n" "$name" syn_retrans "$(field "$out" '^tcpext' 9)"
-  printf '  %-16s %s | %s\n' "$name" "$(grep '^storm' "$out" | cut -c14-)" "$(grep '^tcpext' "$out" | cut -c14-)"
+  record storm "$n" "$name" closed "$(field "$out" '^closed' 2)"
+  printf '  %-16s %s | %s | %s\n' "$name" "$(grep '^storm' "$out" | cut -c14-)" "$(grep '^tcpext' "$out" | cut -c14-)" \
+    "$(grep '^closed' "$out" | cut -c14-)"
 }
 
 # Sampling ----------------------------------------------------------------
