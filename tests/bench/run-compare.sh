@@ -127,6 +127,7 @@ storm_run() {
   start_named "$name" || return
   "$bench/bench-storm" -n "$n" --hold 1 "$server_url" >"$out" 2>&1
   stop_server
+  record storm "$n" "$name" done "$(awk '/^storm/ { split($2, a, "/"); print a[1]; exit }' "$out")"
   record storm "$n" "$name" time "$(field "$out" '^storm' 5)"
   record storm "$n" "$name" hs_p50 "$(field "$out" '^handshake' 6)"
   record storm "$n" "$name" hs_p99 "$(field "$out" '^handshake' 12)"
