@@ -938,7 +938,7 @@ main (int   argc,
   if (sonde_engine_load_plugins (engine, NULL) == 0)
     {
       g_printerr ("bench-collect: no collector plugins found; set SONDE_PLUGIN_PATH, e.g.\n"
-                  "  SONDE_PLUGIN_PATH=$(ls -d BUILD/plugins/*/ | tr '\\n' :) %s\n", argv[0]);
+                  "  SONDE_PLUGIN_PATH=BUILD/plugins %s\n", argv[0]);
       return EXIT_FAILURE;
     }
   collectors = sonde_engine_list_collectors (engine);

@@ -62,7 +62,7 @@ results=$work/results.tsv
 : >"$results"
 : >"$work/empty.conf"
 printf '[history]\nseconds=0\n' >"$work/history-off.conf"
-export SONDE_PLUGIN_PATH=${SONDE_PLUGIN_PATH:-$(ls -d "$build"/plugins/*/ | tr '\n' :)}
+export SONDE_PLUGIN_PATH=${SONDE_PLUGIN_PATH:-$build/plugins}
 
 has_section() {
   case ,$sections, in *,$1,*) return 0 ;; *) return 1 ;; esac

@@ -46,7 +46,7 @@ results=$work/results.tsv
 : >"$results"
 : >"$work/history-on.conf"
 printf '[history]\nseconds=0\n' >"$work/history-off.conf"
-export SONDE_PLUGIN_PATH=${SONDE_PLUGIN_PATH:-$(ls -d "$build"/plugins/*/ | tr '\n' :)}
+export SONDE_PLUGIN_PATH=${SONDE_PLUGIN_PATH:-$build/plugins}
 events=context-switches,task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_poll
 
 voluntary_switches() {
