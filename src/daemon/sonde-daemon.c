@@ -8,6 +8,7 @@
 
 #include "ipc-sonde1-impl.h"
 #include "sonde-config.h"
+#include "sonde-daemon-token.h"
 #include "sonde-daemon-alerts.h"
 #include "sonde-daemon.h"
 #include "sonde-version.h"
@@ -133,16 +134,49 @@ apply_collectors (SondeDaemon  *self,
   return TRUE;
 }
 
+/* A configured token guards every route. Without one, sonded makes one
+ * for its user: what reveals more than metrics or changes state (log
+ * lines, /control, command tasks, agents) needs it, and the metric
+ * streams stay open on loopback, where the replaced products' clients,
+ * which send no token, read them. */
+static gboolean
+apply_token (SondeDaemon  *self,
+             SondeConfig  *config,
+             const char   *address,
+             GError      **error)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  gboolean loopback = g_str_equal (address, "localhost") ||
+                      (inet != NULL && g_inet_address_get_is_loopback (inet));
+  g_autofree char *token = NULL;
+
+  if (config->token != NULL)
+    {
+      sonde_server_set_token (self->server, config->token);
+      sonde_server_set_reads_need_token (self->server, TRUE);
+      return TRUE;
+    }
+
+  token = sonde_daemon_load_token (error);
+  if (token == NULL)
+    return FALSE;
+
+  sonde_server_set_token (self->server, token);
+  sonde_server_set_reads_need_token (self->server, !loopback);
+  return TRUE;
+}
+
 static gboolean
 apply_server_config (SondeDaemon  *self,
                      SondeConfig  *config,
+                     const char   *address,
                      GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
   guint min_ms, max_ms;
 
-  if (config->token != NULL)
-    sonde_server_set_token (self->server, config->token);
+  if (!apply_token (self, config, address, error))
+    return FALSE;
   if (config->allowed_origins != NULL)
     sonde_server_set_allowed_origins (self->server, (const char * const *) config->allowed_origins);
   if (config->tls_certificate != NULL)
@@ -323,7 +357,7 @@ sonde_daemon_setup (SondeDaemon  *self,
     return FALSE;
 
   self->server = sonde_server_new (self->engine);
-  if (!apply_server_config (self, config, error))
+  if (!apply_server_config (self, config, address, error))
     return FALSE;
 
   if (!sonde_server_listen (self->server, address, port, &local_error))

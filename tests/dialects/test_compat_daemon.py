@@ -53,9 +53,10 @@ def receive(uri, count, send=None, timeout=TIMEOUT):
     return asyncio.run(run())
 
 
-def post_json(url, body):
+def post_json(url, body, token):
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
         return json.loads(response.read().decode())
 
@@ -89,7 +90,7 @@ class CompatListenersTest(unittest.TestCase):
         self.assertIn("cpu_usage_percent", telemetry["metrics"]["cpu"])
 
         answer = post_json(f"http://127.0.0.1:{ports['resolvix-control']}/control",
-                           {"command": "start_telemetry"})
+                           {"command": "start_telemetry"}, daemon.token)
         self.assertIn(answer["status"], ("started", "already_running"))
         status = get_json(f"http://127.0.0.1:{ports['resolvix-control']}/status")
         self.assertEqual(sorted(status), ["livelogs", "log_file", "node_id", "telemetry"])
@@ -143,11 +144,11 @@ class CompatListenersTest(unittest.TestCase):
     def test_resolvix_guide_commands_on_their_ports(self):
         if not all(port_is_free(port) for port in (8754, 8755, 8756)):
             self.skipTest("one of the ports 8754-8756 is in use on this machine")
-        self.start("--compat", "resolvix-telemetry", "--compat", "resolvix-logs",
-                   "--compat", "resolvix-control")
+        daemon = self.start("--compat", "resolvix-telemetry", "--compat", "resolvix-logs",
+                            "--compat", "resolvix-control")
 
-        # The guide's curl commands, through urllib.
-        answer = post_json("http://localhost:8754/control", {"command": "start_telemetry"})
+        # The guide's curl commands, through urllib, with the token.
+        answer = post_json("http://localhost:8754/control", {"command": "start_telemetry"}, daemon.token)
         self.assertEqual(answer["ws_port"], 8756)
         self.assertEqual(answer["interval"], 60)
         status = get_json("http://localhost:8754/status")
@@ -223,7 +224,8 @@ class DialectConfigTest(unittest.TestCase):
         self.assertEqual(status["log_file"], self.log_file)
 
         async def one_line():
-            async with websockets.connect(f"ws://127.0.0.1:{daemon.port}/ws/logs") as ws:
+            # Log lines reveal more than metrics: the stream needs the token.
+            async with websockets.connect(f"ws://127.0.0.1:{daemon.port}/ws/logs?token={daemon.token}") as ws:
                 await asyncio.sleep(1.5)
                 with open(self.log_file, "a") as f:
                     f.write("hello sonde\n")

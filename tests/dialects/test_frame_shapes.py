@@ -73,6 +73,8 @@ def differences(expected, actual, path=""):
 
 def http(daemon, method, path, body=None, content_type=None):
     request = urllib.request.Request(daemon.http_url(path), data=body, method=method)
+    if method != "GET":
+        request.add_header("Authorization", f"Bearer {daemon.token}")
     if content_type:
         request.add_header("Content-Type", content_type)
     try:

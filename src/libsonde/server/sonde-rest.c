@@ -23,6 +23,8 @@ _sonde_rest_respond_json (SoupServerMessage *msg,
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  /* Never sniffed as HTML, whatever an error message quotes. */
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
                                     g_bytes_get_data (body, NULL), g_bytes_get_size (body));
@@ -168,6 +170,8 @@ snapshot_taken_cb (GObject      *source,
 
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "Cache-Control", "no-store");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "X-Content-Type-Options", "nosniff");
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
                                         g_steal_pointer (&json), length);
@@ -260,8 +264,13 @@ not_found_cb (SoupServer        *soup_server,
               GHashTable        *query,
               gpointer           user_data)
 {
-  g_autofree char *message = g_strdup_printf ("No such route: %s", path);
+  g_autofree char *message = NULL;
 
+  /* The path is the client's: quoted short. */
+  if (strlen (path) > 80 || !g_utf8_validate (path, -1, NULL))
+    message = g_strdup ("No such route");
+  else
+    message = g_strdup_printf ("No such route: %s", path);
   _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
 }
 

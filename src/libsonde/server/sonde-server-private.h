@@ -37,9 +37,13 @@ void      _sonde_server_add_websocket_route (SondeServer          *self,
 /* GET /status: the members the formats add. */
 void      _sonde_server_add_status_members  (SondeServer          *self,
                                              JsonObject           *status);
-/* The access checks (token, Origin, body size) before @path's handler. */
+/* The access checks (body size, Host, Origin, token) before @path's
+ * handler; a sensitive path needs the token whenever there is one. */
 void      _sonde_server_guard_path          (SondeServer          *self,
                                              SoupServer           *soup_server,
                                              const char           *path);
+void      _sonde_server_guard_sensitive_path (SondeServer         *self,
+                                              SoupServer          *soup_server,
+                                              const char          *path);
 
 G_END_DECLS

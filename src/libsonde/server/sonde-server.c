@@ -220,7 +220,7 @@ _sonde_server_add_websocket_route (SondeServer          *self,
   g_ptr_array_add (self->routes, route);
 
   soup_server_add_websocket_handler (soup_server, path, NULL, NULL, websocket_cb, route, NULL);
-  _sonde_server_guard_path (self, soup_server, path);
+  _sonde_access_guard_path (self->access, soup_server, path, ops->sensitive);
 }
 
 static void
@@ -548,6 +548,7 @@ listen_on (SondeServer  *self,
 
   g_ptr_array_add (self->listeners,
                    _sonde_listener_new (listener, soup_server, self->tls_certificate, self->admission));
+  _sonde_access_add_listen_address (self->access, inet_address);
   return TRUE;
 }
 
@@ -844,7 +845,15 @@ _sonde_server_guard_path (SondeServer *self,
                           SoupServer  *soup_server,
                           const char  *path)
 {
-  _sonde_access_guard_path (self->access, soup_server, path);
+  _sonde_access_guard_path (self->access, soup_server, path, FALSE);
+}
+
+void
+_sonde_server_guard_sensitive_path (SondeServer *self,
+                                    SoupServer  *soup_server,
+                                    const char  *path)
+{
+  _sonde_access_guard_path (self->access, soup_server, path, TRUE);
 }
 
 /**
@@ -965,6 +974,67 @@ sonde_server_set_token (SondeServer *self,
 {
   g_return_if_fail (SONDE_IS_SERVER (self));
   _sonde_access_set_token (self->access, token);
+}
+
+/**
+ * sonde_server_get_reads_need_token:
+ * @self: a #SondeServer
+ *
+ * Returns: whether read-only routes (the metric streams, `GET` routes)
+ *   need the token, when there is one
+ *
+ * Since: 0.2
+ */
+gboolean
+sonde_server_get_reads_need_token (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), TRUE);
+  return _sonde_access_get_token_for_reads (self->access);
+}
+
+/**
+ * sonde_server_set_reads_need_token:
+ * @self: a #SondeServer
+ * @need_token: whether read-only routes need the token
+ *
+ * With a token set (sonde_server_set_token()), what reveals more than
+ * metrics or changes state always needs it: log lines, command tasks,
+ * agents, any request other than `GET` and `HEAD`. The metric streams
+ * and the `GET` routes need it too unless @need_token is %FALSE, so that
+ * the clients of the replaced products, which send no token, keep
+ * reading metrics. %TRUE by default.
+ *
+ * Since: 0.2
+ */
+void
+sonde_server_set_reads_need_token (SondeServer *self,
+                                   gboolean     need_token)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+  _sonde_access_set_token_for_reads (self->access, need_token);
+}
+
+/**
+ * sonde_server_set_allowed_hosts:
+ * @self: a #SondeServer
+ * @hosts: (nullable) (array zero-terminated=1): host names, such as
+ *   "monitor.example.com", or %NULL
+ *
+ * Every request's `Host` must name this server: a loopback name
+ * (`localhost`, `127.0.0.1`, `[::1]`), an address it listens on (any of
+ * the machine's when it listens on every interface, and then its host
+ * name), or one of @hosts. Others get 421 with the error code
+ * `misdirected_request`: a web page whose own name was made to resolve
+ * to this machine (DNS rebinding) cannot read it.
+ *
+ * Since: 0.2
+ */
+void
+sonde_server_set_allowed_hosts (SondeServer        *self,
+                                const char * const *hosts)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+  _sonde_access_set_allowed_hosts (self->access, hosts);
 }
 
 /**
