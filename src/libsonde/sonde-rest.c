@@ -8,6 +8,7 @@
 #include "sonde-history-private.h"
 #include "sonde-json-private.h"
 #include "sonde-native-frames-private.h"
+#include "sonde-prometheus-private.h"
 #include "sonde-resolvix-private.h"
 #include "sonde-server-private.h"
 #include "sonde-version.h"
@@ -260,4 +261,6 @@ _sonde_rest_register (SondeServer *self,
       soup_server_add_handler (soup_server, routes[i].path, routes[i].callback, self, NULL);
       _sonde_server_guard_path (self, soup_server, routes[i].path);
     }
+
+  _sonde_prometheus_register (self, soup_server);
 }
