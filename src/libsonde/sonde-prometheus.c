@@ -196,22 +196,22 @@ export_name_init (ExportName      *export,
   if (per_second)
     g_string_append (stem, "_per_second");
 
-  /* Suffixes that mean another type (promtool's lint, OpenMetrics'
-   * reserved sample names) are dropped from gauges: `processes.count`
-   * is `sonde_processes`. */
-  if (export->type != FAMILY_COUNTER)
-    {
-      static const char * const reserved[] = { "_total", "_count", "_sum", "_bucket", "_created", "_info" };
-
-      for (guint i = 0; i < G_N_ELEMENTS (reserved); i++)
-        if (strip_suffix (stem, reserved[i]))
-          break;
-    }
-
   export->om_name = g_string_new (prefix);
   if (stem->len > 0 && stem->str[0] != '_')
     g_string_append_c (export->om_name, '_');
   g_string_append_len (export->om_name, stem->str, stem->len);
+
+  /* Suffixes that mean another type (promtool's lint, OpenMetrics'
+   * reserved sample names) are dropped from the family name, a table's
+   * prefix included: `processes.count` is `sonde_processes`. */
+  for (gboolean stripped = TRUE; stripped; )
+    {
+      static const char * const reserved[] = { "_total", "_count", "_sum", "_bucket", "_created", "_info" };
+
+      stripped = FALSE;
+      for (guint i = 0; i < G_N_ELEMENTS (reserved) && !stripped; i++)
+        stripped = strip_suffix (export->om_name, reserved[i]);
+    }
 
   export->name = g_string_new (export->om_name->str);
   if (export->type == FAMILY_COUNTER)
@@ -1000,9 +1000,14 @@ _sonde_prometheus_negotiate (const char *accept)
   for (guint i = 0; ranges[i] != NULL; i++)
     {
       g_auto(GStrv) parts = g_strsplit (ranges[i], ";", 16);
-      const char *type = g_strstrip (parts[0]);
+      const char *type;
       const char *version = NULL;
       double q = 1;
+
+      /* g_strsplit() gives no parts at all for an empty range. */
+      if (parts[0] == NULL)
+        continue;
+      type = g_strstrip (parts[0]);
 
       for (guint j = 1; parts[j] != NULL; j++)
         {
