@@ -27,9 +27,18 @@ struct _SondeLogFollower
 
   GString  *partial;      /* the line being read, without its newline */
   gboolean  skipping;     /* in the cut-off rest of a long line */
+  gboolean  resyncing;    /* ...or of a line skipped with the backlog */
   guint64   lines_total;
+  guint64   dropped;      /* lines skipped with the backlog */
   char     *buffer;
 };
+
+/* What one poll may still do. */
+typedef struct
+{
+  gsize bytes;
+  guint lines;
+} Budget;
 
 /* Allowlist ---------------------------------------------------------------- */
 
@@ -139,6 +148,7 @@ flush_partial (SondeLogFollower *self,
     hand_over (self, self->partial->str, self->partial->len, func, user_data);
   g_string_truncate (self->partial, 0);
   self->skipping = FALSE;
+  self->resyncing = FALSE;
 }
 
 /* A line that grew past the limit is handed over cut, at a character
@@ -158,14 +168,19 @@ cut_partial (SondeLogFollower *self,
   self->skipping = TRUE;
 }
 
-static void
+/* Takes the lines of @data, up to @budget's lines, and returns how many
+ * bytes it used: the rest is read again at the next poll. */
+static gsize
 take_bytes (SondeLogFollower *self,
             const char       *data,
             gsize             length,
+            Budget           *budget,
             SondeLogLineFunc  func,
             gpointer          user_data)
 {
-  while (length > 0)
+  const char *start = data;
+
+  while (length > 0 && budget->lines > 0)
     {
       const char *newline = memchr (data, '\n', length);
       gsize chunk = newline ? (gsize) (newline - data) : length;
@@ -176,23 +191,34 @@ take_bytes (SondeLogFollower *self,
 
           g_string_append_len (self->partial, data, MIN (chunk, room));
           if (self->partial->len > SONDE_LOG_MAX_LINE)
-            cut_partial (self, func, user_data);
+            {
+              cut_partial (self, func, user_data);
+              budget->lines--;
+            }
         }
 
       if (newline == NULL)
-        return;
+        return data + length - start;
 
       if (self->skipping)
-        self->skipping = FALSE;
+        {
+          if (self->resyncing)
+            self->dropped++;
+          self->skipping = FALSE;
+          self->resyncing = FALSE;
+        }
       else
         {
           hand_over (self, self->partial->str, self->partial->len, func, user_data);
           g_string_truncate (self->partial, 0);
+          budget->lines--;
         }
 
       data = newline + 1;
       length -= chunk + 1;
     }
+
+  return data - start;
 }
 
 /* Files -------------------------------------------------------------------- */
@@ -204,6 +230,94 @@ close_file (SondeLogFollower *self)
     close (self->fd);
   self->fd = -1;
   self->offset = 0;
+}
+
+static gboolean
+set_read_error (SondeLogFollower  *self,
+                GError           **error)
+{
+  int saved = errno;
+
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+               "Cannot read %s: %s", self->path, g_strerror (saved));
+  return FALSE;
+}
+
+/* A flood (a megabyte of empty lines is a million lines) would take
+ * minutes to hand over at SONDE_LOG_MAX_LINES a poll, and every line
+ * would be stale by then: past SONDE_LOG_MAX_BACKLOG, the oldest lines
+ * are skipped, counted but not handed over, until only the last
+ * SONDE_LOG_MAX_READ bytes are left, from the start of a line. Counting
+ * reads what it skips, but at most SONDE_LOG_MAX_SKIP bytes a poll, and
+ * allocates nothing. */
+static gboolean
+skip_backlog (SondeLogFollower  *self,
+              GError           **error)
+{
+  guint64 target;
+  guint64 limit;
+  gboolean first = TRUE;
+  gboolean at_line_start = FALSE;
+
+  if (self->size <= self->offset || self->size - self->offset <= SONDE_LOG_MAX_BACKLOG)
+    return TRUE;
+
+  target = self->size - SONDE_LOG_MAX_READ;
+  limit = self->offset + SONDE_LOG_MAX_SKIP;
+
+  while (self->offset < limit)
+    {
+      ssize_t n = pread (self->fd, self->buffer, MIN (READ_CHUNK, limit - self->offset), self->offset);
+      const char *data = self->buffer;
+      const char *end;
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return set_read_error (self, error);
+      if (n == 0)
+        break;
+
+      end = data + n;
+      at_line_start = FALSE;
+      while (data < end)
+        {
+          const char *newline = memchr (data, '\n', end - data);
+
+          if (newline == NULL)
+            {
+              data = end;
+              at_line_start = FALSE;
+              break;
+            }
+
+          /* The rest of a long line, already handed over cut, ends here:
+           * not a dropped line. */
+          if (!(first && self->skipping && !self->resyncing))
+            self->dropped++;
+          first = FALSE;
+          data = newline + 1;
+          at_line_start = TRUE;
+          if (self->offset + (data - self->buffer) >= target)
+            break;
+        }
+
+      self->offset += data - self->buffer;
+      if (at_line_start && self->offset >= target)
+        break;
+    }
+
+  /* What was held belonged to a skipped line. Stopped within a line, the
+   * rest of it is skipped, and counted, when its newline comes; unless
+   * no newline came at all in the rest of a cut line, which stays as it
+   * was. */
+  g_string_truncate (self->partial, 0);
+  if (!(first && self->skipping))
+    {
+      self->skipping = !at_line_start;
+      self->resyncing = !at_line_start;
+    }
+  return TRUE;
 }
 
 /* Opens the file the path names now. Returns FALSE with @error unset when
@@ -263,11 +377,11 @@ open_file (SondeLogFollower  *self,
   return TRUE;
 }
 
-/* Reads from the open file up to its end or @budget bytes. Returns FALSE
- * when the budget ran out first. */
+/* Reads from the open file up to its end or the end of @budget. Returns
+ * FALSE when the budget ran out first. */
 static gboolean
 read_file (SondeLogFollower  *self,
-           gsize             *budget,
+           Budget            *budget,
            SondeLogLineFunc   func,
            gpointer           user_data,
            GError           **error)
@@ -276,10 +390,7 @@ read_file (SondeLogFollower  *self,
 
   if (fstat (self->fd, &st) < 0)
     {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Cannot read %s: %s", self->path, g_strerror (saved));
+      set_read_error (self, error);
       return TRUE;
     }
 
@@ -291,26 +402,27 @@ read_file (SondeLogFollower  *self,
       self->offset = 0;
     }
 
-  while (*budget > 0)
+  if (!skip_backlog (self, error))
+    return TRUE;
+
+  while (budget->bytes > 0 && budget->lines > 0)
     {
-      ssize_t n = pread (self->fd, self->buffer, MIN (READ_CHUNK, *budget), self->offset);
+      ssize_t n = pread (self->fd, self->buffer, MIN (READ_CHUNK, budget->bytes), self->offset);
+      gsize used;
 
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
         {
-          int saved = errno;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       "Cannot read %s: %s", self->path, g_strerror (saved));
+          set_read_error (self, error);
           return TRUE;
         }
       if (n == 0)
         return TRUE;
 
-      self->offset += n;
-      *budget -= n;
-      take_bytes (self, self->buffer, n, func, user_data);
+      used = take_bytes (self, self->buffer, n, budget, func, user_data);
+      self->offset += used;
+      budget->bytes -= used;
     }
 
   return FALSE;
@@ -323,7 +435,7 @@ sonde_log_follower_poll (SondeLogFollower  *self,
                          GError           **error)
 {
   g_autoptr(GError) local_error = NULL;
-  gsize budget = SONDE_LOG_MAX_READ;
+  Budget budget = { SONDE_LOG_MAX_READ, SONDE_LOG_MAX_LINES };
   struct stat st;
 
   g_return_val_if_fail (self != NULL, FALSE);
@@ -423,4 +535,10 @@ guint64
 sonde_log_follower_get_lines_total (SondeLogFollower *self)
 {
   return self->lines_total;
+}
+
+guint64
+sonde_log_follower_get_dropped (SondeLogFollower *self)
+{
+  return self->dropped;
 }

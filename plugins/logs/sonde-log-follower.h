@@ -20,14 +20,24 @@ G_BEGIN_DECLS
  * - Lines longer than SONDE_LOG_MAX_LINE bytes are cut to that length (at
  *   a character boundary) and the rest of them skipped; invalid UTF-8 is
  *   repaired with U+FFFD; a trailing "\r" is dropped.
- * - At most SONDE_LOG_MAX_READ bytes are read per poll, so a burst is
- *   spread over several polls instead of stalling one.
+ * - A poll hands over at most SONDE_LOG_MAX_LINES lines and reads at most
+ *   SONDE_LOG_MAX_READ bytes (plus the held partial line on rotation), so
+ *   a burst is spread over the next polls instead of stalling one or
+ *   flooding every client at once.
+ * - When more than SONDE_LOG_MAX_BACKLOG bytes are waiting at a poll, the
+ *   oldest of them are skipped, down to the last SONDE_LOG_MAX_READ bytes
+ *   (the newest lines are the ones worth showing), counting at most
+ *   SONDE_LOG_MAX_SKIP bytes per poll: the lines skipped are counted in
+ *   sonde_log_follower_get_dropped(), never handed over.
  * - Only regular files are read, and only while their real path (symbolic
  *   links resolved) is inside the allowlist, checked at each (re)open.
  */
 
-#define SONDE_LOG_MAX_LINE (64 * 1024)
-#define SONDE_LOG_MAX_READ (4 * 1024 * 1024)
+#define SONDE_LOG_MAX_LINE    (64 * 1024)
+#define SONDE_LOG_MAX_LINES   1000
+#define SONDE_LOG_MAX_READ    (256 * 1024)
+#define SONDE_LOG_MAX_BACKLOG (512 * 1024)
+#define SONDE_LOG_MAX_SKIP    (64 * 1024 * 1024)
 
 typedef struct _SondeLogFollower SondeLogFollower;
 
@@ -48,6 +58,9 @@ const char       *sonde_log_follower_get_path        (SondeLogFollower   *self);
 guint64           sonde_log_follower_get_size        (SondeLogFollower   *self);
 /* Lines handed over since the follower was created. */
 guint64           sonde_log_follower_get_lines_total (SondeLogFollower   *self);
+/* Lines skipped unread because the backlog was too long, since the
+ * follower was created. */
+guint64           sonde_log_follower_get_dropped     (SondeLogFollower   *self);
 /* Hands over each new complete line. A missing file is not an error (it
  * may be created later); a file that cannot be opened or read, or is not
  * allowed, is. */

@@ -7,7 +7,15 @@
 /*
  * The `logs` collector follows log files and reports each new line as a
  * `log_line` event, {"file": PATH, "line": TEXT}; its samples say what it
- * follows: {"files": [{"path", "size_bytes", "lines_total"}]}.
+ * follows, and what it could not report:
+ * {"files": [{"path", "size_bytes", "lines_total", "dropped"}],
+ *  "events_dropped": N}.
+ *
+ * A flood is bounded at each step: a poll hands over at most
+ * SONDE_LOG_MAX_LINES lines of each file (the rest come at the next
+ * polls), a backlog past SONDE_LOG_MAX_BACKLOG bytes is skipped and its
+ * lines counted in "dropped", and the base class drops the oldest events
+ * past its queue's bound, counted in "events_dropped".
  *
  * Every poll is a collection, so it polls as often as it is held (the
  * resolvix log stream holds it at 1 s while it has clients). Following
@@ -140,6 +148,7 @@ sonde_logs_collector_collect (SondeCollector  *collector,
       json_object_set_string_member (entry, "path", sonde_log_follower_get_path (follower));
       json_object_set_int_member (entry, "size_bytes", sonde_log_follower_get_size (follower));
       json_object_set_int_member (entry, "lines_total", sonde_log_follower_get_lines_total (follower));
+      json_object_set_int_member (entry, "dropped", sonde_log_follower_get_dropped (follower));
       json_array_add_object_element (files, entry);
     }
 
@@ -155,6 +164,7 @@ sonde_logs_collector_collect (SondeCollector  *collector,
     }
 
   json_object_set_array_member (data, "files", files);
+  json_object_set_int_member (data, "events_dropped", sonde_collector_get_events_dropped (collector));
   return sonde_sample_new ("logs", g_get_real_time (), data);
 }
 
@@ -280,7 +290,12 @@ sonde_logs_collector_constructed (GObject *object)
 
   sonde_collector_add_metric (SONDE_COLLECTOR (object), "files", "", SONDE_METRIC_KIND_TABLE,
                               "Followed log files: path, size_bytes (bytes), lines_total "
-                              "(lines reported since following began)");
+                              "(lines reported since following began), dropped (lines "
+                              "skipped unreported because too many were waiting)");
+  sonde_collector_add_metric (SONDE_COLLECTOR (object), "events_dropped", "count",
+                              SONDE_METRIC_KIND_COUNTER,
+                              "log_line events dropped, the oldest first, because too "
+                              "many were waiting for delivery");
 }
 
 static void
