@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* O_PATH */
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE
+#endif
 #include "config.h"
 
 #include <errno.h>
@@ -6,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifdef SYS_openat2
+# include <linux/openat2.h>
+#endif
 
 #include <gio/gio.h>
 
@@ -221,6 +230,308 @@ take_bytes (SondeLogFollower *self,
   return data - start;
 }
 
+/* Opening ------------------------------------------------------------------ */
+
+/* openat2() is there since Linux 5.6; a seccomp filter may still refuse
+ * it. 0: not tried yet, 1: works, -1: not available. */
+static int openat2_state;
+static const char *proc_fd_dir = "/proc/self/fd";
+static SondeLogOpenHook open_hook;
+static gpointer open_hook_data;
+
+void
+sonde_log_follower_set_openat2_for_testing (gboolean use)
+{
+  openat2_state = use ? 0 : -1;
+}
+
+void
+sonde_log_follower_set_proc_fd_dir_for_testing (const char *dir)
+{
+  proc_fd_dir = dir != NULL ? dir : "/proc/self/fd";
+}
+
+void
+sonde_log_follower_set_open_hook_for_testing (SondeLogOpenHook hook,
+                                              gpointer         user_data)
+{
+  open_hook = hook;
+  open_hook_data = user_data;
+}
+
+gboolean
+sonde_log_follower_get_uses_openat2 (void)
+{
+  return openat2_state > 0;
+}
+
+/* The allowed entry that admits @path, as the real directory to resolve
+ * beneath and the real path relative to it. @exact: the entry is the
+ * file itself, which must then be reached without any symbolic link. */
+static gboolean
+find_allowed_root (const char          *path,
+                   const char * const  *allowed,
+                   char               **root,
+                   char               **relative,
+                   gboolean            *exact)
+{
+  g_autofree char *real = real_path (path);
+
+  for (guint i = 0; allowed[i] != NULL; i++)
+    {
+      g_autofree char *allowed_real = NULL;
+      gsize length;
+
+      if (!g_path_is_absolute (allowed[i]))
+        continue;
+
+      allowed_real = real_path (allowed[i]);
+      length = strlen (allowed_real);
+      if (g_str_equal (real, allowed_real))
+        {
+          *root = g_path_get_dirname (real);
+          *relative = g_path_get_basename (real);
+          *exact = TRUE;
+          return TRUE;
+        }
+      if (g_str_has_prefix (real, allowed_real) &&
+          (allowed_real[length - 1] == '/' || real[length] == '/'))
+        {
+          const char *rest = real + length;
+
+          while (*rest == '/')
+            rest++;
+          *root = g_steal_pointer (&allowed_real);
+          *relative = g_strdup (rest);
+          *exact = FALSE;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+static void
+set_open_error (SondeLogFollower  *self,
+                int                saved,
+                GError           **error)
+{
+  if (saved == EXDEV || saved == ELOOP)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                 "%s leads outside the allowed paths", self->path);
+  else
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                 "Cannot open %s: %s", self->path, g_strerror (saved));
+}
+
+#ifdef SYS_openat2
+static int
+openat2_beneath (int         dir_fd,
+                 const char *relative,
+                 gboolean    exact)
+{
+  struct open_how how = { 0, };
+
+  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (exact ? RESOLVE_NO_SYMLINKS : 0);
+  return syscall (SYS_openat2, dir_fd, relative, &how, sizeof how);
+}
+#endif
+
+/* Without openat2(): the file is opened as a path only, without following
+ * a symbolic link in its last component; where it really is is read back
+ * from /proc and checked; then it is reopened through /proc, which reopens
+ * that very file. Without /proc there is no way to check: refused. */
+static int
+open_verified (SondeLogFollower  *self,
+               int                dir_fd,
+               const char        *relative,
+               GError           **error)
+{
+  g_autofree char *link = NULL;
+  g_autofree char *opened = NULL;
+  struct stat st_path, st;
+  int path_fd;
+  int fd;
+
+  path_fd = openat (dir_fd, relative, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (path_fd < 0)
+    {
+      int saved = errno;
+
+      if (saved != ENOENT)
+        set_open_error (self, saved, error);
+      return -1;
+    }
+
+  if (fstat (path_fd, &st_path) < 0 || S_ISLNK (st_path.st_mode))
+    {
+      close (path_fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "%s became a symbolic link while it was opened", self->path);
+      return -1;
+    }
+
+  link = g_strdup_printf ("%s/%d", proc_fd_dir, path_fd);
+  opened = g_file_read_link (link, NULL);
+  if (opened == NULL)
+    {
+      close (path_fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "Cannot check where %s leads (%s is not readable): refused",
+                   self->path, proc_fd_dir);
+      return -1;
+    }
+  if (!sonde_log_path_is_allowed (opened, (const char * const *) self->allowed, error))
+    {
+      close (path_fd);
+      return -1;
+    }
+  if (!S_ISREG (st_path.st_mode))
+    {
+      close (path_fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s is not a regular file", self->path);
+      return -1;
+    }
+
+  fd = open (link, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  close (path_fd);
+  if (fd < 0)
+    {
+      set_open_error (self, errno, error);
+      return -1;
+    }
+  if (fstat (fd, &st) < 0 || st.st_dev != st_path.st_dev || st.st_ino != st_path.st_ino)
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "%s changed while it was opened", self->path);
+      return -1;
+    }
+
+  return fd;
+}
+
+/* Opens the path inside the allowlist, and only there, whatever is
+ * renamed or linked meanwhile: the check of its real path picks the
+ * allowed directory, and the open itself is confined to it. Returns -1
+ * with @error unset when the file does not exist. */
+static int
+open_allowed (SondeLogFollower  *self,
+              GError           **error)
+{
+  g_autofree char *root = NULL;
+  g_autofree char *relative = NULL;
+  gboolean exact = FALSE;
+  int dir_fd;
+  int fd = -1;
+
+  if (!find_allowed_root (self->path, (const char * const *) self->allowed, &root, &relative, &exact))
+    {
+      sonde_log_path_is_allowed (self->path, (const char * const *) self->allowed, error);
+      return -1;
+    }
+
+  if (open_hook != NULL)
+    open_hook (self->path, open_hook_data);
+
+  dir_fd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0)
+    {
+      int saved = errno;
+
+      if (saved != ENOENT)
+        set_open_error (self, saved, error);
+      return -1;
+    }
+
+#ifdef SYS_openat2
+  if (openat2_state >= 0)
+    {
+      fd = openat2_beneath (dir_fd, relative, exact);
+      if (fd >= 0)
+        openat2_state = 1;
+      else if (openat2_state == 0 &&
+               (errno == ENOSYS || errno == EPERM || errno == E2BIG || errno == EINVAL))
+        openat2_state = -1;   /* not there (or filtered): the fallback from now on */
+      else
+        {
+          int saved = errno;
+
+          close (dir_fd);
+          if (saved != ENOENT)
+            set_open_error (self, saved, error);
+          return -1;
+        }
+    }
+#else
+  openat2_state = -1;
+#endif
+
+  if (fd < 0)
+    fd = open_verified (self, dir_fd, relative, error);
+
+  close (dir_fd);
+  return fd;
+}
+
+/* Opens the file the path names now, at each (re)open: after rotation the
+ * new file is checked as the first was. Returns FALSE with @error unset
+ * when it does not exist. */
+static gboolean
+open_file (SondeLogFollower  *self,
+           gboolean           at_end,
+           GError           **error)
+{
+  GError *local_error = NULL;
+  struct stat st;
+  int fd;
+
+  if (self->allowed != NULL)
+    fd = open_allowed (self, &local_error);
+  else
+    fd = open (self->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      if (local_error != NULL)
+        g_propagate_error (error, local_error);
+      else if (self->allowed == NULL && saved != ENOENT)
+        set_open_error (self, saved, error);
+      return FALSE;
+    }
+
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "%s is not a regular file", self->path);
+      return FALSE;
+    }
+
+  /* A second name of a file is not a log of its own: it may be a hard
+   * link, made inside the allowed directory, to a file outside it, which
+   * no path check can see. */
+  if (self->allowed != NULL && st.st_nlink > 1)
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "%s has %u hard links: it may be a link to a file outside the allowed paths",
+                   self->path, (guint) st.st_nlink);
+      return FALSE;
+    }
+
+  self->fd = fd;
+  self->dev = st.st_dev;
+  self->ino = st.st_ino;
+  self->size = st.st_size;
+  self->offset = at_end ? (guint64) st.st_size : 0;
+  return TRUE;
+}
+
 /* Files -------------------------------------------------------------------- */
 
 static void
@@ -317,63 +628,6 @@ skip_backlog (SondeLogFollower  *self,
       self->skipping = !at_line_start;
       self->resyncing = !at_line_start;
     }
-  return TRUE;
-}
-
-/* Opens the file the path names now. Returns FALSE with @error unset when
- * it does not exist. */
-static gboolean
-open_file (SondeLogFollower  *self,
-           gboolean           at_end,
-           GError           **error)
-{
-  struct stat st;
-  int fd;
-
-  if (self->allowed != NULL &&
-      !sonde_log_path_is_allowed (self->path, (const char * const *) self->allowed, error))
-    return FALSE;
-
-  fd = open (self->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0)
-    {
-      int saved = errno;
-
-      if (saved == ENOENT)
-        return FALSE;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Cannot open %s: %s", self->path, g_strerror (saved));
-      return FALSE;
-    }
-
-  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
-    {
-      close (fd);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                   "%s is not a regular file", self->path);
-      return FALSE;
-    }
-
-  /* The path may have been swapped for a link between the check and the
-   * open: what matters is the file that was opened. */
-  if (self->allowed != NULL)
-    {
-      g_autofree char *link = g_strdup_printf ("/proc/self/fd/%d", fd);
-      g_autofree char *opened = g_file_read_link (link, NULL);
-
-      if (opened != NULL &&
-          !sonde_log_path_is_allowed (opened, (const char * const *) self->allowed, error))
-        {
-          close (fd);
-          return FALSE;
-        }
-    }
-
-  self->fd = fd;
-  self->dev = st.st_dev;
-  self->ino = st.st_ino;
-  self->size = st.st_size;
-  self->offset = at_end ? (guint64) st.st_size : 0;
   return TRUE;
 }
 

@@ -29,8 +29,16 @@ G_BEGIN_DECLS
  *   (the newest lines are the ones worth showing), counting at most
  *   SONDE_LOG_MAX_SKIP bytes per poll: the lines skipped are counted in
  *   sonde_log_follower_get_dropped(), never handed over.
- * - Only regular files are read, and only while their real path (symbolic
- *   links resolved) is inside the allowlist, checked at each (re)open.
+ * - Only regular files with a single name are read, and only inside the
+ *   allowlist, checked at each (re)open: the real path (symbolic links
+ *   resolved) picks the allowed directory, then the file is opened with
+ *   openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) below it, so that a
+ *   path swapped for a link between the check and the open cannot lead
+ *   out. Without openat2() it is opened O_PATH | O_NOFOLLOW, where it
+ *   really is read back from /proc/self/fd and checked, and reopened from
+ *   there; when that cannot be read the file is refused. A file with
+ *   more than one hard link is refused: it may be a second name, inside
+ *   the allowed directory, of a file outside it.
  */
 
 #define SONDE_LOG_MAX_LINE    (64 * 1024)
@@ -75,6 +83,19 @@ gboolean          sonde_log_follower_poll            (SondeLogFollower   *self,
 gboolean          sonde_log_path_is_allowed          (const char         *path,
                                                       const char * const *allowed,
                                                       GError            **error);
+
+/* For tests: whether openat2() is tried (it is by default); the
+ * directory standing for /proc/self/fd; a function called between the
+ * check of a path and its open. */
+typedef void (*SondeLogOpenHook) (const char *path,
+                                  gpointer    user_data);
+
+void              sonde_log_follower_set_openat2_for_testing     (gboolean          use);
+void              sonde_log_follower_set_proc_fd_dir_for_testing (const char       *dir);
+void              sonde_log_follower_set_open_hook_for_testing   (SondeLogOpenHook  hook,
+                                                                  gpointer          user_data);
+/* Whether the last opens used openat2(). */
+gboolean          sonde_log_follower_get_uses_openat2            (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeLogFollower, sonde_log_follower_free)
 

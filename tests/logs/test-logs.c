@@ -458,6 +458,144 @@ test_follower_refuses (Fixture       *fixture,
   g_ptr_array_unref (lines);
 }
 
+/* Confinement: what the follower opens stays in the allowed directory,
+ * with openat2() (data: TRUE) and without it (FALSE). */
+
+typedef struct
+{
+  const char *victim;   /* replaced by a link to... */
+  const char *target;
+  gboolean    directory;
+  gboolean    done;
+} Swap;
+
+/* Between the check of the path and its open: the race an attacker
+ * would try to win, won every time. */
+static void
+swap_hook (const char *path,
+           gpointer    user_data)
+{
+  Swap *swap = user_data;
+  g_autofree char *old = NULL;
+
+  if (swap->done)
+    return;
+  swap->done = TRUE;
+
+  old = g_strconcat (swap->victim, ".old", NULL);
+  g_assert_cmpint (g_rename (swap->victim, old), ==, 0);
+  g_assert_cmpint (symlink (swap->target, swap->victim), ==, 0);
+}
+
+/* Polls a follower of @path from the start, asserting that it is refused
+ * with @code and hands over nothing. */
+static void
+assert_refused (const char         *path,
+                const char * const *allowed,
+                int                 code,
+                const char         *message)
+{
+  g_autoptr(SondeLogFollower) follower = sonde_log_follower_new (path, allowed, TRUE);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (sonde_log_follower_poll (follower, line_cb, lines, &error));
+  g_assert_error (error, G_IO_ERROR, code);
+  if (message != NULL && strstr (error->message, message) == NULL)
+    g_error ("%s: expected \"%s\" in \"%s\"", path, message, error->message);
+  g_assert_cmpuint (lines->len, ==, 0);
+}
+
+static void
+test_follower_confined (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  gboolean use_openat2 = GPOINTER_TO_INT (data);
+  const char * const allowed[] = { fixture->dir, NULL };
+  g_autofree char *secret = g_build_filename (fixture->outside, "secret", NULL);
+  g_autofree char *inside_link = g_build_filename (fixture->dir, "inside-link.log", NULL);
+  g_autofree char *hard = g_build_filename (fixture->dir, "hard.log", NULL);
+  g_autofree char *escape = g_build_filename (fixture->dir, "escape.log", NULL);
+  g_autofree char *swapped = g_build_filename (fixture->dir, "swapped.log", NULL);
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  g_autofree char *sub_file = g_build_filename (sub, "app.log", NULL);
+  g_autofree char *outside_file = g_build_filename (fixture->outside, "app.log", NULL);
+  g_autofree char *rotated = g_build_filename (fixture->dir, "rotated.log", NULL);
+  g_autoptr(SondeLogFollower) follower = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *lines;
+  Swap swap = { 0, };
+
+  sonde_log_follower_set_openat2_for_testing (use_openat2);
+  write_file (secret, "w", "secret\n", -1);
+  write_file (outside_file, "w", "secret too\n", -1);
+
+  /* A plain file works, and so does a link that stays inside. */
+  write_file (fixture->path, "w", "plain\n", -1);
+  follower = sonde_log_follower_new (fixture->path, allowed, TRUE);
+  assert_lines (follower, LINES ("plain"));
+  g_clear_pointer (&follower, sonde_log_follower_free);
+  if (use_openat2 && !sonde_log_follower_get_uses_openat2 ())
+    g_test_message ("openat2() is not available: the fallback was tested twice");
+  if (!use_openat2)
+    g_assert_false (sonde_log_follower_get_uses_openat2 ());
+  g_assert_cmpint (symlink ("app.log", inside_link), ==, 0);
+  follower = sonde_log_follower_new (inside_link, allowed, TRUE);
+  assert_lines (follower, LINES ("plain"));
+  g_clear_pointer (&follower, sonde_log_follower_free);
+
+  /* A hard link inside to a file outside: same file, and no path check
+   * can tell. */
+  g_assert_cmpint (link (secret, hard), ==, 0);
+  assert_refused (hard, allowed, G_IO_ERROR_PERMISSION_DENIED, "has 2 hard links");
+
+  /* A symbolic link leading out. */
+  g_assert_cmpint (symlink (secret, escape), ==, 0);
+  assert_refused (escape, allowed, G_IO_ERROR_PERMISSION_DENIED, "outside the allowed paths");
+
+  /* A file swapped for a link out between the check and the open. */
+  write_file (swapped, "w", "harmless\n", -1);
+  swap = (Swap) { swapped, secret, FALSE, FALSE };
+  sonde_log_follower_set_open_hook_for_testing (swap_hook, &swap);
+  assert_refused (swapped, allowed, G_IO_ERROR_PERMISSION_DENIED, NULL);
+  g_assert_true (swap.done);
+
+  /* A directory on the way swapped likewise: the last component is no
+   * link, the one before it is. */
+  g_assert_cmpint (g_mkdir (sub, 0700), ==, 0);
+  write_file (sub_file, "w", "harmless\n", -1);
+  swap = (Swap) { sub, fixture->outside, TRUE, FALSE };
+  assert_refused (sub_file, allowed, G_IO_ERROR_PERMISSION_DENIED, NULL);
+  g_assert_true (swap.done);
+  sonde_log_follower_set_open_hook_for_testing (NULL, NULL);
+
+  /* Rotation opens anew, and checks anew: a log replaced by a second name
+   * of a file outside is not followed there. */
+  write_file (rotated, "w", "", -1);
+  follower = sonde_log_follower_new (rotated, allowed, FALSE);
+  append (rotated, "before\n");
+  assert_lines (follower, LINES ("before"));
+  g_assert_cmpint (g_unlink (rotated), ==, 0);
+  g_assert_cmpint (link (outside_file, rotated), ==, 0);
+  lines = g_ptr_array_new_with_free_func (g_free);
+  g_assert_false (sonde_log_follower_poll (follower, line_cb, lines, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_cmpuint (lines->len, ==, 0);
+  g_ptr_array_unref (lines);
+  g_clear_pointer (&follower, sonde_log_follower_free);
+
+  /* Without openat2() nor /proc, nothing can be checked: refused, not
+   * opened blindly. */
+  if (!use_openat2)
+    {
+      sonde_log_follower_set_proc_fd_dir_for_testing ("/nonexistent/proc/self/fd");
+      assert_refused (fixture->path, allowed, G_IO_ERROR_PERMISSION_DENIED, "Cannot check where");
+      sonde_log_follower_set_proc_fd_dir_for_testing (NULL);
+    }
+
+  sonde_log_follower_set_openat2_for_testing (TRUE);
+}
+
 /* Allowlist ------------------------------------------------------------------ */
 
 static void
@@ -698,6 +836,10 @@ main (int    argc,
   ADD ("/logs/follower/flood", test_follower_flood);
   ADD ("/logs/follower/skip-drops-held", test_follower_skip_drops_held);
   ADD ("/logs/follower/refuses", test_follower_refuses);
+  g_test_add ("/logs/follower/confined/openat2", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_follower_confined, fixture_tear_down);
+  g_test_add ("/logs/follower/confined/fallback", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_follower_confined, fixture_tear_down);
   ADD ("/logs/allowlist", test_allowlist);
   ADD ("/logs/collector", test_collector);
   ADD ("/logs/collector/flood", test_collector_flood);
