@@ -24,7 +24,9 @@
  *
  * Only files inside "allowed-paths" (default /var/log) are followed; the
  * others are refused with a warning when configured. By default it
- * follows /var/log/syslog when that exists.
+ * follows /var/log/syslog, even while that does not exist: it is followed
+ * from its start once created, and "files" names it all along (resolvix's
+ * /status reports it as "log_file", a path, never null).
  */
 
 #define DEFAULT_LOG_FILE    "/var/log/syslog"
@@ -319,7 +321,8 @@ sonde_logs_collector_class_init (SondeLogsCollectorClass *klass)
    *
    * Absolute paths of the log files to follow; those outside
    * #SondeLogsCollector:allowed-paths are refused with a warning. By
-   * default /var/log/syslog, when it exists.
+   * default /var/log/syslog. A file that does not exist is followed
+   * from its start once it is created.
    */
   properties[PROP_FILES] =
     g_param_spec_boxed ("files", NULL, NULL,
@@ -346,12 +349,10 @@ sonde_logs_collector_init (SondeLogsCollector *self)
 {
   static const char * const default_allowed[] = { DEFAULT_ALLOWED_DIR, NULL };
   static const char * const default_files[] = { DEFAULT_LOG_FILE, NULL };
-  static const char * const no_files[] = { NULL };
 
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->allowed = g_strdupv ((char **) default_allowed);
-  self->files = g_strdupv ((char **) (g_file_test (DEFAULT_LOG_FILE, G_FILE_TEST_EXISTS)
-                                      ? default_files : no_files));
+  self->files = g_strdupv ((char **) default_files);
 }
 
 SondeCollector *
