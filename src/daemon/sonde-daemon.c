@@ -166,6 +166,31 @@ apply_token (SondeDaemon  *self,
   return TRUE;
 }
 
+/* Listening beyond this machine is allowed, but never by accident: without
+ * a configured token every client must be handed the one sonded made,
+ * and without TLS the token and the metrics cross the network in clear. */
+static void
+warn_if_exposed (const char  *address,
+                 SondeConfig *config)
+{
+  g_autoptr(GInetAddress) inet = NULL;
+
+  if (g_str_equal (address, "localhost"))
+    return;
+  inet = g_inet_address_new_from_string (address);
+  if (inet == NULL || g_inet_address_get_is_loopback (inet))
+    return;
+
+  if (config->token == NULL)
+    g_printerr (_("sonded: warning: listening on %s, beyond this machine, without a configured "
+                  "token: every client needs the token in %s; set [server] token\n"),
+                address, SONDE_TOKEN_FILE);
+  if (config->tls_certificate == NULL)
+    g_printerr (_("sonded: warning: listening on %s, beyond this machine, without TLS: "
+                  "the token and the metrics cross the network in clear; "
+                  "set [server] tls-certificate and tls-key\n"), address);
+}
+
 static gboolean
 apply_server_config (SondeDaemon  *self,
                      SondeConfig  *config,
@@ -360,6 +385,7 @@ sonde_daemon_setup (SondeDaemon  *self,
   if (!apply_server_config (self, config, address, error))
     return FALSE;
 
+  warn_if_exposed (address, config);
   if (!sonde_server_listen (self->server, address, port, &local_error))
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_FAILED,

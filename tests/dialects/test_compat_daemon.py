@@ -238,6 +238,29 @@ class DialectConfigTest(unittest.TestCase):
         self.assertEqual(frame["log_file"], self.log_file)
         self.assertEqual(frame["node_id"], "node-7")
 
+    def test_missing_log_file_is_named(self):
+        # A followed file that does not exist yet is still the log file:
+        # resolvix clients expect its path, not null.
+        later = os.path.join(self.logs, "later.log")
+        config = self.write_config(
+            "[compat]\nlisteners=resolvix-control:0\n"
+            f"[logs]\nfiles={later}\nallowed-paths={self.logs}\n")
+        daemon = Daemon("--port", "0", "--config", config).start()
+        self.addCleanup(daemon.close)
+        daemon.wait_for_url()
+        port = compat_ports(daemon, ["resolvix-control"])["resolvix-control"]
+        self.assertEqual(daemon.get_json("/status")["log_file"], later)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=TIMEOUT) as response:
+            self.assertEqual(json.loads(response.read())["log_file"], later)
+        daemon.close()
+
+        # Nothing configured: the default, whether it exists here or not.
+        config = self.write_config("[compat]\nlisteners=resolvix-control:0\n")
+        daemon = Daemon("--port", "0", "--config", config).start()
+        self.addCleanup(daemon.close)
+        daemon.wait_for_url()
+        self.assertEqual(daemon.get_json("/status")["log_file"], "/var/log/syslog")
+
     def test_bad_values_are_refused(self):
         cases = [
             ("[compat]\nlisteners=nope\n", "[compat] listeners: nope is not a compatibility listener"),

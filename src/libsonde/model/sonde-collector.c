@@ -5,6 +5,15 @@
 #include "sonde-error.h"
 #include "sonde-event-private.h"
 
+/* Events wait for the main context in a queue of at most this many: a
+ * collector that reports faster than the main loop delivers (a log flood)
+ * loses its oldest events, counted, rather than growing without bound.
+ * The newest are kept: they say what is happening now. */
+#define MAX_QUEUED_EVENTS 10000
+/* Delivered per main loop iteration, so that a long queue does not keep
+ * the loop from serving anything else. */
+#define MAX_EVENTS_PER_DISPATCH 500
+
 /**
  * SondeCollector:
  *
@@ -40,6 +49,7 @@ typedef struct
   GRecMutex     call_lock;
   GMutex        events_lock;
   GQueue        events;       /* SondeEvent waiting for the main context */
+  guint64       events_dropped;
   gboolean      events_scheduled;
   guint         running : 1;
 } SondeCollectorPrivate;
@@ -683,7 +693,8 @@ sonde_collector_collect (SondeCollector  *self,
 }
 
 /* Delivers the queued events, in the order they were emitted, on the
- * collector's main context. */
+ * collector's main context: a batch at a time, the source staying while
+ * events are left. */
 static gboolean
 deliver_events_cb (gpointer data)
 {
@@ -691,11 +702,13 @@ deliver_events_cb (gpointer data)
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
   GQueue events = G_QUEUE_INIT;
   SondeEvent *event;
+  gboolean more;
 
   g_mutex_lock (&priv->events_lock);
-  events = priv->events;
-  g_queue_init (&priv->events);
-  priv->events_scheduled = FALSE;
+  while (events.length < MAX_EVENTS_PER_DISPATCH && (event = g_queue_pop_head (&priv->events)) != NULL)
+    g_queue_push_tail (&events, event);
+  more = priv->events.length > 0;
+  priv->events_scheduled = more;
   g_mutex_unlock (&priv->events_lock);
 
   while ((event = g_queue_pop_head (&events)) != NULL)
@@ -704,7 +717,7 @@ deliver_events_cb (gpointer data)
       sonde_event_unref (event);
     }
 
-  return G_SOURCE_REMOVE;
+  return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 /**
@@ -721,6 +734,10 @@ deliver_events_cb (gpointer data)
  * once, whatever thread the event is emitted on. (json-glib's reference
  * counts are not atomic, so no JSON object is ever shared across threads.)
  *
+ * At most 10,000 events wait for the main context; past that the oldest
+ * waiting one is dropped for each new one, and counted by
+ * sonde_collector_get_events_dropped().
+ *
  * Since: 0.1
  */
 void
@@ -731,6 +748,8 @@ sonde_collector_emit_event (SondeCollector *self,
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
   g_autoptr(JsonObject) copy = NULL;
   SondeEvent *event;
+  SondeEvent *dropped = NULL;
+  gboolean first_drop = FALSE;
   gboolean schedule;
 
   g_return_if_fail (SONDE_IS_COLLECTOR (self));
@@ -741,10 +760,21 @@ sonde_collector_emit_event (SondeCollector *self,
   event = sonde_event_new (event_type, priv->name, g_get_real_time (), copy);
 
   g_mutex_lock (&priv->events_lock);
+  if (priv->events.length >= MAX_QUEUED_EVENTS)
+    {
+      dropped = g_queue_pop_head (&priv->events);
+      first_drop = priv->events_dropped == 0;
+      priv->events_dropped++;
+    }
   g_queue_push_tail (&priv->events, event);
   schedule = !priv->events_scheduled;
   priv->events_scheduled = TRUE;
   g_mutex_unlock (&priv->events_lock);
+
+  g_clear_pointer (&dropped, sonde_event_unref);
+  if (first_drop)
+    g_message ("Collector %s reports events faster than they are delivered: "
+               "the oldest waiting ones are dropped", priv->name);
 
   /* An idle source rather than g_main_context_invoke(), which runs the
    * callback right away, in this thread, whenever the context happens to
@@ -757,6 +787,44 @@ sonde_collector_emit_event (SondeCollector *self,
       g_source_set_name (source, "[sonde] collector events");
       g_source_attach (source, priv->main_context);
     }
+}
+
+/**
+ * sonde_collector_get_events_dropped:
+ * @self: a #SondeCollector
+ *
+ * Events are dropped, the oldest first, when more than 10,000 wait for
+ * the main context. It may be called from any thread.
+ *
+ * Returns: how many events of sonde_collector_emit_event() were dropped
+ *   since the collector was created
+ *
+ * Since: 0.2
+ */
+guint64
+sonde_collector_get_events_dropped (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  guint64 dropped;
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), 0);
+
+  g_mutex_lock (&priv->events_lock);
+  dropped = priv->events_dropped;
+  g_mutex_unlock (&priv->events_lock);
+  return dropped;
+}
+
+guint
+_sonde_collector_get_events_queued (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  guint queued;
+
+  g_mutex_lock (&priv->events_lock);
+  queued = priv->events.length;
+  g_mutex_unlock (&priv->events_lock);
+  return queued;
 }
 
 void

@@ -140,6 +140,8 @@ SONDE_AVAILABLE_IN_ALL
 void          sonde_collector_emit_event      (SondeCollector   *self,
                                                const char       *event_type,
                                                JsonObject       *data);
+SONDE_AVAILABLE_IN_0_2
+guint64       sonde_collector_get_events_dropped (SondeCollector *self);
 
 /**
  * SondeCollectorLocker:
