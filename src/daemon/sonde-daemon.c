@@ -629,7 +629,8 @@ sonde_daemon_init (SondeDaemon *self)
       _("Also load collector plugins from DIR"), _("DIR") },
     { "compat", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_compat,
       _("Also serve a replaced product's format on its own port: kairos, resolvix-telemetry, "
-        "resolvix-logs, resolvix-control, ziggie (NAME:PORT for another port)"), _("NAME[:PORT]") },
+        "resolvix-logs, resolvix-control, servercontrol, ziggie (NAME:PORT for another port)"),
+      _("NAME[:PORT]") },
     { "disable", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_disable,
       _("Do not serve the collector COLLECTOR"), _("COLLECTOR") },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &self->opt_config,
