@@ -146,7 +146,7 @@ check_known (SondeConfig  *self,
           g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                        /* Translators: the first %s is a file name, the second a [group] */
                        _("%s: [%s]: unknown group (known: [server], [collectors], [history], [compat], "
-                         "[resolvix], [logs], [alerts], [alert NAME], [discovery])"),
+                         "[resolvix], [logs], [alerts], [alert NAME], [discovery], [exec])"),
                        self->path, groups[i]);
           return FALSE;
         }
@@ -443,7 +443,7 @@ sonde_config_parse_compat (const char  *entry,
     {
       g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                    _("%s is not a compatibility listener (kairos, resolvix-telemetry, "
-                     "resolvix-logs, resolvix-control, ziggie)"), parsed_name);
+                     "resolvix-logs, resolvix-control, servercontrol, ziggie)"), parsed_name);
       return FALSE;
     }
 

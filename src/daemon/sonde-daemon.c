@@ -134,13 +134,14 @@ apply_collectors (SondeDaemon  *self,
   return TRUE;
 }
 
-/* A configured token guards every route. Without one, sonded makes one
- * for its user: what reveals more than metrics or changes state (log
- * lines, /control, command tasks, agents) needs it, and the metric
- * streams stay open on loopback, where the replaced products' clients,
- * which send no token, read them. */
+/* A configured token guards every route (apply_server_config() sets it).
+ * Without one, sonded makes one for its user: what reveals more than
+ * metrics or changes state (log lines, /control, agents) needs it, and
+ * the metric streams stay open on loopback, where the replaced products'
+ * clients, which send no token, read them. Command tasks still need a
+ * configured token: the formats were configured before this one is set. */
 static gboolean
-apply_token (SondeDaemon  *self,
+apply_generated_token (SondeDaemon  *self,
              SondeConfig  *config,
              const char   *address,
              GError      **error)
@@ -151,11 +152,7 @@ apply_token (SondeDaemon  *self,
   g_autofree char *token = NULL;
 
   if (config->token != NULL)
-    {
-      sonde_server_set_token (self->server, config->token);
-      sonde_server_set_reads_need_token (self->server, TRUE);
-      return TRUE;
-    }
+    return TRUE;
 
   token = sonde_daemon_load_token (error);
   if (token == NULL)
@@ -200,14 +197,19 @@ apply_server_config (SondeDaemon  *self,
   g_autoptr(GError) local_error = NULL;
   guint min_ms, max_ms;
 
-  if (!apply_token (self, config, address, error))
-    return FALSE;
+  /* The formats see the configured token only: command tasks need one. */
+  if (config->token != NULL)
+    {
+      sonde_server_set_token (self->server, config->token);
+      sonde_server_set_reads_need_token (self->server, TRUE);
+    }
   if (config->allowed_origins != NULL)
     sonde_server_set_allowed_origins (self->server, (const char * const *) config->allowed_origins);
   if (config->tls_certificate != NULL)
     sonde_server_set_tls_certificate (self->server, config->tls_certificate);
 
-  if (!sonde_config_apply_to_server (config, self->server, error))
+  if (!sonde_config_apply_to_server (config, self->server, error) ||
+      !apply_generated_token (self, config, address, error))
     return FALSE;
 
   min_ms = config->interval_min_ms >= 0 ? (guint) config->interval_min_ms : SONDE_INTERVAL_MIN_MS;
@@ -689,7 +691,8 @@ sonde_daemon_init (SondeDaemon *self)
       _("Also load collector plugins from DIR"), _("DIR") },
     { "compat", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_compat,
       _("Also serve a replaced product's format on its own port: kairos, resolvix-telemetry, "
-        "resolvix-logs, resolvix-control, ziggie (NAME:PORT for another port)"), _("NAME[:PORT]") },
+        "resolvix-logs, resolvix-control, servercontrol, ziggie (NAME:PORT for another port)"),
+      _("NAME[:PORT]") },
     { "disable", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_disable,
       _("Do not serve the collector COLLECTOR"), _("COLLECTOR") },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &self->opt_config,

@@ -5,6 +5,7 @@
 #include "prometheus/sonde-prometheus-private.h"
 #include "compat/kairos/sonde-kairos-private.h"
 #include "compat/resolvix/sonde-resolvix-private.h"
+#include "compat/servercontrol/sonde-servercontrol-private.h"
 #include "compat/ziggie/sonde-ziggie-private.h"
 
 #include "sonde-format-private.h"
@@ -22,6 +23,7 @@ static const SondeFormat * const formats[] = {
   &_sonde_ziggie_format,
   &_sonde_kairos_format,
   &_sonde_resolvix_format,
+  &_sonde_servercontrol_format,
   NULL
 };
 

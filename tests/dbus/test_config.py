@@ -341,7 +341,8 @@ class ConfigTest(unittest.TestCase):
                                 'idle-timeout', 'enabled', 'disabled', 'seconds', 'listeners',
                                 'node-id', 'telemetry-interval', 'files', 'allowed-paths',
                                 'notify', 'metric', 'above', 'for-seconds', 'cooldown-seconds',
-                                'message'})
+                                'message', 'allowed-programs', 'working-directory',
+                                'timeout-seconds', 'max-output-bytes', 'max-concurrent'})
         path = self.write('\n'.join(uncommented) + '\n')
         daemon = Sonded('--config', path, '--port', '0')
         self.assertEqual(daemon.stop(), 0)

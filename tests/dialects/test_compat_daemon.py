@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -76,7 +77,8 @@ class CompatListenersTest(unittest.TestCase):
         return daemon
 
     def test_every_listener_on_its_path(self):
-        names = ["kairos", "resolvix-telemetry", "resolvix-logs", "resolvix-control", "ziggie"]
+        names = ["kairos", "resolvix-telemetry", "resolvix-logs", "resolvix-control", "servercontrol",
+                 "ziggie"]
         daemon = self.start(*[f"--compat={name}:0" for name in names])
         ports = compat_ports(daemon, names)
         # The URL stays the first line; every listener got a port of its own.
@@ -97,6 +99,19 @@ class CompatListenersTest(unittest.TestCase):
 
         ziggie, = receive(f"ws://127.0.0.1:{ports['ziggie']}/api/system/metrics", 1)
         self.assertTrue({"cpu", "memory", "disk", "timestamp"} <= set(ziggie) or "error" in ziggie)
+
+        stats, = receive(f"ws://127.0.0.1:{ports['servercontrol']}/", 1)
+        self.assertIn(stats["type"], ("stats_update", "error"))
+        # Without a configured token, exec is off on its listener too (asked
+        # with the token sonded made: without it, 401 before anything).
+        request = urllib.request.Request(f"http://127.0.0.1:{ports['servercontrol']}/exec",
+                                         data=b'{"command": "uptime"}', method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {daemon.token}"})
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=TIMEOUT)
+        self.assertEqual(refused.exception.code, 404)
+        self.assertEqual(json.loads(refused.exception.read())["code"], "exec_disabled")
 
     def test_kairos_guide_example_unchanged_on_5900(self):
         if not port_is_free(5900):
