@@ -45,5 +45,7 @@ void      _sonde_server_guard_path          (SondeServer          *self,
 void      _sonde_server_guard_sensitive_path (SondeServer         *self,
                                               SoupServer          *soup_server,
                                               const char          *path);
+gboolean  _sonde_server_websocket_is_trusted (SondeServer             *self,
+                                              SoupWebsocketConnection *websocket);
 
 G_END_DECLS
