@@ -10,6 +10,7 @@
 #include "sonde-native-frames-private.h"
 #include "sonde-resolvix-private.h"
 #include "sonde-server-private.h"
+#include "sonde-ui-private.h"
 #include "sonde-version.h"
 
 /* The plain HTTP routes: GET /status, /api/v1/catalog, /api/v1/snapshot. */
@@ -228,18 +229,6 @@ history_cb (SoupServer        *soup_server,
   _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
 }
 
-static void
-not_found_cb (SoupServer        *soup_server,
-              SoupServerMessage *msg,
-              const char        *path,
-              GHashTable        *query,
-              gpointer           user_data)
-{
-  g_autofree char *message = g_strdup_printf ("No such route: %s", path);
-
-  _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
-}
-
 void
 _sonde_rest_register (SondeServer *self,
                       SoupServer  *soup_server)
@@ -248,7 +237,6 @@ _sonde_rest_register (SondeServer *self,
     const char        *path;
     SoupServerCallback callback;
   } routes[] = {
-    { "/", not_found_cb },
     { "/status", status_cb },
     { "/api/v1/catalog", catalog_cb },
     { "/api/v1/snapshot", snapshot_cb },
@@ -260,4 +248,7 @@ _sonde_rest_register (SondeServer *self,
       soup_server_add_handler (soup_server, routes[i].path, routes[i].callback, self, NULL);
       _sonde_server_guard_path (self, soup_server, routes[i].path);
     }
+
+  /* The dashboard at "/", also the answer (404) of paths without a route. */
+  _sonde_ui_register (self, soup_server);
 }

@@ -5,6 +5,7 @@
 
 #include "sonde-gateway-stats.h"
 #include "sonde-server-internal.h"
+#include "sonde-ui-private.h"
 
 /* Who may talk to the server, and what they may send: the size of request
  * bodies, the token every request must carry, and the browser origins
@@ -397,7 +398,10 @@ early_cb (SoupServer        *soup_server,
       return;
     }
 
-  if (self->token != NULL && !request_has_token (self, msg, query))
+  /* The dashboard's page and assets hold no data, and the page must load
+   * to ask for the token it then presents on /ws/v1. */
+  if (self->token != NULL && !_sonde_ui_is_public (msg, path) &&
+      !request_has_token (self, msg, query))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
