@@ -48,6 +48,11 @@
       this.cssHeight = 0;
       this.hoverX = null;
       this.colors = null;
+      this.colorsVersion = 0;
+      this.layersKey = null;     // what the cached grid and labels were drawn for
+      this.under = null;
+      this.over = null;
+      this.gradients = {};
       this.dirty = true;
 
       // Sizes come from the observer, never from reading layout while
@@ -81,6 +86,7 @@
 
     setColors(colors) {
       this.colors = colors;
+      this.colorsVersion = (this.colorsVersion || 0) + 1;
       this.invalidate();
     }
 
@@ -199,9 +205,6 @@
 
       const ctx = this.context;
       const colors = this.colors;
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      ctx.clearRect(0, 0, this.cssWidth, this.cssHeight);
-
       const plotWidth = this.cssWidth;
       const plotTop = PAD_TOP;
       const plotHeight = this.cssHeight - PAD_TOP - PAD_BOTTOM;
@@ -210,10 +213,64 @@
       const x = (t) => ((t - start) / this.windowMs) * plotWidth;
       const y = (v) => plotTop + plotHeight - (Math.min(Math.max(v, 0), max) / max) * plotHeight;
 
-      ctx.font = `10.5px ${colors.font}`;
-      ctx.textBaseline = 'alphabetic';
+      // The grid and the labels only change with the size, the scale and
+      // the colours: drawn once into layers, then copied at each tick.
+      const key = `${width}x${height}|${ratio}|${max}|${this.end > 0}|${this.colorsVersion}`;
+      if (key !== this.layersKey) {
+        this.layersKey = key;
+        this.paintLayers(width, height, ratio, plotWidth, plotTop, plotHeight, max);
+      }
 
-      // Grid: a line each minute, and at 0, half and full scale.
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, width, height);
+      ctx.drawImage(this.under, 0, 0);
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+
+      // Series: areas first, lines over them.
+      for (const pass of ['fill', 'line']) {
+        for (const series of this.series) {
+          if (pass === 'fill' && !series.fill)
+            continue;
+          this.tracePath(series, start, x, y, pass === 'fill' ? plotTop + plotHeight : null);
+          if (pass === 'fill') {
+            ctx.fillStyle = this.gradients[series.color];
+            ctx.fill();
+          } else {
+            ctx.strokeStyle = colors[series.color];
+            ctx.lineWidth = series.fill ? 1.75 : 1.5;
+            ctx.lineJoin = 'round';
+            ctx.stroke();
+          }
+        }
+      }
+
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.drawImage(this.over, 0, 0);
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+
+      if (this.hoverX !== null && this.end > 0)
+        this.drawHover(start, x, y, plotTop, plotHeight);
+
+      canvas.dataset.points = String(this.count());
+    }
+
+    // Under the data: the grid, a line each minute and at 0, half and full
+    // scale, and the time labels. Over it: the scale's labels, with a halo
+    // of the panel's colour to stay legible across the lines.
+    paintLayers(width, height, ratio, plotWidth, plotTop, plotHeight, max) {
+      const colors = this.colors;
+      const layer = () => {
+        const canvas = document.createElement('canvas');
+        canvas.width = width;
+        canvas.height = height;
+        const context = canvas.getContext('2d');
+        context.setTransform(ratio, 0, 0, ratio, 0, 0);
+        context.font = `10.5px ${colors.font}`;
+        return [canvas, context];
+      };
+      const minuteX = (minute) => plotWidth - (minute * 60000 / this.windowMs) * plotWidth;
+
+      const [under, ctx] = layer();
       ctx.lineWidth = 1;
       ctx.strokeStyle = colors.grid;
       ctx.beginPath();
@@ -224,52 +281,19 @@
       }
       if (this.end > 0) {
         for (let minute = 1; minute * 60000 < this.windowMs; minute++) {
-          const lineX = Math.round(x(this.end - minute * 60000)) + 0.5;
+          const lineX = Math.round(minuteX(minute)) + 0.5;
           ctx.moveTo(lineX, plotTop);
           ctx.lineTo(lineX, plotTop + plotHeight);
         }
       }
       ctx.stroke();
 
-      // Series: areas first, lines over them.
-      for (const pass of ['fill', 'line']) {
-        for (const series of this.series) {
-          if (pass === 'fill' && !series.fill)
-            continue;
-          this.tracePath(series, start, x, y, pass === 'fill' ? plotTop + plotHeight : null);
-          const color = colors[series.color];
-          if (pass === 'fill') {
-            const gradient = ctx.createLinearGradient(0, plotTop, 0, plotTop + plotHeight);
-            gradient.addColorStop(0, hexToRgba(color, 0.30));
-            gradient.addColorStop(1, hexToRgba(color, 0.03));
-            ctx.fillStyle = gradient;
-            ctx.fill();
-          } else {
-            ctx.strokeStyle = color;
-            ctx.lineWidth = series.fill ? 1.75 : 1.5;
-            ctx.lineJoin = 'round';
-            ctx.stroke();
-          }
-        }
-      }
-
-      // Labels over the data, with a halo of the panel's colour.
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = colors.panel;
       ctx.fillStyle = colors.text3;
-      ctx.textAlign = 'left';
-      for (const fraction of [0, 0.5]) {
-        const text = this.label(max * (1 - fraction));
-        const textY = Math.round(plotTop + plotHeight * fraction) + 11;
-        ctx.strokeText(text, 2, textY);
-        ctx.fillText(text, 2, textY);
-      }
-
       const labelY = this.cssHeight - 4;
       if (this.end > 0) {
         ctx.textAlign = 'center';
         for (let minute = 1; minute * 60000 < this.windowMs; minute++) {
-          const labelX = x(this.end - minute * 60000);
+          const labelX = minuteX(minute);
           if (labelX > 18 && labelX < plotWidth - 24)
             ctx.fillText(`−${minute} min`, labelX, labelY);
         }
@@ -280,10 +304,29 @@
         ctx.fillText('waiting for data…', plotWidth / 2, plotTop + plotHeight / 2);
       }
 
-      if (this.hoverX !== null && this.end > 0)
-        this.drawHover(start, x, y, plotTop, plotHeight);
+      const [over, top] = layer();
+      top.lineWidth = 3;
+      top.strokeStyle = colors.panel;
+      top.fillStyle = colors.text3;
+      top.textAlign = 'left';
+      for (const fraction of [0, 0.5]) {
+        const text = this.label(max * (1 - fraction));
+        const textY = Math.round(plotTop + plotHeight * fraction) + 11;
+        top.strokeText(text, 2, textY);
+        top.fillText(text, 2, textY);
+      }
 
-      canvas.dataset.points = String(this.count());
+      this.under = under;
+      this.over = over;
+      this.gradients = {};
+      for (const series of this.series) {
+        if (!series.fill)
+          continue;
+        const gradient = this.context.createLinearGradient(0, plotTop, 0, plotTop + plotHeight);
+        gradient.addColorStop(0, hexToRgba(colors[series.color], 0.30));
+        gradient.addColorStop(1, hexToRgba(colors[series.color], 0.03));
+        this.gradients[series.color] = gradient;
+      }
     }
 
     // The path of @series from @start on, broken where points are missing;

@@ -7,7 +7,8 @@
 // Elements carry what they show in data attributes: data-metric names a
 // metric, and once shown it holds the raw value in data-value; each chart's
 // canvas counts its points in data-points; #conn has the connection state in
-// data-state. The browser tests read those.
+// data-state and the latest snapshot's time in data-timestamp. The browser
+// tests read those.
 'use strict';
 
 (function () {
@@ -73,6 +74,7 @@
   let countdown = 0;
   let connection = null;
   let seeding = false;
+  let streaming = false;          // the current connection has had a snapshot
 
   // Rendering ------------------------------------------------------------
 
@@ -108,6 +110,13 @@
     }
   }
 
+  function setTitle(element, title) {
+    if (element.__title !== title) {
+      element.__title = title;
+      element.title = title;
+    }
+  }
+
   function level(percent) {
     if (percent >= 90)
       return 'crit';
@@ -128,6 +137,13 @@
     if (meter.dataset.level !== newLevel)
       meter.dataset.level = newLevel;
     meter.dataset.value = String(value);
+  }
+
+  let panelList = null;
+  function panels() {
+    if (!panelList)
+      panelList = Array.from(document.querySelectorAll('.panel[data-collector]'));
+    return panelList;
   }
 
   function lookup(metric) {
@@ -178,7 +194,7 @@
         setText(binding.number, number);
         setText(binding.unit, unit);
       } else {
-        setText(element, value === undefined ? '' : F.text(binding.format, value));
+        setText(element, F.text(binding.format, value));
       }
       if (binding.warnAbove !== null)
         element.dataset.level = typeof value === 'number' && value > binding.warnAbove ? 'warn' : '';
@@ -189,6 +205,11 @@
     const noSwap = lookup('memory.swap_total_bytes') === 0;
     $('swap-text').hidden = noSwap;
     $('swap-none').hidden = !noSwap;
+
+    // Sentences around numbers ("3 connections") wait for their numbers.
+    document.body.classList.toggle('has-host', state.data.host !== undefined);
+    for (const panel of panels())
+      panel.classList.toggle('has-data', state.data[panel.dataset.collector] !== undefined);
 
     const hostname = lookup('host.hostname') || (state.hello && state.hello.hostname);
     const title = hostname ? `${hostname} · Sonde` : 'Sonde';
@@ -251,11 +272,11 @@
       (cells, p) => {
         setText(cells.name.name, p.mount);
         setText(cells.name.extra, p.fs_type ? ` ${p.fs_type}` : '');
-        cells.name.td.title = `${p.device || ''} on ${p.mount}`;
+        setTitle(cells.name.td, `${p.device || ''} on ${p.mount}`);
         setMeter(cells.used.meter, p.usage_percent);
         setText(cells.used.value, F.text('percent', p.usage_percent));
         setText(cells.size, F.text('bytes', p.total_bytes));
-        cells.size.title = `${F.text('bytes', p.used_bytes)} used, ${F.text('bytes', p.free_bytes)} free`;
+        setTitle(cells.size, `${F.text('bytes', p.used_bytes)} used, ${F.text('bytes', p.free_bytes)} free`);
       });
 
     syncRows($('devices'), Array.isArray(disk.devices) ? disk.devices : [],
@@ -289,19 +310,18 @@
       (cells, p) => {
         setText(cells.name.name, p.name);
         setText(cells.name.extra, ` ${p.pid}`);
-        cells.name.td.title = `${p.name}, PID ${p.pid}`;
+        setTitle(cells.name.td, `${p.name}, PID ${p.pid}`);
         setMeter(cells.cpu.meter, p.cpu_percent);
         setText(cells.cpu.value, F.text('percent', p.cpu_percent));
       });
     syncRows($('top-memory'), Array.isArray(processes.top_memory) ? processes.top_memory : [],
-      (row) => ({ name: nameCell(row), rss: cell(row, 'num'), memory: meterCell(row) }),
+      (row) => ({ name: nameCell(row), rss: cell(row, 'num'), share: cell(row, 'num') }),
       (cells, p) => {
         setText(cells.name.name, p.name);
         setText(cells.name.extra, ` ${p.pid}`);
-        cells.name.td.title = `${p.name}, PID ${p.pid}`;
+        setTitle(cells.name.td, `${p.name}, PID ${p.pid}`);
         setText(cells.rss, F.text('bytes', p.rss_bytes));
-        setMeter(cells.memory.meter, p.memory_percent);
-        setText(cells.memory.value, F.text('percent', p.memory_percent));
+        setText(cells.share, F.text('percent', p.memory_percent));
       });
   }
 
@@ -343,7 +363,7 @@
       if (item.value)
         setText(item.value, F.text('percent', percent));
       else
-        item.meter.title = `cpu${index}: ${F.text('percent', percent)}`;
+        setTitle(item.meter, `cpu${index}: ${F.text('percent', percent)}`);
     });
   }
 
@@ -351,7 +371,7 @@
   // numbers they no longer refresh; a collector this daemon lacks greys its
   // panel out.
   function renderPanels() {
-    for (const panel of document.querySelectorAll('.panel[data-collector]')) {
+    for (const panel of panels()) {
       const collector = panel.dataset.collector;
       const absent = state.present !== null && !state.present.has(collector);
       panel.classList.toggle('is-absent', absent);
@@ -369,7 +389,9 @@
         badge.dataset.kind = kind;
         setText(badge, error ? 'Error' : 'Stale');
         const fresh = state.lastFresh.get(collector);
-        let text = error ? `${collector}: ${error.message}` : `${collector} missed its collection deadline.`;
+        let text = error ? `${collector}: ${error.message}` : `${collector} missed its collection deadline`;
+        if (!/[.!?]$/.test(text))
+          text += '.';
         if (stale)
           text += fresh ? ` Showing values from ${F.clock(fresh)}.` : ' No values yet.';
         problem.hidden = false;
@@ -393,7 +415,7 @@
     const kind = document.createElement('span');
     kind.className = 'event-kind';
     kind.textContent = entry.kind === 'alert' ? 'Alert' : entry.kind === 'collector_error' ? 'Error' : 'Notice';
-    const text = document.createElement('span');
+    const text = document.createElement('p');
     text.className = 'event-text';
     for (const [content, className] of entry.parts) {
       const part = document.createElement('span');
@@ -439,6 +461,8 @@
     const detail = state.connectionDetail;
     const kind = state.connection;
     element.dataset.state = kind;
+    if (state.timestamp)
+      element.dataset.timestamp = new Date(state.timestamp).toISOString();
     document.body.classList.toggle('is-offline', kind === 'disconnected' || kind === 'forbidden');
 
     const seconds = detail.retryAt ? Math.max(0, Math.ceil((detail.retryAt - Date.now()) / 1000)) : 0;
@@ -498,6 +522,7 @@
     const wanted = COLLECTORS.filter((c) => state.present.has(c));
     if (wanted.length === 0)
       return;
+    prefill(wanted);
     connection.send({
       type: 'subscribe',
       id: 'dash',
@@ -548,19 +573,9 @@
       return;
 
     const time = Date.parse(frame.timestamp);
+    streaming = true;
     state.timestamp = time;
-    state.stale = new Set(Array.isArray(frame.stale) ? frame.stale : []);
-    for (const [collector, fields] of Object.entries(frame.data)) {
-      if (!fields || typeof fields !== 'object')
-        continue;
-      state.data[collector] = fields;
-      if (!state.stale.has(collector)) {
-        state.lastFresh.set(collector, time);
-        const error = state.errors.get(collector);
-        if (error && error.time < time)
-          state.errors.delete(collector);
-      }
-    }
+    applyData(frame.data, frame.stale, time);
 
     // A stale collector repeats its last values: the charts show a gap.
     for (const [name, options] of Object.entries(CHARTS)) {
@@ -576,6 +591,40 @@
       connection.healthy();
     schedule('values');
     schedule('connection');
+  }
+
+  function applyData(data, stale, time) {
+    state.stale = new Set(Array.isArray(stale) ? stale : []);
+    for (const [collector, fields] of Object.entries(data)) {
+      if (!fields || typeof fields !== 'object')
+        continue;
+      state.data[collector] = fields;
+      if (!state.stale.has(collector)) {
+        state.lastFresh.set(collector, time);
+        const error = state.errors.get(collector);
+        if (error && error.time < time)
+          state.errors.delete(collector);
+      }
+    }
+  }
+
+  // The stream's first snapshot comes on the next tick of the wall clock,
+  // up to a second away: meanwhile the numbers come from a plain request
+  // (sonded answers it from the samples it already has). Not charted: its
+  // time is the request's, and the charts have their history.
+  function prefill(collectors) {
+    const token = connection.token;
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const query = encodeURIComponent(collectors.map((c) => `${c}.*`).join(','));
+    fetch(`/api/v1/snapshot?metrics=${query}`, { headers, cache: 'no-store' })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((snapshot) => {
+        if (streaming || !snapshot || !snapshot.data || typeof snapshot.data !== 'object')
+          return;
+        applyData(snapshot.data, snapshot.stale, Date.parse(snapshot.timestamp) || Date.now());
+        schedule('values');
+      })
+      .catch(() => {});
   }
 
   function unitText(metric, value) {
@@ -731,6 +780,7 @@
       onState,
       onOpen: () => {
         seeding = false;
+        streaming = false;
         connection.send({ type: 'catalog' });
       },
     });
