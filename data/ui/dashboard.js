@@ -66,6 +66,7 @@
   };
 
   const $ = (id) => document.getElementById(id);
+  const UNSET = {};                  // a binding's value before its first render
   const charts = new Map();
   const bindings = [];
   const meters = [];
@@ -159,7 +160,7 @@
         metric: element.dataset.metric,
         format: element.dataset.format || 'text',
         warnAbove: element.dataset.warnAbove !== undefined ? Number(element.dataset.warnAbove) : null,
-        value: undefined,
+        value: UNSET,
         number: null,
         unit: null,
       };
