@@ -159,12 +159,14 @@
 
     // A refused handshake looks the same to the page whatever the reason;
     // a plain request tells a missing token (401) or a refused origin (403)
-    // from a daemon that is not there.
+    // from a daemon that is not there. A POST, because only then does the
+    // browser send the Origin that the handshake carried; sonded refuses
+    // it (405) once the origin and the token are through.
     probe(attempt) {
       const controller = new AbortController();
       const timeout = setTimeout(() => controller.abort(), PROBE_TIMEOUT_MS);
       const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
-      fetch('/status', { headers, cache: 'no-store', signal: controller.signal })
+      fetch('/status', { method: 'POST', headers, cache: 'no-store', signal: controller.signal })
         .then(async (response) => {
           if (attempt !== this.attempt)
             return;

@@ -203,6 +203,21 @@
     for (const meter of meters)
       setMeter(meter.element, lookup(meter.metric));
 
+    // The page cache, after what is used: memory the kernel gives back.
+    const total = lookup('memory.total_bytes');
+    const cached = lookup('memory.cached_bytes');
+    const used = lookup('memory.usage_percent');
+    if (total > 0 && cached >= 0 && used >= 0) {
+      const start = Math.min(used, 100);
+      const width = Math.min(cached / total * 100, 100 - start);
+      const transform = `translateX(${start}%) scaleX(${width / 100})`;
+      const fill = $('cached-fill');
+      if (fill.__transform !== transform) {
+        fill.__transform = transform;
+        fill.style.transform = transform;
+      }
+    }
+
     const noSwap = lookup('memory.swap_total_bytes') === 0;
     $('swap-text').hidden = noSwap;
     $('swap-none').hidden = !noSwap;

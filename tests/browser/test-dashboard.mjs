@@ -168,7 +168,7 @@ async function assertNoProblems(page, { allowNetworkErrors = false } = {}) {
   assert(violations.length === 0, `CSP violations: ${violations.join('; ')}`);
   // While a daemon is down, Chromium logs the refused connections itself.
   const problems = page.problems.filter((problem) => !(allowNetworkErrors &&
-    /WebSocket connection to|Failed to load resource|ERR_CONNECTION_REFUSED|status of 401/.test(problem)));
+    /WebSocket connection to|Failed to load resource|ERR_CONNECTION_REFUSED|status of 40[13]/.test(problem)));
   assert(problems.length === 0, `problems in the page: ${problems.join('; ')}`);
 }
 
@@ -687,6 +687,23 @@ test('with a token: the page asks for it, keeps it out of its URL, connects', as
   await assertNoProblems(page, { allowNetworkErrors: true });
   await page.close();
   await guarded.close();
+});
+
+test('an origin sonded does not allow is told so', async () => {
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sonde-origins-'));
+  cleanups.push(() => fs.rmSync(configDir, { recursive: true, force: true }));
+  const config = path.join(configDir, 'sonde.conf');
+  fs.writeFileSync(config, '[server]\nallowed-origins=https://dashboard.example.org\n');
+  const strict = await new Daemon(['--config', config]).start();
+
+  const page = await openPage(context);
+  await page.goto(strict.url);
+  await waitForState(page, 'forbidden');
+  const banner = await page.textContent('#banner');
+  assert(/refused this page/.test(banner) && /allowed-origins/.test(banner), `banner: ${banner}`);
+  await assertNoProblems(page, { allowNetworkErrors: true });
+  await page.close();
+  await strict.close();
 });
 
 // Runner --------------------------------------------------------------------
