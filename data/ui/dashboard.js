@@ -18,7 +18,6 @@
   const MAX_EVENTS = 100;
   const FEW_CORES = 8;               // up to this many: a row per core; above: a strip of bars
   const COLLECTORS = ['cpu', 'memory', 'disk', 'network', 'processes', 'gateway', 'host'];
-  const EVENTS = ['collector_error', 'alert'];
 
   const CHARTS = {
     cpu: {
@@ -93,7 +92,8 @@
     dirty.clear();
     if (parts.has('values')) {
       renderValues();
-      renderLists();
+      for (const renderPanel of Object.values(PANELS))
+        renderPanel();
       renderPanels();
     }
     if (parts.has('events'))
@@ -203,25 +203,6 @@
     for (const meter of meters)
       setMeter(meter.element, lookup(meter.metric));
 
-    // The page cache, after what is used: memory the kernel gives back.
-    const total = lookup('memory.total_bytes');
-    const cached = lookup('memory.cached_bytes');
-    const used = lookup('memory.usage_percent');
-    if (total > 0 && cached >= 0 && used >= 0) {
-      const start = Math.min(used, 100);
-      const width = Math.min(cached / total * 100, 100 - start);
-      const transform = `translateX(${start}%) scaleX(${width / 100})`;
-      const fill = $('cached-fill');
-      if (fill.__transform !== transform) {
-        fill.__transform = transform;
-        fill.style.transform = transform;
-      }
-    }
-
-    const noSwap = lookup('memory.swap_total_bytes') === 0;
-    $('swap-text').hidden = noSwap;
-    $('swap-none').hidden = !noSwap;
-
     // Sentences around numbers ("3 connections") wait for their numbers.
     document.body.classList.toggle('has-host', state.data.host !== undefined);
     for (const panel of panels())
@@ -279,9 +260,28 @@
     return { meter, value };
   }
 
-  function renderLists() {
-    renderCores();
+  function renderMemory() {
+    // The page cache, after what is used: memory the kernel gives back.
+    const total = lookup('memory.total_bytes');
+    const cached = lookup('memory.cached_bytes');
+    const used = lookup('memory.usage_percent');
+    if (total > 0 && cached >= 0 && used >= 0) {
+      const start = Math.min(used, 100);
+      const width = Math.min(cached / total * 100, 100 - start);
+      const transform = `translateX(${start}%) scaleX(${width / 100})`;
+      const fill = $('cached-fill');
+      if (fill.__transform !== transform) {
+        fill.__transform = transform;
+        fill.style.transform = transform;
+      }
+    }
 
+    const noSwap = lookup('memory.swap_total_bytes') === 0;
+    $('swap-text').hidden = noSwap;
+    $('swap-none').hidden = !noSwap;
+  }
+
+  function renderDisk() {
     const disk = state.data.disk || {};
     syncRows($('partitions'), Array.isArray(disk.partitions) ? disk.partitions : [],
       (row) => ({ name: nameCell(row), used: meterCell(row), size: cell(row, 'num') }),
@@ -302,7 +302,9 @@
         setText(cells.read, F.text('rate', d.read_bytes_per_sec));
         setText(cells.write, F.text('rate', d.write_bytes_per_sec));
       });
+  }
 
+  function renderNetwork() {
     // Interfaces that never moved a byte (dummies, unused bridges) are
     // named in a line, not given rows; loopback comes last.
     const interfaces = Array.isArray((state.data.network || {}).interfaces) ? state.data.network.interfaces : [];
@@ -319,7 +321,9 @@
     const idleNote = $('interfaces-idle');
     idleNote.hidden = idle.length === 0;
     setText(idleNote, idle.length ? `No traffic yet: ${idle.join(', ')}` : '');
+  }
 
+  function renderProcesses() {
     const processes = state.data.processes || {};
     syncRows($('top-cpu'), Array.isArray(processes.top_cpu) ? processes.top_cpu : [],
       (row) => ({ name: nameCell(row), cpu: meterCell(row) }),
@@ -382,6 +386,18 @@
         setTitle(item.meter, `cpu${index}: ${F.text('percent', percent)}`);
     });
   }
+
+  // What each panel shows beyond its data-metric and data-meter elements,
+  // by the panel's id. A new panel (the hub's servers, a terminal) is a
+  // <section class="panel"> in index.html and, when it needs more than
+  // bindings, a renderer here; the events it lives on go in EVENT_KINDS.
+  const PANELS = {
+    'panel-cpu': renderCores,
+    'panel-memory': renderMemory,
+    'panel-disk': renderDisk,
+    'panel-network': renderNetwork,
+    'panel-processes': renderProcesses,
+  };
 
   // Stale or failing collectors are flagged on their own panel, next to the
   // numbers they no longer refresh; a collector this daemon lacks greys its
@@ -543,7 +559,7 @@
       type: 'subscribe',
       id: 'dash',
       metrics: wanted.map((c) => `${c}.*`),
-      events: EVENTS,
+      events: Object.keys(EVENT_KINDS),
       interval_ms: INTERVAL_MS,
     });
 
@@ -647,12 +663,10 @@
     return F.unitText(state.units.get(metric), value);
   }
 
-  function onEvent(frame) {
-    const data = frame.data && typeof frame.data === 'object' ? frame.data : {};
-    const time = Date.parse(frame.timestamp) || Date.now();
-    let entry = null;
-
-    if (frame.event === 'alert') {
+  // The events the page subscribes to, and the entry of the events list
+  // each makes (null for none).
+  const EVENT_KINDS = {
+    alert(data, time) {
       const parts = [[String(data.rule || 'alert'), 'name'], [' ', null]];
       if (data.metric)
         parts.push([`${data.metric} ${unitText(data.metric, data.value)}`, null]);
@@ -661,21 +675,32 @@
       const localHost = lookup('host.hostname') || (state.hello && state.hello.hostname);
       if (data.hostname && data.hostname !== localHost)
         parts.push([` on ${data.hostname}`, 'muted']);
-      entry = { kind: 'alert', time, parts, value: data.value };
-    } else if (frame.event === 'collector_error') {
-      const collector = String(data.collector || frame.source || 'collector');
+      return { parts, value: data.value };
+    },
+
+    // Also flags the collector's panel, until a fresh sample of it.
+    collector_error(data, time, source) {
+      const collector = String(data.collector || source || 'collector');
       const message = String(data.message || 'collection failed');
       state.errors.set(collector, { message, time });
-      entry = { kind: 'collector_error', time, parts: [[collector, 'name'], [`: ${message}`, null]] };
       schedule('values');
-    }
+      return { parts: [[collector, 'name'], [`: ${message}`, null]] };
+    },
+  };
 
-    if (entry) {
-      state.events.unshift(entry);
-      if (state.events.length > MAX_EVENTS)
-        state.events.length = MAX_EVENTS;
-      schedule('events');
-    }
+  function onEvent(frame) {
+    const handler = Object.prototype.hasOwnProperty.call(EVENT_KINDS, frame.event) ? EVENT_KINDS[frame.event] : null;
+    if (!handler)
+      return;
+    const data = frame.data && typeof frame.data === 'object' ? frame.data : {};
+    const time = Date.parse(frame.timestamp) || Date.now();
+    const entry = handler(data, time, frame.source);
+    if (!entry)
+      return;
+    state.events.unshift({ kind: frame.event, time, ...entry });
+    if (state.events.length > MAX_EVENTS)
+      state.events.length = MAX_EVENTS;
+    schedule('events');
   }
 
   function onFrame(frame) {
