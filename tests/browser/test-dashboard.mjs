@@ -199,6 +199,66 @@ async function chartsDrawn(page) {
   }));
 }
 
+// Text whose contrast with what is behind it is below WCAG AA: 4.5:1, or
+// 3:1 for large text (24 px, or 18.66 px bold).
+async function contrastFailures(page) {
+  return page.evaluate(() => {
+    const parse = (text) => {
+      let match = /^rgba?\(([^)]+)\)$/.exec(text);
+      if (match) {
+        const [r, g, b, a = 1] = match[1].split(',').map(Number);
+        return { r, g, b, a };
+      }
+      match = /^color\(srgb ([^)]+)\)$/.exec(text);      // what color-mix() computes to
+      if (match) {
+        const [rgb, alpha] = match[1].split('/');
+        const [r, g, b] = rgb.trim().split(/\s+/).map((v) => Number(v) * 255);
+        return { r, g, b, a: alpha === undefined ? 1 : Number(alpha) };
+      }
+      throw new Error(`colour ${text}`);
+    };
+    const over = (top, bottom) => ({
+      r: top.r * top.a + bottom.r * (1 - top.a),
+      g: top.g * top.a + bottom.g * (1 - top.a),
+      b: top.b * top.a + bottom.b * (1 - top.a),
+      a: 1,
+    });
+    const luminance = ({ r, g, b }) => {
+      const linear = (c) => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    // The backgrounds behind @element, blended from the page up.
+    const backdrop = (element) => {
+      const layers = [];
+      for (let e = element; e; e = e.parentElement)
+        layers.push(parse(getComputedStyle(e).backgroundColor));
+      let colour = { r: 255, g: 255, b: 255, a: 1 };
+      for (const layer of layers.reverse())
+        colour = over(layer, colour);
+      return colour;
+    };
+    const failures = [];
+    for (const element of document.querySelectorAll('body *')) {
+      const text = [...element.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE)
+        .map((n) => n.textContent.trim()).join('');
+      if (!text || element.closest('[hidden], dialog:not([open])') || !element.getClientRects().length)
+        continue;
+      const style = getComputedStyle(element);
+      if (style.visibility !== 'visible')
+        continue;
+      const background = backdrop(element);
+      const colour = over(parse(style.color), background);
+      const [light, dark] = [luminance(colour), luminance(background)].sort((a, b) => b - a);
+      const ratio = (light + 0.05) / (dark + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5))
+        failures.push(`"${text.slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+    }
+    return failures;
+  });
+}
+
 async function screenshot(page, name) {
   // Let the charts catch the frame they were scheduled for.
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
@@ -486,6 +546,8 @@ test('no horizontal scroll; screenshots, light and dark', async () => {
       assert(layout.scrollWidth <= layout.width,
         `${name}: the page is ${layout.scrollWidth} px wide in a ${layout.width} px viewport`);
       assert(layout.overflowing.length === 0, `${name}: past the right edge: ${layout.overflowing.join(', ')}`);
+      const lowContrast = await contrastFailures(page);
+      assert(lowContrast.length === 0, `${name}, ${colorScheme}: text below WCAG AA: ${lowContrast.join('; ')}`);
       await screenshot(page, `${name}-${colorScheme}`);
       if (name === 'phone')
         await page.screenshot({ path: path.join(screenshotsDir, `${name}-${colorScheme}-full.png`), fullPage: true });
@@ -553,6 +615,8 @@ test('alerts, collector errors and stale collectors are shown', async () => {
   assert(disk.problem && disk.problem.includes('statvfs(/mnt/nfs)') && disk.problem.includes('Showing values from'),
     `disk problem: ${disk.problem}`);
   assert(!disk.cpuBadge, 'the CPU panel is flagged too');
+  const lowContrast = await contrastFailures(page);
+  assert(lowContrast.length === 0, `flagged panel: text below WCAG AA: ${lowContrast.join('; ')}`);
   await screenshot(page, 'laptop-light-problems');
 
   // A stale collector's repeated values are not charted.
@@ -600,6 +664,8 @@ test('a daemon restart shows "disconnected", then live data again', async () => 
   }));
   assert(!banner.hidden && /Disconnected/.test(banner.text), `banner: ${JSON.stringify(banner)}`);
   assert(/Disconnected/.test(banner.pill), `status: ${banner.pill}`);
+  const lowContrast = await contrastFailures(page);
+  assert(lowContrast.length === 0, `disconnected: text below WCAG AA: ${lowContrast.join('; ')}`);
   await screenshot(page, 'laptop-light-disconnected');
 
   // Backoff: tries after 1, 2, 4 s ... not a storm, one socket at a time.
