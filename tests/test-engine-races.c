@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "sonde-collector-private.h"
-#include "sonde-engine-internal.h"
+#include "sonde-engine-private.h"
 #include "sonde-test-util.h"
 
 /*
@@ -384,7 +384,7 @@ test_refresh_linger_is_shared (void)
       sonde_engine_refresh_async (engine, only_fake, NULL, refreshed_cb, &n_done);
       sonde_test_wait_until (n_done == i);
     }
-  g_assert_cmpuint (g_hash_table_size (engine->holds), ==, 1);
+  g_assert_cmpuint (_sonde_clock_get_n_holds (_sonde_engine_get_clock (engine)), ==, 1);
   g_assert_cmpuint (state->hold_intervals->len, ==, 1);
   g_assert_cmpint (state->linger_deadline_us, >, first_deadline);
   g_assert_true (sonde_collector_get_running (SONDE_COLLECTOR (fake)));

@@ -272,7 +272,7 @@ test_engine_load_plugins (void)
       return;
     }
 
-  /* The built-in collectors first, in DESIGN.md's order; others (logs)
+  /* The built-in collectors first, in docs/formats/native.md's order; others (logs)
    * follow by name. */
   n_loaded = sonde_engine_load_plugins (engine, NULL);
   g_assert_cmpuint (n_loaded, >=, G_N_ELEMENTS (expected));
@@ -291,6 +291,48 @@ test_engine_load_plugins (void)
   g_assert_cmpuint (sonde_engine_load_plugins (engine, NULL), ==, 0);
 }
 
+/* A disabled collector leaves the lists and the catalog, and comes back
+ * the same object. */
+static void
+test_engine_collector_enabled (void)
+{
+  g_autoptr(SondeEngine) engine = sonde_engine_new ();
+  g_autoptr(SondeFakeCollector) fake = sonde_fake_collector_new ("fake");
+  g_autoptr(SondeFakeCollector) twin = sonde_fake_collector_new ("fake");
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sonde_engine_add_collector (engine, SONDE_COLLECTOR (fake), NULL));
+  g_assert_true (sonde_engine_get_collector_enabled (engine, "fake"));
+
+  g_assert_true (sonde_engine_set_collector_enabled (engine, "fake", FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_false (sonde_engine_get_collector_enabled (engine, "fake"));
+  g_assert_null (sonde_engine_get_collector (engine, "fake"));
+  g_assert_null (sonde_engine_lookup_metric (engine, "fake.value"));
+  listed = sonde_engine_list_collectors (engine);
+  g_assert_cmpuint (listed->len, ==, 0);
+  g_assert_cmpuint (sonde_engine_hold (engine, "fake", 1000, NULL), ==, 0);
+
+  /* Disabling twice is no error; a disabled name is still taken. */
+  g_assert_true (sonde_engine_set_collector_enabled (engine, "fake", FALSE, NULL));
+  g_assert_false (sonde_engine_add_collector (engine, SONDE_COLLECTOR (twin), &error));
+  g_assert_error (error, SONDE_ERROR, SONDE_ERROR_EXISTS);
+  g_clear_error (&error);
+
+  g_assert_true (sonde_engine_set_collector_enabled (engine, "fake", TRUE, NULL));
+  g_assert_true (sonde_engine_get_collector (engine, "fake") == SONDE_COLLECTOR (fake));
+  g_assert_nonnull (sonde_engine_lookup_metric (engine, "fake.value"));
+
+  g_assert_false (sonde_engine_set_collector_enabled (engine, "nope", TRUE, &error));
+  g_assert_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR);
+
+  /* Removing forgets a disabled collector too. */
+  g_assert_true (sonde_engine_set_collector_enabled (engine, "fake", FALSE, NULL));
+  g_assert_true (sonde_engine_remove_collector (engine, "fake"));
+  g_assert_false (sonde_engine_set_collector_enabled (engine, "fake", TRUE, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -298,6 +340,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/engine/add-and-lookup", test_engine_add_and_lookup);
+  g_test_add_func ("/engine/collector-enabled", test_engine_collector_enabled);
   g_test_add_func ("/engine/hold-errors", test_engine_hold_errors);
   g_test_add_func ("/engine/once-per-tick", test_engine_once_per_tick);
   g_test_add_func ("/engine/failure-is-reported", test_engine_failure_is_reported);

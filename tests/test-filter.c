@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "sonde-engine-private.h"
 #include "sonde-filter-private.h"
 #include "sonde-test-util.h"
 
@@ -33,7 +34,7 @@ filter_new (Fixture     *fixture,
 {
   g_auto(GStrv) list = g_strsplit (patterns, " ", -1);
 
-  return _sonde_filter_new (fixture->engine, (const char * const *) list, error);
+  return _sonde_filter_new (_sonde_engine_get_catalog (fixture->engine), (const char * const *) list, error);
 }
 
 static void
@@ -130,25 +131,25 @@ test_filter_invalid (Fixture       *fixture,
   for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
     {
       const char *patterns[] = { invalid[i], NULL };
-      g_autoptr(SondeFilter) filter = _sonde_filter_new (fixture->engine, patterns, &error);
+      g_autoptr(SondeFilter) filter = _sonde_filter_new (_sonde_engine_get_catalog (fixture->engine), patterns, &error);
 
       g_assert_null (filter);
       g_assert_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_FILTER);
       g_clear_error (&error);
     }
 
-  g_assert_null (_sonde_filter_new (fixture->engine, too_long, &error));
+  g_assert_null (_sonde_filter_new (_sonde_engine_get_catalog (fixture->engine), too_long, &error));
   g_assert_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_FILTER);
   g_clear_error (&error);
 
-  g_assert_null (_sonde_filter_new (fixture->engine, none, &error));
+  g_assert_null (_sonde_filter_new (_sonde_engine_get_catalog (fixture->engine), none, &error));
   g_assert_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_FILTER);
   g_clear_error (&error);
 
   for (guint i = 0; i <= SONDE_FILTER_MAX_PATTERNS; i++)
     g_ptr_array_add (many, g_strdup ("fake.value"));
   g_ptr_array_add (many, NULL);
-  g_assert_null (_sonde_filter_new (fixture->engine, (const char * const *) many->pdata, &error));
+  g_assert_null (_sonde_filter_new (_sonde_engine_get_catalog (fixture->engine), (const char * const *) many->pdata, &error));
   g_assert_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_FILTER);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
 
+#include "sonde-engine-private.h"
 #include "sonde-hub-private.h"
 #include "sonde-test-util.h"
 
@@ -28,9 +29,9 @@ static Fixture *current;
 
 static GBytes *
 count_encode (SondeHubGroup *group,
-              SondeEngine   *engine,
-              gint64         tick_us)
+              SondeTickView *view)
 {
+  gint64 tick_us = _sonde_tick_view_get_timestamp (view);
   char *text = g_strdup_printf ("{\"seq\":%" G_GUINT64_FORMAT ",\"tick\":%" G_GINT64_FORMAT "}",
                                 _sonde_hub_group_get_seq (group), tick_us);
 
@@ -79,7 +80,7 @@ join (Fixture    *fixture,
       guint       interval_ms)
 {
   g_auto(GStrv) list = g_strsplit (patterns, " ", -1);
-  SondeFilter *filter = _sonde_filter_new (fixture->engine, (const char * const *) list, NULL);
+  SondeFilter *filter = _sonde_filter_new (_sonde_engine_get_catalog (fixture->engine), (const char * const *) list, NULL);
 
   g_assert_nonnull (filter);
   member->group = _sonde_hub_join (fixture->hub, "test", id, filter, interval_ms,
@@ -94,7 +95,8 @@ fixture_set_up (Fixture       *fixture,
   fixture->engine = sonde_engine_new ();
   fixture->fake = sonde_fake_collector_new ("fake");
   g_assert_true (sonde_engine_add_collector (fixture->engine, SONDE_COLLECTOR (fixture->fake), NULL));
-  fixture->hub = _sonde_hub_new (fixture->engine);
+  /* The engine's own hub: the engine hands it each tick's view. */
+  fixture->hub = _sonde_engine_get_hub (fixture->engine);
   current = fixture;
 }
 
@@ -102,7 +104,7 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_clear_pointer (&fixture->hub, _sonde_hub_free);
+  fixture->hub = NULL;
   g_clear_object (&fixture->fake);
   g_clear_object (&fixture->engine);
   current = NULL;

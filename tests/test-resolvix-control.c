@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* These tests drive the deprecated sonde_server_set_node_id() and
+ * sonde_server_set_telemetry_interval() on purpose: they still work. */
+#define SONDE_DISABLE_DEPRECATION_WARNINGS
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "resolvix-test-util.h"
 
-/* The resolvix dialect, as seeds/resolvix-telemetry-guide.md documents
+/* The resolvix dialect, as docs/formats/resolvix.md documents
  * it: POST /control, GET /status and the live logs. The telemetry stream
  * is in test-resolvix.c. */
 

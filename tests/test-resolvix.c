@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* These tests drive the deprecated sonde_server_set_node_id() and
+ * sonde_server_set_telemetry_interval() on purpose: they still work. */
+#define SONDE_DISABLE_DEPRECATION_WARNINGS
 #include <string.h>
 
 #include "resolvix-test-util.h"
 
-/* The resolvix dialect, as seeds/resolvix-telemetry-guide.md documents
+/* The resolvix dialect, as docs/formats/resolvix.md documents
  * it: the telemetry stream and its compatibility listener. POST /control,
  * GET /status and the live logs are in test-resolvix-control.c. */
 

@@ -380,3 +380,7 @@ sonde_cpu_collector_new (void)
 {
   return g_object_new (SONDE_TYPE_CPU_COLLECTOR, "name", "cpu", NULL);
 }
+
+/* The module's entry points: libsonde-cpu.so registers this collector as
+ * "cpu"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (cpu, SONDE_TYPE_CPU_COLLECTOR, 70)

@@ -521,3 +521,7 @@ sonde_disk_collector_set_clock_func (SondeDiskCollector *self,
 
   self->clock_func = func ? func : default_clock;
 }
+
+/* The module's entry points: libsonde-disk.so registers this collector as
+ * "disk"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (disk, SONDE_TYPE_DISK_COLLECTOR, 50)

@@ -17,9 +17,8 @@ struct _SondeGatewayCollector
 {
   SondeCollector     parent_instance;
 
-  /* The engine's statistics, from start() to stop(); under the lock, as
-   * direct callers may collect from any thread. */
-  GMutex             lock;
+  /* The engine's statistics, from start() to stop() (the base class
+   * keeps collect() from running meanwhile). */
   SondeGatewayStats *engine_stats;
 
   /*
@@ -40,9 +39,7 @@ sonde_gateway_collector_collect (SondeCollector  *collector,
   g_autoptr(SondeGatewayStats) stats = NULL;
   g_autoptr(JsonObject) object = NULL;
 
-  g_mutex_lock (&self->lock);
   stats = g_object_ref (self->engine_stats != NULL ? self->engine_stats : self->detached_stats);
-  g_mutex_unlock (&self->lock);
 
   object = sonde_gateway_stats_to_json (stats);
   return sonde_sample_new ("gateway", g_get_real_time (), object);
@@ -56,9 +53,7 @@ sonde_gateway_collector_start (SondeCollector  *collector,
   SondeEngine *engine = sonde_collector_get_engine (collector);
   SondeGatewayStats *stats = engine != NULL ? sonde_engine_get_gateway_stats (engine) : NULL;
 
-  g_mutex_lock (&self->lock);
   g_set_object (&self->engine_stats, stats);
-  g_mutex_unlock (&self->lock);
 
   return TRUE;
 }
@@ -68,9 +63,7 @@ sonde_gateway_collector_stop (SondeCollector *collector)
 {
   SondeGatewayCollector *self = SONDE_GATEWAY_COLLECTOR (collector);
 
-  g_mutex_lock (&self->lock);
   g_clear_object (&self->engine_stats);
-  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -80,7 +73,6 @@ sonde_gateway_collector_finalize (GObject *object)
 
   g_clear_object (&self->engine_stats);
   g_clear_object (&self->detached_stats);
-  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (sonde_gateway_collector_parent_class)->finalize (object);
 }
@@ -129,7 +121,6 @@ sonde_gateway_collector_class_init (SondeGatewayCollectorClass *klass)
 static void
 sonde_gateway_collector_init (SondeGatewayCollector *self)
 {
-  g_mutex_init (&self->lock);
   self->detached_stats = sonde_gateway_stats_new ();
 }
 
@@ -138,3 +129,7 @@ sonde_gateway_collector_new (void)
 {
   return g_object_new (SONDE_TYPE_GATEWAY_COLLECTOR, "name", "gateway", NULL);
 }
+
+/* The module's entry points: libsonde-gateway.so registers this collector as
+ * "gateway"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (gateway, SONDE_TYPE_GATEWAY_COLLECTOR, 20)

@@ -409,3 +409,7 @@ sonde_host_collector_set_uname_func (SondeHostCollector *self,
   g_clear_pointer (&self->arch, g_free);
   g_mutex_unlock (&self->lock);
 }
+
+/* The module's entry points: libsonde-host.so registers this collector as
+ * "host"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (host, SONDE_TYPE_HOST_COLLECTOR, 10)

@@ -7,7 +7,15 @@
 /*
  * The `logs` collector follows log files and reports each new line as a
  * `log_line` event, {"file": PATH, "line": TEXT}; its samples say what it
- * follows: {"files": [{"path", "size_bytes", "lines_total"}]}.
+ * follows, and what it could not report:
+ * {"files": [{"path", "size_bytes", "lines_total", "dropped"}],
+ *  "events_dropped": N}.
+ *
+ * A flood is bounded at each step: a poll hands over at most
+ * SONDE_LOG_MAX_LINES lines of each file (the rest come at the next
+ * polls), a backlog past SONDE_LOG_MAX_BACKLOG bytes is skipped and its
+ * lines counted in "dropped", and the base class drops the oldest events
+ * past its queue's bound, counted in "events_dropped".
  *
  * Every poll is a collection, so it polls as often as it is held (the
  * resolvix log stream holds it at 1 s while it has clients). Following
@@ -16,7 +24,9 @@
  *
  * Only files inside "allowed-paths" (default /var/log) are followed; the
  * others are refused with a warning when configured. By default it
- * follows /var/log/syslog when that exists.
+ * follows /var/log/syslog, even while that does not exist: it is followed
+ * from its start once created, and "files" names it all along (resolvix's
+ * /status reports it as "log_file", a path, never null).
  */
 
 #define DEFAULT_LOG_FILE    "/var/log/syslog"
@@ -27,8 +37,8 @@ struct _SondeLogsCollector
   SondeCollector  parent_instance;
 
   /* collect() runs in a worker thread, the properties are set from the
-   * main thread: everything below is under the lock. */
-  GMutex          lock;
+   * main thread: the setters hold the base class's settings lock, under
+   * which collect() runs. */
   GStrv           files;
   GStrv           allowed;
   GPtrArray      *followers;   /* SondeLogFollower; NULL while stopped */
@@ -121,8 +131,6 @@ sonde_logs_collector_collect (SondeCollector  *collector,
 
   g_array_set_clear_func (lines, (GDestroyNotify) line_clear);
 
-  g_mutex_lock (&self->lock);
-
   if (self->followers == NULL || self->changed)
     {
       g_clear_pointer (&self->followers, g_ptr_array_unref);
@@ -142,13 +150,12 @@ sonde_logs_collector_collect (SondeCollector  *collector,
       json_object_set_string_member (entry, "path", sonde_log_follower_get_path (follower));
       json_object_set_int_member (entry, "size_bytes", sonde_log_follower_get_size (follower));
       json_object_set_int_member (entry, "lines_total", sonde_log_follower_get_lines_total (follower));
+      json_object_set_int_member (entry, "dropped", sonde_log_follower_get_dropped (follower));
       json_array_add_object_element (files, entry);
     }
 
-  g_mutex_unlock (&self->lock);
-
-  /* Outside the lock: a handler may well read the properties. Each event
-   * gets its own copy of the data, so one object serves every line. */
+  /* The events are delivered on the main context, in order; each gets
+   * its own copy of the data, so one object serves every line. */
   for (guint i = 0; i < lines->len; i++)
     {
       Line *line = &g_array_index (lines, Line, i);
@@ -159,6 +166,7 @@ sonde_logs_collector_collect (SondeCollector  *collector,
     }
 
   json_object_set_array_member (data, "files", files);
+  json_object_set_int_member (data, "events_dropped", sonde_collector_get_events_dropped (collector));
   return sonde_sample_new ("logs", g_get_real_time (), data);
 }
 
@@ -172,11 +180,9 @@ sonde_logs_collector_start (SondeCollector  *collector,
    * is reported, however late the first collection. A file that cannot be
    * followed is reported by the collections, and does not stop the
    * others. */
-  g_mutex_lock (&self->lock);
   g_clear_pointer (&self->followers, g_ptr_array_unref);
   self->followers = build_followers_locked (self);
   self->changed = FALSE;
-  g_mutex_unlock (&self->lock);
 
   return TRUE;
 }
@@ -186,10 +192,8 @@ sonde_logs_collector_stop (SondeCollector *collector)
 {
   SondeLogsCollector *self = SONDE_LOGS_COLLECTOR (collector);
 
-  g_mutex_lock (&self->lock);
   g_clear_pointer (&self->followers, g_ptr_array_unref);
   g_hash_table_remove_all (self->failures);
-  g_mutex_unlock (&self->lock);
 }
 
 /* After g_object_set() of both properties at once, not after each: the
@@ -231,7 +235,6 @@ sonde_logs_collector_finalize (GObject *object)
   g_clear_pointer (&self->failures, g_hash_table_unref);
   g_clear_pointer (&self->files, g_strfreev);
   g_clear_pointer (&self->allowed, g_strfreev);
-  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (sonde_logs_collector_parent_class)->finalize (object);
 }
@@ -289,7 +292,12 @@ sonde_logs_collector_constructed (GObject *object)
 
   sonde_collector_add_metric (SONDE_COLLECTOR (object), "files", "", SONDE_METRIC_KIND_TABLE,
                               "Followed log files: path, size_bytes (bytes), lines_total "
-                              "(lines reported since following began)");
+                              "(lines reported since following began), dropped (lines "
+                              "skipped unreported because too many were waiting)");
+  sonde_collector_add_metric (SONDE_COLLECTOR (object), "events_dropped", "count",
+                              SONDE_METRIC_KIND_COUNTER,
+                              "log_line events dropped, the oldest first, because too "
+                              "many were waiting for delivery");
 }
 
 static void
@@ -313,7 +321,8 @@ sonde_logs_collector_class_init (SondeLogsCollectorClass *klass)
    *
    * Absolute paths of the log files to follow; those outside
    * #SondeLogsCollector:allowed-paths are refused with a warning. By
-   * default /var/log/syslog, when it exists.
+   * default /var/log/syslog. A file that does not exist is followed
+   * from its start once it is created.
    */
   properties[PROP_FILES] =
     g_param_spec_boxed ("files", NULL, NULL,
@@ -340,13 +349,10 @@ sonde_logs_collector_init (SondeLogsCollector *self)
 {
   static const char * const default_allowed[] = { DEFAULT_ALLOWED_DIR, NULL };
   static const char * const default_files[] = { DEFAULT_LOG_FILE, NULL };
-  static const char * const no_files[] = { NULL };
 
-  g_mutex_init (&self->lock);
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->allowed = g_strdupv ((char **) default_allowed);
-  self->files = g_strdupv ((char **) (g_file_test (DEFAULT_LOG_FILE, G_FILE_TEST_EXISTS)
-                                      ? default_files : no_files));
+  self->files = g_strdupv ((char **) default_files);
 }
 
 SondeCollector *
@@ -358,14 +364,12 @@ sonde_logs_collector_new (void)
 GStrv
 sonde_logs_collector_dup_files (SondeLogsCollector *self)
 {
-  GStrv files;
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_val_if_fail (SONDE_IS_LOGS_COLLECTOR (self), NULL);
 
-  g_mutex_lock (&self->lock);
-  files = g_strdupv (self->files);
-  g_mutex_unlock (&self->lock);
-  return files;
+  locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
+  return g_strdupv (self->files);
 }
 
 static gboolean
@@ -383,19 +387,15 @@ replace_strv (SondeLogsCollector  *self,
               GStrv               *field,
               const char * const  *value)
 {
-  gboolean changed;
+  g_autoptr(SondeCollectorLocker) locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
 
-  g_mutex_lock (&self->lock);
-  changed = !strv_equal ((const char * const *) *field, value);
-  if (changed)
-    {
-      g_strfreev (*field);
-      *field = g_strdupv ((char **) value);
-      self->changed = TRUE;
-    }
-  g_mutex_unlock (&self->lock);
+  if (strv_equal ((const char * const *) *field, value))
+    return FALSE;
 
-  return changed;
+  g_strfreev (*field);
+  *field = g_strdupv ((char **) value);
+  self->changed = TRUE;
+  return TRUE;
 }
 
 /* Takes effect at the next collection; followed files that stay are
@@ -413,14 +413,12 @@ sonde_logs_collector_set_files (SondeLogsCollector *self,
 GStrv
 sonde_logs_collector_dup_allowed_paths (SondeLogsCollector *self)
 {
-  GStrv paths;
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_val_if_fail (SONDE_IS_LOGS_COLLECTOR (self), NULL);
 
-  g_mutex_lock (&self->lock);
-  paths = g_strdupv (self->allowed);
-  g_mutex_unlock (&self->lock);
-  return paths;
+  locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
+  return g_strdupv (self->allowed);
 }
 
 void
@@ -432,3 +430,7 @@ sonde_logs_collector_set_allowed_paths (SondeLogsCollector *self,
   if (replace_strv (self, &self->allowed, paths))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOWED_PATHS]);
 }
+
+/* The module's entry points: libsonde-logs.so registers this collector as
+ * "logs"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (logs, SONDE_TYPE_LOGS_COLLECTOR, 0)

@@ -179,3 +179,7 @@ sonde_memory_collector_new (void)
 {
   return g_object_new (SONDE_TYPE_MEMORY_COLLECTOR, "name", "memory", NULL);
 }
+
+/* The module's entry points: libsonde-memory.so registers this collector as
+ * "memory"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (memory, SONDE_TYPE_MEMORY_COLLECTOR, 60)

@@ -20,7 +20,6 @@ struct _SondeNetworkCollector
 
   /* Collection state: start/stop run on the main thread and collect on a
    * worker, so the mutex keeps them from overlapping. */
-  GMutex                 lock;
   char                  *opened_root;
   SondeProcFile         *dev_file;
   int                    tcp_fds[2];   /* net/tcp, net/tcp6; -1 if absent */
@@ -148,7 +147,6 @@ sonde_network_collector_collect (SondeCollector  *collector,
                                  GError         **error)
 {
   SondeNetworkCollector *self = SONDE_NETWORK_COLLECTOR (collector);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(JsonObject) obj = NULL;
   g_autoptr(JsonArray) interfaces = NULL;
   const char *text;
@@ -241,7 +239,6 @@ sonde_network_collector_start (SondeCollector  *collector,
                                GError         **error)
 {
   SondeNetworkCollector *self = SONDE_NETWORK_COLLECTOR (collector);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   self->have_previous = FALSE;
   g_array_set_size (self->previous, 0);
@@ -255,7 +252,6 @@ static void
 sonde_network_collector_stop (SondeCollector *collector)
 {
   SondeNetworkCollector *self = SONDE_NETWORK_COLLECTOR (collector);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   close_files (self);
   self->have_previous = FALSE;
@@ -296,7 +292,6 @@ sonde_network_collector_finalize (GObject *object)
   g_clear_pointer (&self->tcp_chunk, g_free);
   g_clear_pointer (&self->current, g_array_unref);
   g_clear_pointer (&self->previous, g_array_unref);
-  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (sonde_network_collector_parent_class)->finalize (object);
 }
@@ -318,7 +313,6 @@ sonde_network_collector_class_init (SondeNetworkCollectorClass *klass)
 static void
 sonde_network_collector_init (SondeNetworkCollector *self)
 {
-  g_mutex_init (&self->lock);
   self->tcp_fds[0] = self->tcp_fds[1] = -1;
   self->tcp_chunk = g_malloc (TCP_CHUNK_SIZE);
   self->current = g_array_new (FALSE, FALSE, sizeof (SondeNetDevEntry));
@@ -336,8 +330,16 @@ _sonde_network_collector_set_clock (SondeNetworkCollector *self,
                                     SondeNetworkClockFunc  func,
                                     gpointer               user_data)
 {
+  g_autoptr(SondeCollectorLocker) locker = NULL;
+
   g_return_if_fail (SONDE_IS_NETWORK_COLLECTOR (self));
+
+  locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
 
   self->clock = func;
   self->clock_data = user_data;
 }
+
+/* The module's entry points: libsonde-network.so registers this collector as
+ * "network"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (network, SONDE_TYPE_NETWORK_COLLECTOR, 40)

@@ -38,7 +38,6 @@ struct _SondeProcessesCollector
 
   /* Collection state: start/stop run on the main thread and collect on a
    * worker, so the mutex keeps them from overlapping. */
-  GMutex                   lock;
   char                    *opened_root;
   DIR                     *dir;
   SondeProcFile           *meminfo;
@@ -310,7 +309,6 @@ sonde_processes_collector_collect (SondeCollector  *collector,
                                    GError         **error)
 {
   SondeProcessesCollector *self = SONDE_PROCESSES_COLLECTOR (collector);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(JsonObject) obj = NULL;
   JsonArray *top_memory;
   JsonArray *top_cpu;
@@ -448,7 +446,6 @@ sonde_processes_collector_start (SondeCollector  *collector,
                                  GError         **error)
 {
   SondeProcessesCollector *self = SONDE_PROCESSES_COLLECTOR (collector);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   forget_previous (self);
   /* The daemon may have raised its descriptor limit since we were made. */
@@ -460,7 +457,6 @@ static void
 sonde_processes_collector_stop (SondeCollector *collector)
 {
   SondeProcessesCollector *self = SONDE_PROCESSES_COLLECTOR (collector);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   forget_previous (self);
 }
@@ -490,7 +486,6 @@ sonde_processes_collector_finalize (GObject *object)
 
   forget_previous (self);
   g_clear_pointer (&self->entries, g_hash_table_unref);
-  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (sonde_processes_collector_parent_class)->finalize (object);
 }
@@ -564,7 +559,6 @@ sonde_processes_collector_class_init (SondeProcessesCollectorClass *klass)
 static void
 sonde_processes_collector_init (SondeProcessesCollector *self)
 {
-  g_mutex_init (&self->lock);
   self->top_n = TOP_N_DEFAULT;
   self->entries = g_hash_table_new_full (NULL, NULL, NULL, proc_entry_free);
   self->page_size = sysconf (_SC_PAGESIZE);
@@ -605,7 +599,11 @@ _sonde_processes_collector_set_clock (SondeProcessesCollector *self,
                                       SondeProcessesClockFunc  func,
                                       gpointer                 user_data)
 {
+  g_autoptr(SondeCollectorLocker) locker = NULL;
+
   g_return_if_fail (SONDE_IS_PROCESSES_COLLECTOR (self));
+
+  locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
 
   self->clock = func;
   self->clock_data = user_data;
@@ -615,11 +613,11 @@ void
 _sonde_processes_collector_set_max_open_files (SondeProcessesCollector *self,
                                                guint                    max_open)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_if_fail (SONDE_IS_PROCESSES_COLLECTOR (self));
 
-  locker = g_mutex_locker_new (&self->lock);
+  locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
   self->max_open_files = max_open;
   self->max_open_forced = TRUE;
 }
@@ -627,10 +625,14 @@ _sonde_processes_collector_set_max_open_files (SondeProcessesCollector *self,
 guint
 _sonde_processes_collector_get_open_files (SondeProcessesCollector *self)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(SondeCollectorLocker) locker = NULL;
 
   g_return_val_if_fail (SONDE_IS_PROCESSES_COLLECTOR (self), 0);
 
-  locker = g_mutex_locker_new (&self->lock);
+  locker = sonde_collector_lock_settings (SONDE_COLLECTOR (self));
   return self->open_files;
 }
+
+/* The module's entry points: libsonde-processes.so registers this collector as
+ * "processes"; a higher priority lists it earlier. */
+SONDE_DEFINE_COLLECTOR_PLUGIN (processes, SONDE_TYPE_PROCESSES_COLLECTOR, 30)

@@ -27,6 +27,7 @@ static const Command commands[] = {
   { "list", sonde_cli_list, N_("List every metric with its unit and kind") },
   { "snapshot", sonde_cli_snapshot, N_("Print the current values as JSON") },
   { "watch", sonde_cli_watch, N_("Follow metrics live, as a table or JSON lines") },
+  { "discover", sonde_cli_discover, N_("Find daemons that answer discovery probes (UDP)") },
 };
 
 static char *
@@ -95,6 +96,7 @@ main (int   argc,
 
   if (!sonde_cli_parse (context, &argc, &argv, &status))
     goto out;
+  cli.token_explicit = cli.token != NULL;
 
   if (argc < 2)
     {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <unistd.h>
 
 #include "ipc-sonde1-impl.h"
 #include "sonde-version.h"
@@ -15,7 +16,7 @@ struct _IpcSonde1Impl
 {
   IpcSonde1Skeleton  parent_instance;
 
-  SondeDaemon       *daemon;      /* owns us */
+  GApplication      *application; /* owns us; held for each caller */
   SondeEngine       *engine;
   SondeServer       *server;
   GCancellable      *cancellable;
@@ -124,7 +125,7 @@ caller_vanished_cb (GDBusConnection *connection,
     g_bus_unwatch_name (GPOINTER_TO_UINT (watch_id));
   g_hash_table_remove (self->callers, name);
   update_client_count (self);
-  g_application_release (G_APPLICATION (self->daemon));
+  g_application_release (self->application);
 }
 
 /* Holds the daemon for the caller of @invocation until it leaves the bus. */
@@ -139,7 +140,7 @@ track_caller (IpcSonde1Impl         *self,
     return;
 
   g_debug ("D-Bus client %s arrived", sender);
-  g_application_hold (G_APPLICATION (self->daemon));
+  g_application_hold (self->application);
   /* Inserted before watching: the vanished callback may run for a caller
    * that is already gone, and must find it. */
   g_hash_table_insert (self->callers, g_strdup (sender), GUINT_TO_POINTER (0));
@@ -199,7 +200,7 @@ snapshot_taken_cb (GObject      *source,
   else
     g_dbus_method_invocation_return_gerror (call->invocation, error);
 
-  g_application_release (G_APPLICATION (call->self->daemon));
+  g_application_release (call->self->application);
   g_object_unref (call->self);
   g_object_unref (call->invocation);
   g_free (call);
@@ -218,7 +219,7 @@ handle_get_snapshot (IpcSonde1             *object,
   call = g_new0 (SnapshotCall, 1);
   call->self = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
-  g_application_hold (G_APPLICATION (self->daemon));
+  g_application_hold (self->application);
 
   sonde_engine_snapshot_async (self->engine, patterns, self->cancellable, snapshot_taken_cb, call);
   return TRUE;
@@ -234,7 +235,7 @@ handle_enable_collector (IpcSonde1             *object,
 
   track_caller (self, invocation);
 
-  if (!sonde_daemon_enable_collector (self->daemon, name, &error))
+  if (!sonde_engine_set_collector_enabled (self->engine, name, TRUE, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     ipc_sonde1_complete_enable_collector (object, invocation);
@@ -251,7 +252,7 @@ handle_disable_collector (IpcSonde1             *object,
 
   track_caller (self, invocation);
 
-  if (!sonde_daemon_disable_collector (self->daemon, name, &error))
+  if (!sonde_engine_set_collector_enabled (self->engine, name, FALSE, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     ipc_sonde1_complete_disable_collector (object, invocation);
@@ -276,7 +277,7 @@ release_caller (gpointer key,
 
   if (GPOINTER_TO_UINT (value) != 0)
     g_bus_unwatch_name (GPOINTER_TO_UINT (value));
-  g_application_release (G_APPLICATION (self->daemon));
+  g_application_release (self->application);
 }
 
 static void
@@ -330,16 +331,78 @@ ipc_sonde1_impl_init (IpcSonde1Impl *self)
   self->callers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
+/* The user of the caller of @invocation, or (guint) -1. */
+static guint
+caller_uid (GDBusMethodInvocation *invocation)
+{
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  g_autoptr(GVariant) reply = NULL;
+  GCredentials *credentials;
+  guint32 uid;
+
+  /* A peer-to-peer connection has no bus to ask. */
+  if (sender == NULL)
+    {
+      credentials = g_dbus_connection_get_peer_credentials (connection);
+      return credentials != NULL ? (guint) g_credentials_get_unix_user (credentials, NULL) : (guint) -1;
+    }
+
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixUser",
+                                       g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+  if (reply == NULL)
+    return (guint) -1;
+  g_variant_get (reply, "(u)", &uid);
+  return uid;
+}
+
+/* The Token property is for the daemon's own user: Get of it, and GetAll,
+ * are refused to others (who may read the other properties one by one). */
+static gboolean
+authorize_method_cb (GDBusInterfaceSkeleton *skeleton,
+                     GDBusMethodInvocation  *invocation,
+                     gpointer                user_data)
+{
+  const char *interface = g_dbus_method_invocation_get_interface_name (invocation);
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  GVariant *parameters = g_dbus_method_invocation_get_parameters (invocation);
+  const char *property = NULL;
+
+  if (g_strcmp0 (interface, "org.freedesktop.DBus.Properties") != 0)
+    return TRUE;
+
+  if (g_str_equal (method, "Get"))
+    g_variant_get (parameters, "(&s&s)", NULL, &property);
+  else if (!g_str_equal (method, "GetAll"))
+    return TRUE;
+
+  if (property != NULL && !g_str_equal (property, "Token"))
+    return TRUE;
+
+  if (caller_uid (invocation) == (guint) getuid ())
+    return TRUE;
+
+  g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                                                 _("The token is for the daemon's own user"));
+  return FALSE;
+}
+
 IpcSonde1Impl *
-ipc_sonde1_impl_new (SondeDaemon *daemon)
+ipc_sonde1_impl_new (GApplication *application,
+                     SondeEngine  *engine,
+                     SondeServer  *server)
 {
   IpcSonde1Impl *self = g_object_new (IPC_TYPE_SONDE1_IMPL, NULL);
 
-  self->daemon = daemon;
-  self->engine = g_object_ref (sonde_daemon_get_engine (daemon));
-  self->server = g_object_ref (sonde_daemon_get_server (daemon));
+  self->application = application;
+  self->engine = g_object_ref (engine);
+  self->server = g_object_ref (server);
 
   ipc_sonde1_set_version (IPC_SONDE1 (self), SONDE_VERSION_S);
+  ipc_sonde1_set_token (IPC_SONDE1 (self), sonde_server_get_token (server) ? sonde_server_get_token (server) : "");
+  g_signal_connect (self, "g-authorize-method", G_CALLBACK (authorize_method_cb), NULL);
   ipc_sonde1_set_history_seconds (IPC_SONDE1 (self), sonde_engine_get_history_length (self->engine));
   update_server (self);
   update_collectors (self);

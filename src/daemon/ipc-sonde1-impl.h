@@ -2,7 +2,7 @@
 #pragma once
 
 #include "ipc-sonde.h"
-#include "sonde-daemon.h"
+#include "sonde.h"
 
 G_BEGIN_DECLS
 
@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (IpcSonde1Impl, ipc_sonde1_impl, IPC, SONDE1_IMPL, IpcSonde1Skeleton)
 
-IpcSonde1Impl *ipc_sonde1_impl_new (SondeDaemon *daemon);
+/* The org.sonde.Sonde1 object of @engine and @server; @application is
+ * held while D-Bus callers are around. */
+IpcSonde1Impl *ipc_sonde1_impl_new (GApplication *application,
+                                    SondeEngine  *engine,
+                                    SondeServer  *server);
 
 G_END_DECLS

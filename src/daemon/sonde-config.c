@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sonde.h"
 
@@ -26,14 +28,31 @@ static const KnownGroup known_groups[] = {
   { "collectors", { "enabled", "disabled", NULL } },
   { "history", { "seconds", NULL } },
   { "compat", { "listeners", NULL } },
-  { "resolvix", { "node-id", "telemetry-interval", NULL } },
   { "logs", { "files", "allowed-paths", NULL } },
+  { "alerts", { "notify", NULL } },
+  { "discovery", { "enabled", "port", NULL } },
+};
+
+/* [alert NAME]: one group per rule. */
+#define ALERT_GROUP_PREFIX "alert "
+static const KnownGroup alert_group = {
+  "alert NAME", { "metric", "above", "below", "for-seconds", "cooldown-seconds", "enabled",
+                  "message", NULL }
 };
 
 char *
 sonde_config_default_path (void)
 {
-  return g_build_filename (g_get_user_config_dir (), "sonde", "sonde.conf", NULL);
+  return g_build_filename (g_get_user_config_dir (), SONDE_CONFIG_FILE, NULL);
+}
+
+static void
+config_alert_free (SondeConfigAlert *alert)
+{
+  g_free (alert->name);
+  g_free (alert->metric);
+  g_free (alert->message);
+  g_free (alert);
 }
 
 SondeConfig *
@@ -46,7 +65,10 @@ sonde_config_new (void)
   self->interval_max_ms = -1;
   self->idle_timeout = -1;
   self->history_seconds = -1;
-  self->telemetry_interval = -1;
+  self->alerts = g_ptr_array_new_with_free_func ((GDestroyNotify) config_alert_free);
+  self->alerts_notify = -1;
+  self->discovery_enabled = -1;
+  self->discovery_port = -1;
   return self;
 }
 
@@ -64,9 +86,10 @@ sonde_config_free (SondeConfig *self)
   g_strfreev (self->enabled);
   g_strfreev (self->disabled);
   g_strfreev (self->compat);
-  g_free (self->node_id);
+  g_clear_pointer (&self->keyfile, g_key_file_unref);
   g_strfreev (self->log_files);
   g_strfreev (self->log_allowed_paths);
+  g_ptr_array_unref (self->alerts);
   g_free (self);
 }
 
@@ -92,6 +115,9 @@ sonde_config_set_error (SondeConfig  *self,
 static const KnownGroup *
 find_group (const char *group)
 {
+  if (g_str_has_prefix (group, ALERT_GROUP_PREFIX))
+    return &alert_group;
+
   for (guint i = 0; i < G_N_ELEMENTS (known_groups); i++)
     if (g_str_equal (known_groups[i].group, group))
       return &known_groups[i];
@@ -110,11 +136,17 @@ check_known (SondeConfig  *self,
       const KnownGroup *known = find_group (groups[i]);
       g_auto(GStrv) keys = NULL;
 
+      /* The formats' groups are the server's to check: see
+       * sonde_config_apply_to_server(). */
+      if (known == NULL && sonde_server_handles_config_group (groups[i]))
+        continue;
+
       if (known == NULL)
         {
           g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                        /* Translators: the first %s is a file name, the second a [group] */
-                       _("%s: [%s]: unknown group (known: [server], [collectors], [history], [compat], [resolvix], [logs])"),
+                       _("%s: [%s]: unknown group (known: [server], [collectors], [history], [compat], "
+                         "[resolvix], [logs], [alerts], [alert NAME], [discovery], [exec])"),
                        self->path, groups[i]);
           return FALSE;
         }
@@ -241,6 +273,38 @@ resolve_path (SondeConfig *self,
   return g_build_filename (dir, path, NULL);
 }
 
+/* An origin, as browsers send it: "http" or "https", "://", a host, and
+ * an optional port; nothing else. Not "null", which sandboxed frames and
+ * file:// pages send: allowing it would let any of them in. */
+static gboolean
+is_origin (const char *origin)
+{
+  g_autoptr(GUri) uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
+  const char *scheme;
+  const char *host;
+
+  if (uri == NULL)
+    return FALSE;
+
+  scheme = g_uri_get_scheme (uri);
+  host = g_uri_get_host (uri);
+  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
+    return FALSE;
+  if (host == NULL || *host == '\0' || g_uri_get_userinfo (uri) != NULL)
+    return FALSE;
+  if (*g_uri_get_path (uri) != '\0' || g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
+    return FALSE;
+  /* A name, an IPv4 address, or an IPv6 one (GUri drops its brackets):
+   * nothing a browser would send differently. */
+  for (const char *p = host; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != ':')
+      return FALSE;
+
+  /* GUri takes "http://host:" as the default port: a browser never
+   * sends it so. */
+  return !g_str_has_suffix (origin, ":");
+}
+
 static gboolean
 load_server (SondeConfig  *self,
              GKeyFile     *file,
@@ -327,11 +391,11 @@ load_server (SondeConfig  *self,
     {
       const char *origin = self->allowed_origins[i];
 
-      if (!g_str_has_prefix (origin, "http://") && !g_str_has_prefix (origin, "https://") &&
-          !g_str_equal (origin, "null"))
+      if (!is_origin (origin))
         {
           sonde_config_set_error (self, error, "server", "allowed-origins",
-                                  _("%s is not an origin (such as http://localhost:8080)"),
+                                  _("%s is not an origin: scheme://host[:port] with http or https "
+                                    "(such as http://localhost:8080)"),
                                   origin);
           return FALSE;
         }
@@ -379,7 +443,7 @@ sonde_config_parse_compat (const char  *entry,
     {
       g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                    _("%s is not a compatibility listener (kairos, resolvix-telemetry, "
-                     "resolvix-logs, resolvix-control, ziggie)"), parsed_name);
+                     "resolvix-logs, resolvix-control, servercontrol, ziggie)"), parsed_name);
       return FALSE;
     }
 
@@ -442,18 +506,204 @@ read_absolute_paths (SondeConfig  *self,
 }
 
 static gboolean
-load_resolvix_and_logs (SondeConfig  *self,
-                        GKeyFile     *file,
-                        GError      **error)
+load_logs (SondeConfig  *self,
+           GKeyFile     *file,
+           GError      **error)
 {
-  if (!read_string (self, file, "resolvix", "node-id", &self->node_id, error) ||
-      !read_int (self, file, "resolvix", "telemetry-interval", 1, 3600,
-                 _("%s is not a number of seconds (1-3600)"), &self->telemetry_interval, error) ||
-      !read_absolute_paths (self, file, "files", &self->log_files, error) ||
+  if (!read_absolute_paths (self, file, "files", &self->log_files, error) ||
       !read_absolute_paths (self, file, "allowed-paths", &self->log_allowed_paths, error))
     return FALSE;
 
   return TRUE;
+}
+
+static gboolean
+read_boolean (SondeConfig  *self,
+              GKeyFile     *file,
+              const char   *group,
+              const char   *key,
+              int          *value,
+              GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gboolean parsed;
+
+  if (!g_key_file_has_key (file, group, key, NULL))
+    return TRUE;
+
+  parsed = g_key_file_get_boolean (file, group, key, &local_error);
+  if (local_error != NULL)
+    {
+      g_autofree char *text = g_key_file_get_value (file, group, key, NULL);
+
+      sonde_config_set_error (self, error, group, key, _("%s is not true or false"),
+                              text != NULL ? g_strstrip (text) : "");
+      return FALSE;
+    }
+
+  *value = parsed;
+  return TRUE;
+}
+
+/* A finite number within [min, max]; @invalid as for read_int(). */
+static gboolean
+read_double (SondeConfig  *self,
+             GKeyFile     *file,
+             const char   *group,
+             const char   *key,
+             double        min,
+             double        max,
+             const char   *invalid,
+             double       *value,
+             GError      **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *stripped = NULL;
+  char *end = NULL;
+  double number;
+
+  if (!g_key_file_has_key (file, group, key, NULL))
+    return TRUE;
+
+  text = g_key_file_get_value (file, group, key, NULL);
+  stripped = g_strstrip (g_strdup (text));
+  number = g_ascii_strtod (stripped, &end);
+  if (*stripped == '\0' || end == NULL || *end != '\0' || !isfinite (number) ||
+      number < min || number > max)
+    {
+      g_autofree char *message = g_strdup_printf (invalid, stripped);
+
+      sonde_config_set_error (self, error, group, key, "%s", message);
+      return FALSE;
+    }
+
+  *value = number;
+  return TRUE;
+}
+
+SondeConfigAlert *
+sonde_config_find_alert (SondeConfig *self,
+                         const char  *name)
+{
+  for (guint i = 0; i < self->alerts->len; i++)
+    {
+      SondeConfigAlert *alert = g_ptr_array_index (self->alerts, i);
+
+      if (g_str_equal (alert->name, name))
+        return alert;
+    }
+  return NULL;
+}
+
+/* One [alert NAME] group. Whether the metric exists is checked by the
+ * daemon, against the plugins it loaded. [alert cpu] amends the built-in
+ * rule, so it needs neither a metric nor a comparison. */
+static gboolean
+load_alert (SondeConfig  *self,
+            GKeyFile     *file,
+            const char   *group,
+            GError      **error)
+{
+  const char *name = group + strlen (ALERT_GROUP_PREFIX);
+  SondeConfigAlert *alert;
+  gboolean builtin = g_str_equal (name, "cpu");
+  gboolean has_above = g_key_file_has_key (file, group, "above", NULL);
+  gboolean has_below = g_key_file_has_key (file, group, "below", NULL);
+  const char *comparison_key = has_below ? "below" : "above";
+
+  if (*name == '\0' || g_ascii_isspace (*name))
+    {
+      g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+                   /* Translators: the first %s is a file name, the second a [group] */
+                   _("%s: [%s]: a rule needs a name, such as [alert disk-full]"), self->path, group);
+      return FALSE;
+    }
+
+  alert = g_new0 (SondeConfigAlert, 1);
+  alert->name = g_strdup (name);
+  alert->comparison = -1;
+  alert->for_seconds = -1;
+  alert->cooldown_seconds = -1;
+  alert->enabled = -1;
+  g_ptr_array_add (self->alerts, alert);
+
+  if (!read_string (self, file, group, "metric", &alert->metric, error))
+    return FALSE;
+  if (alert->metric == NULL && !builtin)
+    {
+      sonde_config_set_error (self, error, group, "metric",
+                              _("missing: a rule needs a metric, such as metric=cpu.usage_percent"));
+      return FALSE;
+    }
+
+  if (has_above && has_below)
+    {
+      sonde_config_set_error (self, error, group, "below",
+                              _("above and below exclude each other: keep one"));
+      return FALSE;
+    }
+  if (!has_above && !has_below && !builtin)
+    {
+      sonde_config_set_error (self, error, group, "above",
+                              _("missing: a rule needs above=NUMBER or below=NUMBER"));
+      return FALSE;
+    }
+  if (has_above || has_below)
+    {
+      if (!read_double (self, file, group, comparison_key, -G_MAXDOUBLE, G_MAXDOUBLE,
+                        _("%s is not a number"), &alert->threshold, error))
+        return FALSE;
+      alert->comparison = has_below ? SONDE_ALERT_COMPARISON_BELOW : SONDE_ALERT_COMPARISON_ABOVE;
+    }
+
+  if (!read_double (self, file, group, "for-seconds", 0, SONDE_ALERT_MAX_SECONDS,
+                    _("%s is not a number of seconds (0-604800)"), &alert->for_seconds, error) ||
+      !read_double (self, file, group, "cooldown-seconds", 0, SONDE_ALERT_MAX_SECONDS,
+                    _("%s is not a number of seconds (0-604800)"), &alert->cooldown_seconds, error) ||
+      !read_boolean (self, file, group, "enabled", &alert->enabled, error) ||
+      !read_string (self, file, group, "message", &alert->message, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+load_alerts_and_discovery (SondeConfig  *self,
+                           GKeyFile     *file,
+                           GError      **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (file, NULL);
+
+  if (!read_boolean (self, file, "alerts", "notify", &self->alerts_notify, error))
+    return FALSE;
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    if (g_str_has_prefix (groups[i], ALERT_GROUP_PREFIX) && !load_alert (self, file, groups[i], error))
+      return FALSE;
+
+  if (!read_boolean (self, file, "discovery", "enabled", &self->discovery_enabled, error) ||
+      !read_int (self, file, "discovery", "port", 0, G_MAXUINT16,
+                 _("%s is not a port (0-65535)"), &self->discovery_port, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+/* A token that other users can read is no secret: said, but not refused,
+ * so that a daemon whose file was copied carelessly still starts. */
+static void
+warn_if_token_readable (SondeConfig *self)
+{
+  struct stat st;
+
+  if (self->token == NULL || stat (self->path, &st) < 0)
+    return;
+
+  if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+    g_printerr (_("sonded: warning: %s holds a token and is readable by %s (mode %04o); "
+                  "make it private with chmod 600 %s\n"),
+                self->path, (st.st_mode & S_IROTH) ? _("every user") : _("its group"),
+                (unsigned) (st.st_mode & 07777), self->path);
 }
 
 /**
@@ -502,8 +752,32 @@ sonde_config_load (SondeConfig  *self,
       !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
                  _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
       !load_compat (self, file, error) ||
-      !load_resolvix_and_logs (self, file, error))
+      !load_logs (self, file, error) ||
+      !load_alerts_and_discovery (self, file, error))
     return FALSE;
 
+  self->keyfile = g_key_file_ref (file);
+  warn_if_token_readable (self);
   return TRUE;
+}
+
+/**
+ * sonde_config_apply_to_server:
+ *
+ * Hands the groups of the formats ([resolvix], ...) to @server, which
+ * checks and applies them; its errors are given the file's name.
+ */
+gboolean
+sonde_config_apply_to_server (SondeConfig  *self,
+                              SondeServer  *server,
+                              GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->keyfile == NULL || sonde_server_configure (server, self->keyfile, &local_error))
+    return TRUE;
+
+  g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+               "%s: %s", self->path, local_error->message);
+  return FALSE;
 }

@@ -1,9 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <gio/gio.h>
+#include "sonde.h"
 
 G_BEGIN_DECLS
+
+/* One [alert NAME] group. Unset values are NULL or -1: [alert cpu]
+ * changes only what it gives of the built-in rule. */
+typedef struct
+{
+  char            *name;
+  char            *metric;
+  int              comparison;        /* SondeAlertComparison, or -1 */
+  double           threshold;
+  double           for_seconds;
+  double           cooldown_seconds;
+  int              enabled;           /* -1, FALSE or TRUE */
+  char            *message;
+} SondeConfigAlert;
 
 /* sonded's configuration file (GKeyFile). Unset values are -1 or NULL, so
  * that command-line options can override what the file says and defaults
@@ -23,10 +37,13 @@ typedef struct
   GStrv            disabled;
   int              history_seconds;
   GStrv            compat;            /* NAME or NAME:PORT */
-  char            *node_id;
-  int              telemetry_interval; /* seconds */
   GStrv            log_files;
   GStrv            log_allowed_paths;
+  GKeyFile        *keyfile;          /* the file read, for the server's own groups */
+  GPtrArray       *alerts;            /* SondeConfigAlert, in file order */
+  int              alerts_notify;     /* -1, FALSE or TRUE */
+  int              discovery_enabled; /* -1, FALSE or TRUE */
+  int              discovery_port;
 } SondeConfig;
 
 #define SONDE_CONFIG_ERROR (sonde_config_error_quark ())
@@ -53,6 +70,11 @@ gboolean     sonde_config_parse_compat (const char   *entry,
                                         char        **name,
                                         guint        *port,
                                         GError      **error);
+gboolean     sonde_config_apply_to_server (SondeConfig *self,
+                                           SondeServer *server,
+                                           GError     **error);
+SondeConfigAlert *sonde_config_find_alert (SondeConfig *self,
+                                           const char  *name);
 void         sonde_config_set_error    (SondeConfig  *self,
                                         GError      **error,
                                         const char   *group,

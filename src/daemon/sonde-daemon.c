@@ -8,6 +8,8 @@
 
 #include "ipc-sonde1-impl.h"
 #include "sonde-config.h"
+#include "sonde-daemon-token.h"
+#include "sonde-daemon-alerts.h"
 #include "sonde-daemon.h"
 #include "sonde-version.h"
 
@@ -38,9 +40,12 @@ struct _SondeDaemon
 
   SondeEngine   *engine;
   SondeServer   *server;
-  GHashTable    *disabled;       /* name -> SondeCollector, not served */
   GPtrArray     *compat_lines;   /* "NAME ADDRESS:PORT" of each compatibility listener */
   IpcSonde1Impl *ipc;
+  SondeDiscovery *discovery;     /* [discovery] enabled=true */
+  char          *discovery_line; /* "ADDRESS:PORT" */
+  SondeAlertNotifier *notifier;  /* [alerts] notify=true */
+  gboolean       notify_alerts;
 
   guint          idle_timeout;   /* seconds, 0: never */
   gboolean       service;
@@ -78,77 +83,6 @@ build_tree_plugin_dirs (void)
   return g_strsplit (SONDE_BUILD_PLUGIN_PATH, ":", -1);
 }
 
-gboolean
-sonde_daemon_disable_collector (SondeDaemon  *self,
-                                const char   *name,
-                                GError      **error)
-{
-  SondeCollector *collector;
-
-  g_return_val_if_fail (SONDE_IS_DAEMON (self), FALSE);
-
-  if (g_hash_table_contains (self->disabled, name))
-    return TRUE;
-
-  collector = sonde_engine_get_collector (self->engine, name);
-  if (collector == NULL)
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
-                   _("No collector named '%s'"), name);
-      return FALSE;
-    }
-
-  /* Kept, so that EnableCollector brings back the same collector. */
-  g_hash_table_insert (self->disabled, g_strdup (name), g_object_ref (collector));
-  sonde_engine_remove_collector (self->engine, name);
-  g_info ("Collector %s disabled", name);
-  return TRUE;
-}
-
-gboolean
-sonde_daemon_enable_collector (SondeDaemon  *self,
-                               const char   *name,
-                               GError      **error)
-{
-  g_autoptr(SondeCollector) collector = NULL;
-  g_autofree char *key = NULL;
-
-  g_return_val_if_fail (SONDE_IS_DAEMON (self), FALSE);
-
-  if (sonde_engine_get_collector (self->engine, name) != NULL)
-    return TRUE;
-
-  if (!g_hash_table_steal_extended (self->disabled, name, (gpointer *) &key, (gpointer *) &collector))
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_COLLECTOR,
-                   _("No collector named '%s'"), name);
-      return FALSE;
-    }
-
-  if (!sonde_engine_add_collector (self->engine, collector, error))
-    {
-      g_hash_table_insert (self->disabled, g_strdup (name), g_steal_pointer (&collector));
-      return FALSE;
-    }
-
-  g_info ("Collector %s enabled", name);
-  return TRUE;
-}
-
-SondeEngine *
-sonde_daemon_get_engine (SondeDaemon *self)
-{
-  g_return_val_if_fail (SONDE_IS_DAEMON (self), NULL);
-  return self->engine;
-}
-
-SondeServer *
-sonde_daemon_get_server (SondeDaemon *self)
-{
-  g_return_val_if_fail (SONDE_IS_DAEMON (self), NULL);
-  return self->server;
-}
-
 /* [collectors] enabled and disabled, then --disable. */
 static gboolean
 apply_collectors (SondeDaemon  *self,
@@ -173,7 +107,7 @@ apply_collectors (SondeDaemon  *self,
           const char *name = sonde_collector_get_name (g_ptr_array_index (collectors, i));
 
           if (!g_strv_contains ((const char * const *) config->enabled, name))
-            sonde_daemon_disable_collector (self, name, NULL);
+            sonde_engine_set_collector_enabled (self->engine, name, FALSE, NULL);
         }
     }
 
@@ -181,46 +115,102 @@ apply_collectors (SondeDaemon  *self,
     {
       const char *name = config->disabled[i];
 
-      if (sonde_engine_get_collector (self->engine, name) == NULL &&
-          !g_hash_table_contains (self->disabled, name))
+      if (!sonde_engine_set_collector_enabled (self->engine, name, FALSE, NULL))
         {
           sonde_config_set_error (config, error, "collectors", "disabled",
                                   _("no collector named '%s'"), name);
           return FALSE;
         }
-      sonde_daemon_disable_collector (self, name, NULL);
     }
 
   for (guint i = 0; self->opt_disable != NULL && self->opt_disable[i] != NULL; i++)
     {
       const char *name = self->opt_disable[i];
 
-      if (!sonde_daemon_disable_collector (self, name, NULL))
+      if (!sonde_engine_set_collector_enabled (self->engine, name, FALSE, NULL))
         g_warning (_("--disable %s: no such collector"), name);
     }
 
   return TRUE;
 }
 
+/* A configured token guards every route (apply_server_config() sets it).
+ * Without one, sonded makes one for its user: what reveals more than
+ * metrics or changes state (log lines, /control, agents) needs it, and
+ * the metric streams stay open on loopback, where the replaced products'
+ * clients, which send no token, read them. Command tasks still need a
+ * configured token: the formats were configured before this one is set. */
+static gboolean
+apply_generated_token (SondeDaemon  *self,
+             SondeConfig  *config,
+             const char   *address,
+             GError      **error)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  gboolean loopback = g_str_equal (address, "localhost") ||
+                      (inet != NULL && g_inet_address_get_is_loopback (inet));
+  g_autofree char *token = NULL;
+
+  if (config->token != NULL)
+    return TRUE;
+
+  token = sonde_daemon_load_token (error);
+  if (token == NULL)
+    return FALSE;
+
+  sonde_server_set_token (self->server, token);
+  sonde_server_set_reads_need_token (self->server, !loopback);
+  return TRUE;
+}
+
+/* Listening beyond this machine is allowed, but never by accident: without
+ * a configured token every client must be handed the one sonded made,
+ * and without TLS the token and the metrics cross the network in clear. */
+static void
+warn_if_exposed (const char  *address,
+                 SondeConfig *config)
+{
+  g_autoptr(GInetAddress) inet = NULL;
+
+  if (g_str_equal (address, "localhost"))
+    return;
+  inet = g_inet_address_new_from_string (address);
+  if (inet == NULL || g_inet_address_get_is_loopback (inet))
+    return;
+
+  if (config->token == NULL)
+    g_printerr (_("sonded: warning: listening on %s, beyond this machine, without a configured "
+                  "token: every client needs the token in %s; set [server] token\n"),
+                address, SONDE_TOKEN_FILE);
+  if (config->tls_certificate == NULL)
+    g_printerr (_("sonded: warning: listening on %s, beyond this machine, without TLS: "
+                  "the token and the metrics cross the network in clear; "
+                  "set [server] tls-certificate and tls-key\n"), address);
+}
+
 static gboolean
 apply_server_config (SondeDaemon  *self,
                      SondeConfig  *config,
+                     const char   *address,
                      GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
   guint min_ms, max_ms;
 
+  /* The formats see the configured token only: command tasks need one. */
   if (config->token != NULL)
-    sonde_server_set_token (self->server, config->token);
+    {
+      sonde_server_set_token (self->server, config->token);
+      sonde_server_set_reads_need_token (self->server, TRUE);
+    }
   if (config->allowed_origins != NULL)
     sonde_server_set_allowed_origins (self->server, (const char * const *) config->allowed_origins);
   if (config->tls_certificate != NULL)
     sonde_server_set_tls_certificate (self->server, config->tls_certificate);
 
-  if (config->node_id != NULL)
-    sonde_server_set_node_id (self->server, config->node_id);
-  if (config->telemetry_interval > 0)
-    sonde_server_set_telemetry_interval (self->server, (guint) config->telemetry_interval);
+  if (!sonde_config_apply_to_server (config, self->server, error) ||
+      !apply_generated_token (self, config, address, error))
+    return FALSE;
 
   min_ms = config->interval_min_ms >= 0 ? (guint) config->interval_min_ms : SONDE_INTERVAL_MIN_MS;
   max_ms = config->interval_max_ms >= 0 ? (guint) config->interval_max_ms : SONDE_INTERVAL_MAX_MS;
@@ -282,6 +272,33 @@ listen_compat (SondeDaemon  *self,
       g_ptr_array_add (self->compat_lines, g_strdup_printf ("%s %s:%u", name, address, bound));
     }
 
+  return TRUE;
+}
+
+/* [discovery] enabled=true: the UDP responder, on the main listener's
+ * address. */
+static gboolean
+start_discovery (SondeDaemon  *self,
+                 SondeConfig  *config,
+                 const char   *address,
+                 GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  guint port = config->discovery_port >= 0 ? (guint) config->discovery_port : SONDE_DISCOVERY_DEFAULT_PORT;
+
+  if (config->discovery_enabled != TRUE)
+    return TRUE;
+
+  self->discovery = sonde_discovery_new (self->server);
+  if (!sonde_discovery_start (self->discovery, address, port, &local_error))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_FAILED,
+                   _("cannot answer discovery probes on %s UDP port %u: %s"),
+                   address, port, local_error->message);
+      return FALSE;
+    }
+
+  self->discovery_line = g_strdup_printf ("%s:%u", address, sonde_discovery_get_port (self->discovery));
   return TRUE;
 }
 
@@ -357,13 +374,20 @@ sonde_daemon_setup (SondeDaemon  *self,
 
   apply_logs_config (self, config);
 
+  /* Checked against every plugin, before some are disabled: a rule on a
+   * disabled collector waits for it to be enabled. */
+  if (!sonde_daemon_add_alert_rules (self->engine, config, error))
+    return FALSE;
+  self->notify_alerts = config->alerts_notify == TRUE;
+
   if (!apply_collectors (self, config, error))
     return FALSE;
 
   self->server = sonde_server_new (self->engine);
-  if (!apply_server_config (self, config, error))
+  if (!apply_server_config (self, config, address, error))
     return FALSE;
 
+  warn_if_exposed (address, config);
   if (!sonde_server_listen (self->server, address, port, &local_error))
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_FAILED,
@@ -371,7 +395,10 @@ sonde_daemon_setup (SondeDaemon  *self,
       return FALSE;
     }
 
-  return listen_compat (self, config, address, error);
+  if (!listen_compat (self, config, address, error))
+    return FALSE;
+
+  return start_discovery (self, config, address, error);
 }
 
 static void
@@ -442,6 +469,9 @@ sonde_daemon_handle_local_options (GApplication *application,
   printf ("listening on %s\n", uri);
   for (guint i = 0; i < self->compat_lines->len; i++)
     printf ("compat %s\n", (char *) g_ptr_array_index (self->compat_lines, i));
+  /* And "discovery ADDRESS:PORT" when the responder runs. */
+  if (self->discovery_line != NULL)
+    printf ("discovery %s\n", self->discovery_line);
   fflush (stdout);
 
   return -1;
@@ -488,6 +518,10 @@ sonde_daemon_startup (GApplication *application)
   self->clients_handler = g_signal_connect (self->server, "notify::n-clients",
                                             G_CALLBACK (n_clients_cb), self);
 
+  /* Registered by now: GApplication sends notifications only then. */
+  if (self->notify_alerts)
+    self->notifier = sonde_alert_notifier_new (application, self->engine);
+
   if (!self->service || self->idle_timeout == 0)
     {
       /* By hand (or idle-timeout=0) the daemon never leaves on idle. */
@@ -518,6 +552,9 @@ sonde_daemon_shutdown (GApplication *application)
   g_clear_handle_id (&self->sigterm_source, g_source_remove);
   g_clear_handle_id (&self->initial_release_source, g_source_remove);
   g_clear_signal_handler (&self->clients_handler, self->server);
+  g_clear_pointer (&self->notifier, sonde_alert_notifier_free);
+  if (self->discovery != NULL)
+    sonde_discovery_stop (self->discovery);
 
   if (self->server != NULL)
     sonde_server_disconnect (self->server);
@@ -554,9 +591,9 @@ sonde_daemon_dbus_register (GApplication     *application,
                                                                        object_path, error))
     return FALSE;
 
-  self->ipc = ipc_sonde1_impl_new (self);
+  self->ipc = ipc_sonde1_impl_new (application, self->engine, self->server);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->ipc), connection,
-                                         SONDE_DAEMON_OBJECT_PATH, error))
+                                         SONDE_DBUS_PATH, error))
     {
       g_clear_object (&self->ipc);
       return FALSE;
@@ -565,7 +602,7 @@ sonde_daemon_dbus_register (GApplication     *application,
   /* A service owns the name through GApplication; by hand, sonded is not
    * unique and takes the name only if it is free. */
   if (!self->service)
-    self->owner_id = g_bus_own_name_on_connection (connection, SONDE_DAEMON_BUS_NAME,
+    self->owner_id = g_bus_own_name_on_connection (connection, SONDE_DBUS_NAME,
                                                    G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                                                    name_acquired_cb, name_lost_cb, self, NULL);
   return TRUE;
@@ -594,7 +631,8 @@ sonde_daemon_dispose (GObject *object)
   SondeDaemon *self = SONDE_DAEMON (object);
 
   g_clear_object (&self->ipc);
-  g_clear_pointer (&self->disabled, g_hash_table_unref);
+  g_clear_pointer (&self->notifier, sonde_alert_notifier_free);
+  g_clear_object (&self->discovery);
   g_clear_object (&self->server);
   g_clear_object (&self->engine);
 
@@ -611,6 +649,7 @@ sonde_daemon_finalize (GObject *object)
   g_strfreev (self->opt_disable);
   g_strfreev (self->opt_compat);
   g_free (self->opt_config);
+  g_free (self->discovery_line);
   g_clear_pointer (&self->compat_lines, g_ptr_array_unref);
 
   G_OBJECT_CLASS (sonde_daemon_parent_class)->finalize (object);
@@ -652,7 +691,8 @@ sonde_daemon_init (SondeDaemon *self)
       _("Also load collector plugins from DIR"), _("DIR") },
     { "compat", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_compat,
       _("Also serve a replaced product's format on its own port: kairos, resolvix-telemetry, "
-        "resolvix-logs, resolvix-control, ziggie (NAME:PORT for another port)"), _("NAME[:PORT]") },
+        "resolvix-logs, resolvix-control, servercontrol, ziggie (NAME:PORT for another port)"),
+      _("NAME[:PORT]") },
     { "disable", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_disable,
       _("Do not serve the collector COLLECTOR"), _("COLLECTOR") },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &self->opt_config,
@@ -668,7 +708,6 @@ sonde_daemon_init (SondeDaemon *self)
   self->opt_port = -1;
   self->opt_idle_timeout = -1;
   self->compat_lines = g_ptr_array_new_with_free_func (g_free);
-  self->disabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 
   g_application_add_main_option_entries (G_APPLICATION (self), entries);
   g_application_set_option_context_summary (G_APPLICATION (self),
@@ -679,7 +718,7 @@ SondeDaemon *
 sonde_daemon_new (void)
 {
   return g_object_new (SONDE_TYPE_DAEMON,
-                       "application-id", SONDE_DAEMON_BUS_NAME,
+                       "application-id", SONDE_DBUS_NAME,
                        "flags", G_APPLICATION_DEFAULT_FLAGS,
                        NULL);
 }

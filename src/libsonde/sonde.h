@@ -12,6 +12,9 @@
 # include "sonde-gateway-stats.h"
 # include "sonde-history.h"
 # include "sonde-engine.h"
+# include "sonde-alert-rule.h"
+# include "sonde-defaults.h"
 # include "sonde-server.h"
+# include "sonde-discovery.h"
 # include "sonde-subscription.h"
 #undef SONDE_INSIDE

@@ -46,18 +46,4 @@ sonde_failing_collector_init (SondeFailingCollector *self)
 {
 }
 
-G_MODULE_EXPORT void g_io_sonde_failing_load   (GIOModule *module);
-G_MODULE_EXPORT void g_io_sonde_failing_unload (GIOModule *module);
-
-G_MODULE_EXPORT void
-g_io_sonde_failing_load (GIOModule *module)
-{
-  g_type_module_use (G_TYPE_MODULE (module));
-  g_io_extension_point_implement (SONDE_COLLECTOR_EXTENSION_POINT,
-                                  SONDE_TYPE_FAILING_COLLECTOR, "failing", 0);
-}
-
-G_MODULE_EXPORT void
-g_io_sonde_failing_unload (GIOModule *module)
-{
-}
+SONDE_DEFINE_COLLECTOR_PLUGIN (failing, SONDE_TYPE_FAILING_COLLECTOR, 0)

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "sonde-tick-view-private.h"
+
+struct _SondeTickView
+{
+  gint64      timestamp_us;
+  GArray     *entries;   /* SondeTickEntry; names and failures owned */
+  GHashTable *by_name;   /* name -> index + 1 */
+};
+
+static void
+entry_clear (SondeTickEntry *entry)
+{
+  g_free ((char *) entry->name);
+  g_free ((char *) entry->failure);
+  g_clear_pointer (&entry->sample, sonde_sample_unref);
+}
+
+static void
+tick_view_release (SondeTickView *self)
+{
+  g_hash_table_unref (self->by_name);
+  g_array_unref (self->entries);
+}
+
+SondeTickView *
+_sonde_tick_view_new (gint64 timestamp_us,
+                      guint  n_collectors)
+{
+  SondeTickView *self = g_rc_box_new0 (SondeTickView);
+
+  self->timestamp_us = timestamp_us;
+  self->entries = g_array_sized_new (FALSE, TRUE, sizeof (SondeTickEntry), n_collectors);
+  g_array_set_clear_func (self->entries, (GDestroyNotify) entry_clear);
+  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  return self;
+}
+
+void
+_sonde_tick_view_add (SondeTickView *self,
+                      const char    *name,
+                      SondeSample   *sample,
+                      const char    *failure,
+                      gboolean       stale)
+{
+  SondeTickEntry entry = {
+    g_strdup (name),
+    sample ? sonde_sample_ref (sample) : NULL,
+    g_strdup (failure),
+    stale,
+  };
+
+  g_array_append_val (self->entries, entry);
+  g_hash_table_insert (self->by_name,
+                       (gpointer) g_array_index (self->entries, SondeTickEntry, self->entries->len - 1).name,
+                       GUINT_TO_POINTER (self->entries->len));
+}
+
+SondeTickView *
+_sonde_tick_view_ref (SondeTickView *self)
+{
+  return g_rc_box_acquire (self);
+}
+
+void
+_sonde_tick_view_unref (SondeTickView *self)
+{
+  g_rc_box_release_full (self, (GDestroyNotify) tick_view_release);
+}
+
+gint64
+_sonde_tick_view_get_timestamp (SondeTickView *self)
+{
+  return self->timestamp_us;
+}
+
+guint
+_sonde_tick_view_get_n_entries (SondeTickView *self)
+{
+  return self->entries->len;
+}
+
+const SondeTickEntry *
+_sonde_tick_view_get_entry (SondeTickView *self,
+                            guint          index)
+{
+  g_assert (index < self->entries->len);
+  return &g_array_index (self->entries, SondeTickEntry, index);
+}
+
+const SondeTickEntry *
+_sonde_tick_view_lookup (SondeTickView *self,
+                         const char    *collector)
+{
+  guint position = GPOINTER_TO_UINT (g_hash_table_lookup (self->by_name, collector));
+
+  return position > 0 ? &g_array_index (self->entries, SondeTickEntry, position - 1) : NULL;
+}
+
+JsonObject *
+_sonde_tick_view_get_data (SondeTickView *self,
+                           const char    *collector)
+{
+  const SondeTickEntry *entry = _sonde_tick_view_lookup (self, collector);
+
+  return entry != NULL && entry->sample != NULL ? sonde_sample_get_data (entry->sample) : NULL;
+}
+
+const char *
+_sonde_tick_view_get_failure (SondeTickView *self,
+                              const char    *collector)
+{
+  const SondeTickEntry *entry = _sonde_tick_view_lookup (self, collector);
+
+  if (entry == NULL)
+    return "no such collector";
+  if (entry->sample != NULL && !entry->stale)
+    return NULL;
+  return entry->failure;
+}
+
+JsonObject *
+_sonde_tick_view_to_json (SondeTickView  *self,
+                          SondeFilter    *filter,
+                          JsonArray     **stale)
+{
+  JsonObject *data = json_object_new ();
+
+  *stale = NULL;
+
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      const SondeTickEntry *entry = &g_array_index (self->entries, SondeTickEntry, i);
+      JsonObject *fields;
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *node;
+
+      if (entry->sample == NULL || !_sonde_filter_wants_collector (filter, entry->name))
+        continue;
+
+      fields = json_object_new ();
+      json_object_iter_init_ordered (&iter, sonde_sample_get_data (entry->sample));
+      while (json_object_iter_next_ordered (&iter, &member, &node))
+        if (_sonde_filter_matches (filter, entry->name, member))
+          json_object_set_member (fields, member, json_node_copy (node));
+
+      if (json_object_get_size (fields) > 0)
+        json_object_set_object_member (data, entry->name, fields);
+      else
+        json_object_unref (fields);
+
+      if (entry->stale)
+        {
+          if (*stale == NULL)
+            *stale = json_array_new ();
+          json_array_add_string_element (*stale, entry->name);
+        }
+    }
+
+  return data;
+}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "sonde-error.h"
+#include "sonde-json-private.h"
+
+/* ISO 8601 UTC with milliseconds, as every native message carries:
+ * 2026-11-22T10:30:00.123Z */
+char *
+_sonde_format_timestamp (gint64 timestamp_us)
+{
+  g_autoptr(GDateTime) dt = NULL;
+  gint64 seconds = timestamp_us / G_USEC_PER_SEC;
+  int millis = (int) ((timestamp_us % G_USEC_PER_SEC) / 1000);
+  g_autofree char *base = NULL;
+
+  if (millis < 0)
+    {
+      seconds -= 1;
+      millis += 1000;
+    }
+
+  dt = g_date_time_new_from_unix_utc (seconds);
+  if (dt == NULL)
+    return g_strdup ("1970-01-01T00:00:00.000Z");
+
+  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%03dZ", base, millis);
+}
+
+static void write_node (GString *out, JsonNode *node);
+
+static void
+write_string (GString    *out,
+              const char *text)
+{
+  g_autofree char *valid = NULL;
+
+  /* Collected text (a process name, a mount point) may hold any bytes;
+   * the wire must be UTF-8. */
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
+
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p; p++)
+    {
+      guchar c = *p;
+
+      switch (c)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        default:
+          if (c < 0x20)
+            g_string_append_printf (out, "\\u%04x", c);
+          else
+            g_string_append_c (out, c);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+/* The shortest text that reads back as the same double, with a decimal
+ * point or exponent so that it stays a double (100.0, not 100): json-glib
+ * 1.6 writes %.17g, which turns 0.39 into 0.39000000000000001. */
+void
+_sonde_append_double (GString *out,
+                      double   value)
+{
+  static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_ascii_formatd (buffer, sizeof buffer, formats[i], value);
+      if (g_ascii_strtod (buffer, NULL) == value)
+        break;
+    }
+
+  g_string_append (out, buffer);
+  if (strpbrk (buffer, ".eEn") == NULL)
+    g_string_append (out, ".0");
+}
+
+static void
+write_double (GString *out,
+              double   value)
+{
+  if (!isfinite (value))
+    g_string_append (out, "null");
+  else
+    _sonde_append_double (out, value);
+}
+
+static void
+write_value (GString  *out,
+             JsonNode *node)
+{
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+      break;
+
+    case G_TYPE_DOUBLE:
+      write_double (out, json_node_get_double (node));
+      break;
+
+    case G_TYPE_BOOLEAN:
+      g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+      break;
+
+    case G_TYPE_STRING:
+      write_string (out, json_node_get_string (node));
+      break;
+
+    default:
+      g_string_append (out, "null");
+    }
+}
+
+static void
+write_node (GString  *out,
+            JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *member;
+        JsonNode *child;
+        gboolean first = TRUE;
+
+        g_string_append_c (out, '{');
+        json_object_iter_init_ordered (&iter, json_node_get_object (node));
+        while (json_object_iter_next_ordered (&iter, &member, &child))
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            first = FALSE;
+            write_string (out, member);
+            g_string_append_c (out, ':');
+            write_node (out, child);
+          }
+        g_string_append_c (out, '}');
+      }
+      break;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint length = json_array_get_length (array);
+
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < length; i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            write_node (out, json_array_get_element (array, i));
+          }
+        g_string_append_c (out, ']');
+      }
+      break;
+
+    case JSON_NODE_VALUE:
+      write_value (out, node);
+      break;
+
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+      break;
+    }
+}
+
+/* Compact JSON. Frames are written once per group per tick, then shared. */
+/* ISO 8601 UTC to the second, as some replaced products' formats write
+ * it: 2024-01-15T10:30:45Z */
+char *
+_sonde_format_timestamp_seconds (gint64 timestamp_us)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (timestamp_us / G_USEC_PER_SEC);
+
+  if (dt == NULL)
+    return g_strdup ("1970-01-01T00:00:00Z");
+  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+GBytes *
+_sonde_json_node_to_bytes (JsonNode *node)
+{
+  GString *out = g_string_sized_new (1024);
+
+  write_node (out, node);
+  return g_string_free_to_bytes (out);
+}
+
+GBytes *
+_sonde_json_object_to_bytes (JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, object);
+  return _sonde_json_node_to_bytes (node);
+}
+
+GBytes *
+_sonde_error_frame_new (const char *code,
+                        const char *message,
+                        const char *subscription)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "type", "error");
+  json_object_set_string_member (object, "code", code);
+  json_object_set_string_member (object, "message", message);
+  if (subscription != NULL)
+    json_object_set_string_member (object, "subscription", subscription);
+  else
+    json_object_set_null_member (object, "subscription");
+
+  return _sonde_json_object_to_bytes (object);
+}
+
+/* Parses text from the network. json-glib has no depth limit, and its
+ * recursive parser would overflow the stack on "[[[[...": refuse deep
+ * nesting before parsing. Text must be valid UTF-8.
+ *
+ * The scan must see the brackets the parser sees. json-glib 1.6 also
+ * accepts 'single-quoted' strings and comments, which the scan does not
+ * model: ['"',[[[... would hide its nesting inside what the scan takes
+ * for a string. Neither is JSON, so a ' or / outside a double-quoted
+ * string is refused here. */
+#define MAX_JSON_DEPTH 64
+
+JsonNode *
+_sonde_json_parse_bounded (const char  *text,
+                           gsize        length,
+                           GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  int depth = 0;
+  gboolean in_string = FALSE;
+
+  if (!g_utf8_validate (text, length, NULL))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "Message is not valid UTF-8");
+      return NULL;
+    }
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '\'')
+        {
+          g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                       "Unexpected ' at offset %" G_GSIZE_FORMAT ": JSON strings take double quotes", i);
+          return NULL;
+        }
+      else if (c == '/')
+        {
+          g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                       "Unexpected / at offset %" G_GSIZE_FORMAT ": JSON has no comments", i);
+          return NULL;
+        }
+      else if (c == '{' || c == '[')
+        {
+          if (++depth > MAX_JSON_DEPTH)
+            {
+              g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                           "JSON nested deeper than %d levels", MAX_JSON_DEPTH);
+              return NULL;
+            }
+        }
+      else if (c == '}' || c == ']')
+        depth--;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, length, error))
+    return NULL;
+
+  if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT, "Empty message");
+      return NULL;
+    }
+
+  return json_node_ref (json_parser_get_root (parser));
+}

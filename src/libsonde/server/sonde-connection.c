@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include "sonde-budget-stream-private.h"
+#include "sonde-connection-private.h"
+#include "sonde-server-private.h"
+
+/* Token bucket against floods: a burst of 50 messages, then 20 per second. */
+#define RATE_BURST       50.0
+#define RATE_PER_SECOND  20.0
+/* The longest header of a client frame (with a 64-bit length and a mask):
+ * a frame of SONDE_MAX_INCOMING_PAYLOAD bytes is still whole. */
+#define MAX_FRAME_HEADER 14
+/* See _sonde_connection_limit_send_buffer(). */
+#define CLIENT_SEND_BUFFER (256 * 1024)
+
+struct _SondeConnection
+{
+  SondeServer                    *server;
+  SoupWebsocketConnection        *websocket;
+  char                           *route;
+  const SondeConnectionCallbacks *callbacks;
+  gpointer                        owner;
+  gint64                          last_send_us;
+  gint64                          stalled_since_us;
+  double                          tokens;
+  gint64                          tokens_updated_us;
+  gint64                          last_rate_report_us;
+  GSource                        *heartbeat_source;
+  /* A bulk reply (history) produced one frame at a time, as fast as the
+   * client reads it. */
+  SondeBulkProducer               bulk_produce;
+  gpointer                        bulk_data;
+  GDestroyNotify                  bulk_destroy;
+  GSource                        *bulk_source;
+  SondeBudgetStream              *budget;   /* unowned: under the websocket */
+  gulong                          message_handler;
+  gulong                          closed_handler;
+  gboolean                        closing;
+};
+
+static SondeGatewayStats *
+stats (SondeConnection *self)
+{
+  return sonde_engine_get_gateway_stats (sonde_server_get_engine (self->server));
+}
+
+gboolean
+_sonde_connection_is_open (SondeConnection *self)
+{
+  return !self->closing &&
+         soup_websocket_connection_get_state (self->websocket) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+static gboolean
+stream_can_poll (SondeConnection *self)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream (self->websocket);
+  GOutputStream *output = g_io_stream_get_output_stream (stream);
+
+  return G_IS_POLLABLE_OUTPUT_STREAM (output) &&
+         g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output));
+}
+
+/* Whether the kernel would take more bytes now. When it would not, libsoup
+ * would queue the frame in memory without bound; so it is not handed one. */
+static gboolean
+socket_is_writable (SondeConnection *self)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream (self->websocket);
+  GOutputStream *output = g_io_stream_get_output_stream (stream);
+
+  if (stream_can_poll (self))
+    return g_pollable_output_stream_is_writable (G_POLLABLE_OUTPUT_STREAM (output));
+
+  return TRUE;
+}
+
+static void
+send_bytes (SondeConnection *self,
+            GBytes          *frame)
+{
+  soup_websocket_connection_send_message (self->websocket, SOUP_WEBSOCKET_DATA_TEXT, frame);
+  self->last_send_us = g_get_monotonic_time ();
+  sonde_gateway_stats_add_messages_sent (stats (self), 1);
+}
+
+/* A client whose socket stays full too long is disconnected. */
+static void
+note_stall (SondeConnection *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->stalled_since_us == 0)
+    self->stalled_since_us = now;
+  else if (now - self->stalled_since_us > SONDE_STALL_TIMEOUT_SECONDS * G_USEC_PER_SEC)
+    _sonde_connection_close (self, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "client too slow");
+}
+
+/* Control replies (errors, pongs, catalogs) answer the client's own
+ * requests. A client that does not read them gets none: queueing them
+ * would let it grow the daemon's memory by asking without reading. */
+void
+_sonde_connection_send_control (SondeConnection *self,
+                                GBytes          *frame)
+{
+  if (!_sonde_connection_is_open (self))
+    return;
+
+  if (!socket_is_writable (self))
+    {
+      note_stall (self);
+      return;
+    }
+
+  self->stalled_since_us = 0;
+  send_bytes (self, frame);
+}
+
+/* Returns FALSE when the frame could not be sent now because the client is
+ * not keeping up; a client stuck for too long is disconnected. */
+gboolean
+_sonde_connection_send_stream (SondeConnection *self,
+                               GBytes          *frame)
+{
+  if (!_sonde_connection_is_open (self))
+    return FALSE;
+
+  /* A bulk reply in progress goes first: history before the live stream. */
+  if (self->bulk_produce != NULL || !socket_is_writable (self))
+    {
+      note_stall (self);
+      sonde_gateway_stats_add_frames_dropped (stats (self), 1);
+      return FALSE;
+    }
+
+  self->stalled_since_us = 0;
+  send_bytes (self, frame);
+  return TRUE;
+}
+
+static void
+clear_bulk (SondeConnection *self)
+{
+  if (self->bulk_source != NULL)
+    {
+      g_source_destroy (self->bulk_source);
+      g_clear_pointer (&self->bulk_source, g_source_unref);
+    }
+  if (self->bulk_destroy != NULL && self->bulk_data != NULL)
+    self->bulk_destroy (self->bulk_data);
+  self->bulk_produce = NULL;
+  self->bulk_data = NULL;
+  self->bulk_destroy = NULL;
+}
+
+static gboolean bulk_writable_cb (GObject *stream, gpointer data);
+
+/* Sends the bulk reply's frames while the socket takes them; then waits
+ * for it to be writable again. Memory stays that of one frame. */
+static void
+drain_bulk (SondeConnection *self)
+{
+  GOutputStream *output;
+
+  while (self->bulk_produce != NULL)
+    {
+      g_autoptr(GBytes) frame = NULL;
+
+      if (!_sonde_connection_is_open (self))
+        {
+          clear_bulk (self);
+          return;
+        }
+
+      if (!socket_is_writable (self))
+        break;
+
+      frame = self->bulk_produce (self->bulk_data);
+      if (frame == NULL)
+        {
+          clear_bulk (self);
+          return;
+        }
+
+      self->stalled_since_us = 0;
+      send_bytes (self, frame);
+    }
+
+  if (self->bulk_produce == NULL || self->bulk_source != NULL)
+    return;
+
+  note_stall (self);
+  output = g_io_stream_get_output_stream (soup_websocket_connection_get_io_stream (self->websocket));
+  self->bulk_source = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (output), NULL);
+  g_source_set_callback (self->bulk_source, G_SOURCE_FUNC (bulk_writable_cb), self, NULL);
+  g_source_set_name (self->bulk_source, "[sonde] bulk reply");
+  g_source_attach (self->bulk_source, NULL);
+}
+
+static gboolean
+bulk_writable_cb (GObject  *stream,
+                  gpointer  data)
+{
+  SondeConnection *self = data;
+
+  g_clear_pointer (&self->bulk_source, g_source_unref);
+  drain_bulk (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Sends a long reply (a subscription's history) frame by frame, each made
+ * by @produce only when the client has read the previous ones, until it
+ * returns NULL. Stream frames wait meanwhile (they are counted as
+ * dropped), so the reply comes before the live stream. A new bulk reply
+ * replaces one in progress. */
+void
+_sonde_connection_send_bulk (SondeConnection   *self,
+                             SondeBulkProducer  produce,
+                             gpointer           data,
+                             GDestroyNotify     destroy)
+{
+  clear_bulk (self);
+
+  self->bulk_produce = produce;
+  self->bulk_data = data;
+  self->bulk_destroy = destroy;
+
+  /* Without a pollable stream there is no way to wait: send it all. */
+  if (!stream_can_poll (self))
+    {
+      g_autoptr(GBytes) frame = NULL;
+
+      while ((frame = produce (data)) != NULL)
+        {
+          send_bytes (self, frame);
+          g_clear_pointer (&frame, g_bytes_unref);
+        }
+      clear_bulk (self);
+      return;
+    }
+
+  drain_bulk (self);
+}
+
+void
+_sonde_connection_close (SondeConnection *self,
+                         gushort          code,
+                         const char      *reason)
+{
+  if (!_sonde_connection_is_open (self))
+    return;
+
+  self->closing = TRUE;
+  soup_websocket_connection_close (self->websocket, code, reason);
+}
+
+static gboolean
+take_token (SondeConnection *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->tokens = MIN (RATE_BURST, self->tokens + (now - self->tokens_updated_us) * RATE_PER_SECOND / G_USEC_PER_SEC);
+  self->tokens_updated_us = now;
+
+  if (self->tokens < 1.0)
+    return FALSE;
+
+  self->tokens -= 1.0;
+  return TRUE;
+}
+
+static void
+message_cb (SoupWebsocketConnection *websocket,
+            int                      type,
+            GBytes                  *message,
+            SondeConnection         *self)
+{
+  if (self->budget != NULL)
+    _sonde_budget_stream_mark (self->budget);
+
+  if (!take_token (self))
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (now - self->last_rate_report_us > G_USEC_PER_SEC)
+        {
+          self->last_rate_report_us = now;
+          if (self->callbacks->rate_limited != NULL)
+            self->callbacks->rate_limited (self->owner);
+        }
+      return;
+    }
+
+  self->callbacks->message (self->owner, type, message);
+}
+
+/* More than a whole message's worth of bytes and no message: a
+ * fragmented message that never ends, or a flood of control frames. */
+static gboolean
+message_too_big_cb (gpointer data)
+{
+  SondeConnection *self = data;
+
+  _sonde_connection_close (self, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
+  return G_SOURCE_REMOVE;
+}
+
+/* Heartbeats ---------------------------------------------------------------
+ *
+ * One after each interval of silence, due exactly an interval after the
+ * last frame sent, not at the next tick of a periodic timer (a frame just
+ * after a tick put the heartbeat off to almost two intervals). One source
+ * per connection, whose ready time is moved, rather than one per frame:
+ * sending only notes the time; a source that wakes up early, because
+ * something was sent since it was armed, is put off to the new due time.
+ */
+
+/* Waking up this much early is on time. */
+#define HEARTBEAT_SLACK_US (10 * G_TIME_SPAN_MILLISECOND)
+
+static gboolean
+heartbeat_dispatch (GSource     *source,
+                    GSourceFunc  callback,
+                    gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs heartbeat_funcs = { NULL, NULL, heartbeat_dispatch, NULL, NULL, NULL };
+
+static gint64
+heartbeat_interval_us (SondeConnection *self)
+{
+  return (gint64) sonde_server_get_heartbeat_interval (self->server) * G_USEC_PER_SEC;
+}
+
+static gboolean
+heartbeat_cb (gpointer data)
+{
+  SondeConnection *self = data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 due = self->last_send_us + heartbeat_interval_us (self);
+
+  if (now >= due - HEARTBEAT_SLACK_US)
+    {
+      g_autoptr(GSource) source = g_source_ref (self->heartbeat_source);
+      g_autoptr(GBytes) frame = self->callbacks->heartbeat (self->owner);
+
+      if (frame != NULL)
+        _sonde_connection_send_stream (self, frame);
+      /* Sending may have closed the connection, and freed it. */
+      if (g_source_is_destroyed (source))
+        return G_SOURCE_REMOVE;
+      /* Not sent (a full socket): an interval later. */
+      due = MAX (self->last_send_us, now) + heartbeat_interval_us (self);
+    }
+
+  g_source_set_ready_time (self->heartbeat_source, due);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+closed_cb (SoupWebsocketConnection *websocket,
+           SondeConnection         *self)
+{
+  self->callbacks->closed (self->owner);
+}
+
+/* The socket under a WebSocket's stream: libsoup wraps it in its own
+ * SoupIOStream ("base-iostream"), TLS in a GTlsConnection ("base-io-stream"). */
+static GSocket *
+find_socket (GIOStream *stream)
+{
+  static const char * const base_properties[] = { "base-iostream", "base-io-stream" };
+
+  for (guint depth = 0; stream != NULL && depth < 4; depth++)
+    {
+      GIOStream *base = NULL;
+
+      if (G_IS_SOCKET_CONNECTION (stream))
+        return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+
+      for (guint i = 0; i < G_N_ELEMENTS (base_properties) && base == NULL; i++)
+        if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), base_properties[i]))
+          {
+            g_object_get (stream, base_properties[i], &base, NULL);
+            /* The base lives as long as its wrapper. */
+            if (base != NULL)
+              g_object_unref (base);
+          }
+
+      stream = base;
+    }
+
+  return NULL;
+}
+
+/* The kernel grows a silent client's send buffer up to 4 MiB, seconds of
+ * stale frames; a fixed buffer bounds both the memory and the lag before
+ * backpressure drops frames. */
+void
+_sonde_connection_limit_send_buffer (SoupWebsocketConnection *connection)
+{
+  GSocket *socket = find_socket (soup_websocket_connection_get_io_stream (connection));
+
+  if (socket != NULL)
+    g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, CLIENT_SEND_BUFFER, NULL);
+}
+
+SondeConnection *
+_sonde_connection_new (SondeServer                    *server,
+                       SoupWebsocketConnection        *websocket,
+                       const char                     *route,
+                       const SondeConnectionCallbacks *callbacks,
+                       gpointer                        owner)
+{
+  SondeConnection *self = g_new0 (SondeConnection, 1);
+
+  self->server = server;
+  self->websocket = g_object_ref (websocket);
+  self->route = g_strdup (route);
+  self->callbacks = callbacks;
+  self->owner = owner;
+  self->tokens = RATE_BURST;
+  self->tokens_updated_us = g_get_monotonic_time ();
+  self->last_send_us = g_get_monotonic_time ();
+
+  /* libsoup would drop the connection (no close frame, a reset) at its
+   * limit, and keeps an unfinished fragmented message without any: the
+   * byte budget's limit comes first and closes with 1009. */
+  soup_websocket_connection_set_max_incoming_payload_size (websocket, 2 * SONDE_MAX_INCOMING_PAYLOAD);
+  self->budget = _sonde_budget_stream_find (soup_websocket_connection_get_io_stream (websocket));
+  if (self->budget != NULL)
+    _sonde_budget_stream_set_message_limit (self->budget, SONDE_MAX_INCOMING_PAYLOAD + MAX_FRAME_HEADER,
+                                            message_too_big_cb, self);
+  self->message_handler = g_signal_connect (websocket, "message", G_CALLBACK (message_cb), self);
+  self->closed_handler = g_signal_connect (websocket, "closed", G_CALLBACK (closed_cb), self);
+
+  if (callbacks->heartbeat != NULL)
+    {
+      self->heartbeat_source = g_source_new (&heartbeat_funcs, sizeof (GSource));
+      g_source_set_callback (self->heartbeat_source, heartbeat_cb, self, NULL);
+      g_source_set_name (self->heartbeat_source, "[sonde] heartbeat");
+      g_source_set_ready_time (self->heartbeat_source, self->last_send_us + heartbeat_interval_us (self));
+      g_source_attach (self->heartbeat_source, NULL);
+    }
+
+  sonde_gateway_stats_connection_opened (stats (self), route);
+  return self;
+}
+
+void
+_sonde_connection_free (SondeConnection *self)
+{
+  if (self == NULL)
+    return;
+
+  if (self->budget != NULL)
+    _sonde_budget_stream_set_message_limit (self->budget, 0, NULL, NULL);
+
+  if (self->heartbeat_source != NULL)
+    {
+      g_source_destroy (self->heartbeat_source);
+      g_clear_pointer (&self->heartbeat_source, g_source_unref);
+    }
+  clear_bulk (self);
+  g_clear_signal_handler (&self->message_handler, self->websocket);
+  g_clear_signal_handler (&self->closed_handler, self->websocket);
+
+  if (soup_websocket_connection_get_state (self->websocket) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (self->websocket, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+
+  sonde_gateway_stats_connection_closed (stats (self), self->route);
+  g_clear_object (&self->websocket);
+  g_free (self->route);
+  g_free (self);
+}
+
+SondeServer *
+_sonde_connection_get_server (SondeConnection *self)
+{
+  return self->server;
+}
