@@ -40,6 +40,9 @@ void                _sonde_access_guard_public_path   (SondeAccess        *self,
                                                        SondeAccessPublicFunc is_public,
                                                        gpointer            user_data,
                                                        GDestroyNotify      destroy);
+/* No token is set, or @msg carries it: what sensitive routes ask. */
+gboolean            _sonde_access_request_is_trusted  (SondeAccess        *self,
+                                                       SoupServerMessage  *msg);
 gboolean            _sonde_access_get_token_for_reads (SondeAccess        *self);
 void                _sonde_access_set_token_for_reads (SondeAccess        *self,
                                                        gboolean            for_reads);

@@ -54,5 +54,7 @@ void      _sonde_server_guard_public_path   (SondeServer          *self,
                                              SondeAccessPublicFunc is_public,
                                              gpointer              user_data,
                                              GDestroyNotify        destroy);
+gboolean  _sonde_server_websocket_is_trusted (SondeServer             *self,
+                                              SoupWebsocketConnection *websocket);
 
 G_END_DECLS
