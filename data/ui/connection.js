@@ -12,7 +12,6 @@
   // daemon, a half-open connection) and is replaced.
   const SILENCE_MS = 40000;
   const PROBE_TIMEOUT_MS = 5000;
-  const TOKEN_KEY = 'sonde.token';
 
   class Connection {
     // onFrame (frame), onOpen (), onState (state, detail)
@@ -28,13 +27,8 @@
       this.backoff = BACKOFF_FIRST_MS;
       this.retryAt = 0;
       this.state = null;
-      this.token = null;
+      this.token = null;      // in memory only: never stored, never in the page's URL
       this.attempt = 0;       // bumped by each connect(): late callbacks of older attempts are ignored
-      try {
-        this.token = window.sessionStorage.getItem(TOKEN_KEY);
-      } catch (error) {
-        this.token = null;    // storage disabled: the token lives in memory only
-      }
     }
 
     url() {
@@ -49,16 +43,10 @@
       this.connect();
     }
 
-    setToken(token, remember) {
+    // A new socket, whose handshake carries @token (sonded grants what
+    // needs it only to a socket that did).
+    setToken(token) {
       this.token = token || null;
-      try {
-        if (remember && this.token)
-          window.sessionStorage.setItem(TOKEN_KEY, this.token);
-        else
-          window.sessionStorage.removeItem(TOKEN_KEY);
-      } catch (error) {
-        // In memory only.
-      }
       this.backoff = BACKOFF_FIRST_MS;
       this.connect();
     }
@@ -173,11 +161,6 @@
           if (response.status === 401) {
             const rejected = this.token !== null;
             this.token = null;
-            try {
-              window.sessionStorage.removeItem(TOKEN_KEY);
-            } catch (error) {
-              // In memory only.
-            }
             this.setState('unauthorized', { rejected });
             return;
           }

@@ -73,6 +73,7 @@
   let frameRequested = false;
   let countdown = 0;
   let connection = null;
+  let tasks = null;               // the terminal panel (tasks.js)
   let seeding = false;
   let streaming = false;          // the current connection has had a snapshot
 
@@ -100,6 +101,8 @@
       renderEvents();
     if (parts.has('connection'))
       renderConnection();
+    if (parts.has('tasks'))
+      tasks.render();
     for (const chart of charts.values())
       chart.draw();
   }
@@ -549,19 +552,25 @@
 
   // Protocol -------------------------------------------------------------
 
+  // Replaces the 'dash' subscription: the events it asks for change with
+  // the terminal panel's access.
+  function subscribeDash(wanted) {
+    connection.send({
+      type: 'subscribe',
+      id: 'dash',
+      metrics: wanted.map((c) => `${c}.*`),
+      events: Object.keys(EVENT_KINDS).concat(tasks.events()),
+      interval_ms: INTERVAL_MS,
+    });
+  }
+
   function subscribe() {
     const present = Array.from(state.present);
     const wanted = COLLECTORS.filter((c) => state.present.has(c));
     if (wanted.length === 0)
       return;
     prefill(wanted);
-    connection.send({
-      type: 'subscribe',
-      id: 'dash',
-      metrics: wanted.map((c) => `${c}.*`),
-      events: Object.keys(EVENT_KINDS),
-      interval_ms: INTERVAL_MS,
-    });
+    subscribeDash(wanted);
 
     // The charts' past, once: a subscription of their metrics only, with
     // history, dropped at its first snapshot (its history comes before).
@@ -689,6 +698,10 @@
   };
 
   function onEvent(frame) {
+    if (tasks.handles(frame.event)) {
+      tasks.onEvent(frame.event, frame.data && typeof frame.data === 'object' ? frame.data : {});
+      return;
+    }
     const handler = Object.prototype.hasOwnProperty.call(EVENT_KINDS, frame.event) ? EVENT_KINDS[frame.event] : null;
     if (!handler)
       return;
@@ -736,9 +749,14 @@
         break;
       case 'error':
         // The seed's history is a nicety: a daemon without history says so.
-        if (frame.subscription === 'seed')
+        if (frame.subscription === 'seed') {
           stopSeeding();
-        else
+        } else if (frame.subscription === 'dash' && frame.code === 'unauthorized' && state.present) {
+          // The task events were refused (a token sonded no longer takes):
+          // the figures go on without them.
+          tasks.lock('sonded did not accept the token for command output. Enter it again.');
+          subscribeDash(COLLECTORS.filter((c) => state.present.has(c)));
+        } else
           console.warn('sonded:', frame.code, frame.message);
         break;
     }
@@ -781,16 +799,34 @@
     const form = $('token-form');
     const input = $('token-input');
 
-    form.addEventListener('submit', (event) => {
+    form.addEventListener('submit', async (event) => {
       // Never a navigation: the token must not reach any URL of the page.
       event.preventDefault();
       const token = input.value.trim();
       if (!token)
         return;
+      // Checked first, so that a wrong token is said so here even where
+      // the metrics are open without one.
+      const access = await tasks.check(token);
+      if (access === 'rejected') {
+        $('token-error').hidden = false;
+        input.select();
+        return;
+      }
       input.value = '';
+      $('token-error').hidden = true;
       dialog.close();
-      connection.setToken(token, $('token-remember').checked);
+      tasks.setAccess(access === 'unknown' ? 'locked' : access,
+        access === 'unknown' ? 'sonded did not answer; try the token again.' : '');
+      connection.setToken(token);
     });
+  }
+
+  function askToken() {
+    const dialog = $('token-dialog');
+    if (!dialog.open)
+      dialog.showModal();
+    $('token-input').focus();
   }
 
   function onState(kind, detail) {
@@ -802,6 +838,7 @@
 
     const dialog = $('token-dialog');
     if (kind === 'unauthorized') {
+      tasks.lock();
       $('token-error').hidden = !detail.rejected;
       if (!dialog.open)
         dialog.showModal();
@@ -825,12 +862,11 @@
         connection.send({ type: 'catalog' });
       },
     });
+    tasks = new Sonde.TaskPanel(connection, askToken, () => schedule('tasks'));
 
     $('conn-retry').addEventListener('click', () => {
       if (state.connection === 'unauthorized') {
-        const dialog = $('token-dialog');
-        if (!dialog.open)
-          dialog.showModal();
+        askToken();
       } else {
         connection.retryNow();
       }
@@ -840,6 +876,7 @@
     schedule('values');
     schedule('events');
     schedule('connection');
+    schedule('tasks');
   }
 
   start();

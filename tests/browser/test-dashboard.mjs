@@ -124,6 +124,16 @@ class Daemon {
   }
 }
 
+// A daemon of its own, started with the sonde.conf that @text (dir) gives,
+// dir being the configuration's own directory (0600: it may hold a token).
+async function configuredDaemon(text) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sonde-config-'));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const config = path.join(dir, 'sonde.conf');
+  fs.writeFileSync(config, text(dir), { mode: 0o600 });
+  return new Daemon(['--config', config]).start();
+}
+
 // Browser -------------------------------------------------------------------
 
 async function launch() {
@@ -707,11 +717,7 @@ test('a daemon restart shows "disconnected", then live data again', async () => 
 
 test('with a token: the page asks for it, keeps it out of its URL, connects', async () => {
   const token = 'browser-test-token-0123456789';
-  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sonde-token-'));
-  cleanups.push(() => fs.rmSync(configDir, { recursive: true, force: true }));
-  const config = path.join(configDir, 'sonde.conf');
-  fs.writeFileSync(config, `[server]\ntoken=${token}\n`, { mode: 0o600 });
-  const guarded = await new Daemon(['--config', config]).start();
+  const guarded = await configuredDaemon(() => `[server]\ntoken=${token}\n`);
 
   const page = await openPage(context);
   await page.goto(guarded.url);
@@ -740,34 +746,87 @@ test('with a token: the page asks for it, keeps it out of its URL, connects', as
   assert(where.stored === null, 'the token was stored without being asked to');
   assert(where.input === '' && !where.dialog, 'the token stayed in the form');
 
-  // Not remembered: a reload asks again. Remembered: for this tab only.
+  // Kept in the page's memory only: a reload asks again.
   await page.reload();
   await waitForState(page, 'unauthorized');
-  await page.fill('#token-input', token);
-  await page.check('#token-remember');
-  await page.click('#token-form button[type="submit"]');
-  await waitForState(page, 'live');
-  await page.reload();
-  await waitForState(page, 'live');
   assert(!page.url().includes(token), `the page's URL is ${page.url()}`);
   await assertNoProblems(page, { allowNetworkErrors: true });
   await page.close();
   await guarded.close();
 });
 
-test('an origin sonded does not allow is told so', async () => {
-  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sonde-origins-'));
-  cleanups.push(() => fs.rmSync(configDir, { recursive: true, force: true }));
-  const config = path.join(configDir, 'sonde.conf');
-  fs.writeFileSync(config, '[server]\nallowed-origins=https://dashboard.example.org\n');
-  const strict = await new Daemon(['--config', config]).start();
+// The generated token: metrics are open on loopback, command output is not.
+test('without the token the terminal says it is needed; with it the socket reopens', async () => {
+  const page = await openPage(context);
+  const sockets = [];
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  await page.goto(daemon.url);
+  await waitForState(page, 'live');
+  await page.waitForSelector('#panel-tasks[data-tasks="locked"] #tasks-token', { state: 'visible' });
+  const sub = await page.textContent('#tasks-sub');
+  assert(sub === 'token needed', `the terminal panel says ${sub}`);
+  assert(await page.isHidden('#terminal'), 'an empty terminal is shown');
+
+  const token = fs.readFileSync(path.join(daemon.dir, 'config', 'sonde', 'token'), 'utf8').trim();
+  await page.click('#tasks-token');
+  await page.fill('#token-input', 'not-the-token');
+  await page.click('#token-form button[type="submit"]');
+  await page.waitForSelector('#token-error', { state: 'visible' });
+  await page.fill('#token-input', token);
+  await page.click('#token-form button[type="submit"]');
+  // sonded made this token itself: command tasks stay off without a configured one.
+  await page.waitForSelector('#panel-tasks[data-tasks="off"]');
+  await waitForState(page, 'live');
+  const last = sockets[sockets.length - 1];
+  assert(last.endsWith(`/ws/v1?token=${encodeURIComponent(token)}`), `the socket reopened at ${last}`);
+  assert(!page.url().includes(token) && page.url() === daemon.url, `the page's URL is ${page.url()}`);
+  await assertNoProblems(page, { allowNetworkErrors: true });
+  await page.close();
+});
+
+test('the terminal runs a command and streams its output', async () => {
+  const token = 'browser-exec-token-0123456789';
+  const runner = await configuredDaemon((dir) => `[server]\ntoken=${token}\n\n` +
+    `[exec]\nenabled=true\nallowed-programs=echo\nworking-directory=${dir}\n`);
+
+  const page = await openPage(context);
+  await page.goto(runner.url);
+  await waitForState(page, 'unauthorized');
+  await page.fill('#token-input', token);
+  await page.click('#token-form button[type="submit"]');
+  await waitForState(page, 'live');
+  await page.waitForSelector('#panel-tasks[data-tasks="ready"] #tasks-command');
+
+  await page.fill('#tasks-command', 'echo sonde-terminal-ok');
+  await page.click('#tasks-form button[type="submit"]');
+  await page.waitForFunction(() => document.getElementById('terminal').textContent.includes('sonde-terminal-ok'),
+    null, { timeout: 15000 });
+  await page.waitForFunction(() => /exited with 0/.test(document.getElementById('tasks-status').textContent),
+    null, { timeout: 15000 });
+
+  // A program not allowed is refused, and said so.
+  await page.fill('#tasks-command', 'sh -c id');
+  await page.click('#tasks-form button[type="submit"]');
+  await page.waitForFunction(() => /not allowed/.test(document.getElementById('tasks-status').textContent),
+    null, { timeout: 15000 });
+  await page.locator('#panel-tasks').scrollIntoViewIfNeeded();
+  await screenshot(page, 'laptop-light-terminal');
+  await assertNoProblems(page, { allowNetworkErrors: true });
+  await page.close();
+  await runner.close();
+});
+
+// The daemon's own page is always same-origin: allowed-origins adds
+// origins, it does not take the dashboard's away. Another origin is refused.
+test('with allowed-origins set, the page still connects and others are refused', async () => {
+  const strict = await configuredDaemon(() => '[server]\nallowed-origins=https://dashboard.example.org\n');
 
   const page = await openPage(context);
   await page.goto(strict.url);
-  await waitForState(page, 'forbidden');
-  const banner = await page.textContent('#banner');
-  assert(/refused this page/.test(banner) && /allowed-origins/.test(banner), `banner: ${banner}`);
-  await assertNoProblems(page, { allowNetworkErrors: true });
+  await waitForState(page, 'live');
+  const foreign = await fetch(`${strict.url}status`, { method: 'POST', headers: { Origin: 'https://evil.example' } });
+  assert(foreign.status === 403, `a foreign origin got ${foreign.status}`);
+  await assertNoProblems(page);
   await page.close();
   await strict.close();
 });
