@@ -7,6 +7,7 @@
 #include "compat/resolvix/sonde-resolvix-private.h"
 #include "compat/servercontrol/sonde-servercontrol-private.h"
 #include "compat/ziggie/sonde-ziggie-private.h"
+#include "ui/sonde-ui-private.h"
 
 #include "sonde-format-private.h"
 
@@ -24,6 +25,7 @@ static const SondeFormat * const formats[] = {
   &_sonde_kairos_format,
   &_sonde_resolvix_format,
   &_sonde_servercontrol_format,
+  &_sonde_ui_format,
   NULL
 };
 

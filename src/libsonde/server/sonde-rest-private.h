@@ -19,6 +19,9 @@ void _sonde_rest_respond_error (SoupServerMessage *msg,
                                 guint              status,
                                 const char        *code,
                                 const char        *message);
+/* 404 `not_found`, for a path without a route. */
+void _sonde_rest_respond_not_found (SoupServerMessage *msg,
+                                    const char        *path);
 
 /* For handlers that pause a message: whether its connection went away
  * meanwhile (then it must not be unpaused). Watch before pausing. */

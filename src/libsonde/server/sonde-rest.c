@@ -44,6 +44,20 @@ _sonde_rest_respond_error (SoupServerMessage *msg,
   _sonde_rest_respond_json (msg, status, object);
 }
 
+void
+_sonde_rest_respond_not_found (SoupServerMessage *msg,
+                               const char        *path)
+{
+  g_autofree char *message = NULL;
+
+  /* The path is the client's: quoted short. */
+  if (strlen (path) > 80 || !g_utf8_validate (path, -1, NULL))
+    message = g_strdup ("No such route");
+  else
+    message = g_strdup_printf ("No such route: %s", path);
+  _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
+}
+
 #define DISCONNECTED_KEY "sonde-disconnected"
 
 static void
@@ -258,6 +272,7 @@ history_cb (SoupServer        *soup_server,
   _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
 }
 
+/* Any path without a route of its own. */
 static void
 not_found_cb (SoupServer        *soup_server,
               SoupServerMessage *msg,
@@ -265,14 +280,7 @@ not_found_cb (SoupServer        *soup_server,
               GHashTable        *query,
               gpointer           user_data)
 {
-  g_autofree char *message = NULL;
-
-  /* The path is the client's: quoted short. */
-  if (strlen (path) > 80 || !g_utf8_validate (path, -1, NULL))
-    message = g_strdup ("No such route");
-  else
-    message = g_strdup_printf ("No such route: %s", path);
-  _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
+  _sonde_rest_respond_not_found (msg, path);
 }
 
 void

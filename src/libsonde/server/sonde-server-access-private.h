@@ -27,6 +27,19 @@ void                _sonde_access_guard_path          (SondeAccess        *self,
                                                        SoupServer         *soup_server,
                                                        const char         *path,
                                                        gboolean            sensitive);
+/* Whether @path, on a route guarded as public, names one of its files. */
+typedef gboolean  (*SondeAccessPublicFunc)           (const char         *path,
+                                                       gpointer            user_data);
+/* A route of static files that hold no data (a page that must load to ask
+ * for the token): a GET or HEAD of a path @is_public accepts needs no
+ * token; any other request there is guarded like a read-only route.
+ * @user_data lives as long as the guard and goes with @destroy. */
+void                _sonde_access_guard_public_path   (SondeAccess        *self,
+                                                       SoupServer         *soup_server,
+                                                       const char         *path,
+                                                       SondeAccessPublicFunc is_public,
+                                                       gpointer            user_data,
+                                                       GDestroyNotify      destroy);
 /* No token is set, or @msg carries it: what sensitive routes ask. */
 gboolean            _sonde_access_request_is_trusted  (SondeAccess        *self,
                                                        SoupServerMessage  *msg);

@@ -28,11 +28,15 @@ struct _SondeAccess
 };
 
 /* What a route guards: read-only metrics, or more (log lines, commands,
- * state changes) that always needs the token when there is one. */
+ * state changes) that always needs the token when there is one, or
+ * public files (those is_public accepts) that hold no data at all. */
 typedef struct
 {
-  SondeAccess *access;
-  gboolean     sensitive;
+  SondeAccess          *access;
+  gboolean              sensitive;
+  SondeAccessPublicFunc is_public;
+  gpointer              public_data;
+  GDestroyNotify        public_destroy;
 } Guard;
 
 /* Tokens ------------------------------------------------------------------ */
@@ -109,14 +113,19 @@ request_has_token (SondeAccess       *self,
 }
 
 static gboolean
-needs_token (SondeAccess       *self,
+needs_token (Guard             *guard,
              SoupServerMessage *msg,
-             gboolean           sensitive)
+             const char        *path)
 {
+  SondeAccess *self = guard->access;
   const char *method = soup_server_message_get_method (msg);
   gboolean reads = method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD;
 
-  return self->token != NULL && (sensitive || !reads || self->token_for_reads);
+  if (self->token == NULL)
+    return FALSE;
+  if (reads && guard->is_public != NULL && guard->is_public (path, guard->public_data))
+    return FALSE;
+  return guard->sensitive || !reads || self->token_for_reads;
 }
 
 /* GET, HEAD and OPTIONS take no body; the other methods up to
@@ -336,7 +345,7 @@ early_cb (SoupServer        *soup_server,
       return;
     }
 
-  if (needs_token (self, msg, guard->sensitive) && !request_has_token (self, msg))
+  if (needs_token (guard, msg, path) && !request_has_token (self, msg))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
@@ -382,13 +391,23 @@ guard_new (SondeAccess *access,
   return guard;
 }
 
-void
-_sonde_access_guard_path (SondeAccess *self,
-                          SoupServer  *soup_server,
-                          const char  *path,
-                          gboolean     sensitive)
+static void
+guard_free (gpointer data)
 {
-  soup_server_add_early_handler (soup_server, path, early_cb, guard_new (self, sensitive), g_free);
+  Guard *guard = data;
+
+  if (guard->public_destroy != NULL)
+    guard->public_destroy (guard->public_data);
+  g_free (guard);
+}
+
+static void
+add_guard (SondeAccess *self,
+           SoupServer  *soup_server,
+           const char  *path,
+           Guard       *guard)
+{
+  soup_server_add_early_handler (soup_server, path, early_cb, guard, guard_free);
 
   if (g_object_get_data (G_OBJECT (soup_server), ROOT_GUARDED_KEY) != NULL)
     return;
@@ -397,8 +416,33 @@ _sonde_access_guard_path (SondeAccess *self,
   if (!g_str_equal (path, "/"))
     {
       soup_server_add_handler (soup_server, "/", unrouted_cb, NULL, NULL);
-      soup_server_add_early_handler (soup_server, "/", early_cb, guard_new (self, FALSE), g_free);
+      soup_server_add_early_handler (soup_server, "/", early_cb, guard_new (self, FALSE), guard_free);
     }
+}
+
+void
+_sonde_access_guard_path (SondeAccess *self,
+                          SoupServer  *soup_server,
+                          const char  *path,
+                          gboolean     sensitive)
+{
+  add_guard (self, soup_server, path, guard_new (self, sensitive));
+}
+
+void
+_sonde_access_guard_public_path (SondeAccess          *self,
+                                 SoupServer           *soup_server,
+                                 const char           *path,
+                                 SondeAccessPublicFunc is_public,
+                                 gpointer              user_data,
+                                 GDestroyNotify        destroy)
+{
+  Guard *guard = guard_new (self, FALSE);
+
+  guard->is_public = is_public;
+  guard->public_data = user_data;
+  guard->public_destroy = destroy;
+  add_guard (self, soup_server, path, guard);
 }
 
 SondeAccess *

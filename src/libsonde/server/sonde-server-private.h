@@ -6,6 +6,7 @@
 #include "sonde-format-private.h"
 #include "sonde-hub-private.h"
 #include "sonde-server.h"
+#include "sonde-server-access-private.h"
 
 G_BEGIN_DECLS
 
@@ -47,6 +48,14 @@ void      _sonde_server_guard_path          (SondeServer          *self,
 void      _sonde_server_guard_sensitive_path (SondeServer         *self,
                                               SoupServer          *soup_server,
                                               const char          *path);
+/* The same checks, except that a GET or HEAD of a path @is_public accepts
+ * (static files holding no data) needs no token. */
+void      _sonde_server_guard_public_path   (SondeServer          *self,
+                                             SoupServer           *soup_server,
+                                             const char           *path,
+                                             SondeAccessPublicFunc is_public,
+                                             gpointer              user_data,
+                                             GDestroyNotify        destroy);
 gboolean  _sonde_server_websocket_is_trusted (SondeServer             *self,
                                               SoupWebsocketConnection *websocket);
 

@@ -339,12 +339,14 @@ sonde_server_constructed (GObject *object)
   for (guint i = 0; i < n_formats; i++)
     self->format_states[i] = formats[i]->state_new (self);
 
-  /* Every format's routes on the main listener, then the plain HTTP ones. */
+  /* The plain HTTP routes, "/" (the JSON 404 of paths without a route)
+   * among them, then every format's routes on the main listener: a
+   * format that serves "/" itself takes it over. */
+  _sonde_rest_register (self, self->soup_server);
   for (guint i = 0; i < n_formats; i++)
     for (const SondeFormatListener *l = formats[i]->listeners; l->name != NULL; l++)
       if (l->main_path != NULL)
         l->register_routes (self, self->format_states[i], self->soup_server, l->main_path);
-  _sonde_rest_register (self, self->soup_server);
 }
 
 static void
@@ -881,6 +883,17 @@ _sonde_server_guard_sensitive_path (SondeServer *self,
                                     const char  *path)
 {
   _sonde_access_guard_path (self->access, soup_server, path, TRUE);
+}
+
+void
+_sonde_server_guard_public_path (SondeServer          *self,
+                                 SoupServer           *soup_server,
+                                 const char           *path,
+                                 SondeAccessPublicFunc is_public,
+                                 gpointer              user_data,
+                                 GDestroyNotify        destroy)
+{
+  _sonde_access_guard_public_path (self->access, soup_server, path, is_public, user_data, destroy);
 }
 
 /**
