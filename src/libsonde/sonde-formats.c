@@ -4,6 +4,7 @@
 #include "native/sonde-native-format-private.h"
 #include "compat/kairos/sonde-kairos-private.h"
 #include "compat/resolvix/sonde-resolvix-private.h"
+#include "compat/vstats/sonde-vstats-private.h"
 #include "compat/ziggie/sonde-ziggie-private.h"
 
 #include "sonde-format-private.h"
@@ -20,6 +21,7 @@ static const SondeFormat * const formats[] = {
   &_sonde_ziggie_format,
   &_sonde_kairos_format,
   &_sonde_resolvix_format,
+  &_sonde_vstats_format,
   NULL
 };
 

@@ -23,6 +23,7 @@ typedef void    (*SondeHubSendFunc)   (gpointer       member,
                                        SondeHubGroup *group,
                                        GBytes        *frame);
 
+/* @engine may be NULL for a hub whose views are dispatched by hand. */
 SondeHub      *_sonde_hub_new                      (SondeEngine        *engine);
 void           _sonde_hub_free                     (SondeHub           *self);
 /* Encodes the frame of every group due at @view's tick, once, and hands

@@ -35,6 +35,7 @@ typedef struct
 {
   SondeNativeClient *client;
   char              *id;
+  SondeHub          *hub;    /* the engine's, or another host's */
   SondeHubGroup     *group;
   GStrv              events;
   guint              dropped;
@@ -53,10 +54,8 @@ struct _SondeNativeClient
 static void
 subscription_free (Subscription *sub)
 {
-  SondeHub *hub = _sonde_server_get_hub (sub->client->server);
-
   if (sub->group != NULL)
-    _sonde_hub_leave (hub, sub->group, sub);
+    _sonde_hub_leave (sub->hub, sub->group, sub);
   if (sub->logs_hold != 0)
     sonde_engine_release (sonde_server_get_engine (sub->client->server), sub->logs_hold);
   g_strfreev (sub->events);
@@ -139,17 +138,32 @@ error_code_for (const GError *error)
   return "invalid_subscription";
 }
 
+/* @host: another host whose data the server receives (a hub's agent),
+ * or NULL for this one. */
 static gboolean
 add_subscription (SondeNativeClient  *self,
                   const char         *id,
                   const char * const *patterns,
                   const char * const *events,
-                  guint               interval_ms)
+                  guint               interval_ms,
+                  const char         *host)
 {
   SondeEngine *engine = sonde_server_get_engine (self->server);
+  SondeHub *hub = _sonde_server_get_hub (self->server);
   g_autoptr(GError) error = NULL;
   SondeFilter *filter;
   Subscription *sub;
+
+  if (host != NULL && *host != '\0' && !g_str_equal (host, g_get_host_name ()))
+    {
+      hub = _sonde_server_get_host_hub (self->server, host);
+      if (hub == NULL)
+        {
+          g_autofree char *message = g_strdup_printf ("Unknown host '%s'", host);
+          send_error (self, "invalid_subscription", message, id);
+          return FALSE;
+        }
+    }
 
   if (!g_hash_table_contains (self->subscriptions, id) &&
       g_hash_table_size (self->subscriptions) >= MAX_SUBSCRIPTIONS)
@@ -176,7 +190,8 @@ add_subscription (SondeNativeClient  *self,
   if (events != NULL && g_strv_contains (events, "log_line") &&
       sonde_engine_get_collector (engine, "logs") != NULL)
     sub->logs_hold = sonde_engine_hold (engine, "logs", 1000, NULL);
-  sub->group = _sonde_hub_join (_sonde_server_get_hub (self->server), "native", id, filter,
+  sub->hub = hub;
+  sub->group = _sonde_hub_join (hub, "native", id, filter,
                                 interval_ms, _sonde_native_encode_snapshot,
                                 subscription_send_cb, sub);
 
@@ -376,6 +391,8 @@ handle_subscribe (SondeNativeClient *self,
   g_auto(GStrv) metrics = NULL;
   g_auto(GStrv) events = NULL;
   gint64 interval_ms, history_seconds;
+  JsonNode *host_node = json_object_get_member (message, "host");
+  const char *host = NULL;
 
   if (id_node != NULL)
     {
@@ -438,11 +455,28 @@ handle_subscribe (SondeNativeClient *self,
       return;
     }
 
+  if (host_node != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (host_node) || json_node_get_value_type (host_node) != G_TYPE_STRING)
+        {
+          send_error (self, "invalid_subscription", "\"host\" must be a string", id);
+          return;
+        }
+      host = json_node_get_string (host_node);
+      if (history_seconds > 0 && *host != '\0' && !g_str_equal (host, g_get_host_name ()))
+        {
+          send_error (self, "invalid_subscription",
+                      "\"history_seconds\" is for this host; other hosts' history is at "
+                      "GET /api/v1/history?host=", id);
+          return;
+        }
+    }
+
   {
     static const char * const everything[] = { "*", NULL };
 
     if (add_subscription (self, id, metrics ? (const char * const *) metrics : everything,
-                          (const char * const *) events, (guint) interval_ms) &&
+                          (const char * const *) events, (guint) interval_ms, host) &&
         history_seconds > 0)
       send_history (self, g_hash_table_lookup (self->subscriptions, id), history_seconds);
   }
@@ -588,7 +622,8 @@ static const SondeConnectionCallbacks native_callbacks = {
 };
 
 /* Query parameters preset the default subscription:
- * /ws/v1?metrics=cpu.*,memory.usage_percent&interval_ms=500&events=alert */
+ * /ws/v1?metrics=cpu.*,memory.usage_percent&interval_ms=500&events=alert
+ * (&host=NAME: another host's, such as a hub's agent). */
 static void
 apply_query (SondeNativeClient *self,
              GHashTable        *query)
@@ -596,6 +631,7 @@ apply_query (SondeNativeClient *self,
   const char *metrics = query ? g_hash_table_lookup (query, "metrics") : NULL;
   const char *interval = query ? g_hash_table_lookup (query, "interval_ms") : NULL;
   const char *events = query ? g_hash_table_lookup (query, "events") : NULL;
+  const char *host = query ? g_hash_table_lookup (query, "host") : NULL;
   g_auto(GStrv) patterns = NULL;
   g_auto(GStrv) event_types = NULL;
   guint64 interval_ms = default_interval (self);
@@ -604,7 +640,7 @@ apply_query (SondeNativeClient *self,
     {
       static const char * const everything[] = { "*", NULL };
 
-      if (add_subscription (self, "default", everything, NULL, default_interval (self)))
+      if (add_subscription (self, "default", everything, NULL, default_interval (self), host))
         self->implicit_default = TRUE;
       return;
     }
@@ -643,7 +679,7 @@ apply_query (SondeNativeClient *self,
     }
 
   add_subscription (self, "default", (const char * const *) patterns,
-                    (const char * const *) event_types, (guint) interval_ms);
+                    (const char * const *) event_types, (guint) interval_ms, host);
 }
 
 static gpointer

@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 
 #include "sonde-event.h"
+#include "sonde-hub-private.h"
 #include "sonde-server.h"
 
 G_BEGIN_DECLS
@@ -76,6 +77,24 @@ typedef struct
   /* Optional: the catalog or the server's interval bounds changed, so
    * that what was cached from them goes. */
   void     (*invalidate)         (gpointer      state);
+
+  /* Optional: hosts other than this one whose data the format receives
+   * (a hub's agents), named by @host, for GET /api/v1/snapshot?host=,
+   * GET /api/v1/history?host= and the native protocol's `host`. Each
+   * returns NULL for a host the format does not know. */
+  /* The host's latest data, with a reference. */
+  SondeTickView *(*host_view)    (gpointer      state,
+                                  const char   *host);
+  /* [[epoch_ms, value], ...] of its last @seconds; NULL with @error set
+   * when @metric is not recorded for it. */
+  JsonArray     *(*host_history) (gpointer      state,
+                                  const char   *host,
+                                  const char   *metric,
+                                  guint         seconds,
+                                  GError      **error);
+  /* The subscription hub its groups join, fed each new view of it. */
+  SondeHub      *(*host_hub)     (gpointer      state,
+                                  const char   *host);
 } SondeFormat;
 
 /* The table, native first; in sonde-formats.c. */

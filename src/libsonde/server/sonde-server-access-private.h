@@ -23,6 +23,9 @@ void                _sonde_access_set_allowed_origins (SondeAccess        *self,
 void                _sonde_access_guard_path          (SondeAccess        *self,
                                                        SoupServer         *soup_server,
                                                        const char         *path);
+void                _sonde_access_skip_token          (SondeAccess        *self,
+                                                       SoupServer         *soup_server,
+                                                       const char         *path);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeAccess, _sonde_access_free)
 

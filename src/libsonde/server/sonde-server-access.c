@@ -378,6 +378,34 @@ origin_allowed (SondeAccess *self,
   return is_loopback_origin (origin);
 }
 
+#define SKIP_TOKEN_KEY "sonde-skip-token-paths"
+
+/* Paths whose routes check tokens of their own, on this listener. */
+static gboolean
+skips_token (SoupServer *soup_server,
+             const char *path)
+{
+  GHashTable *paths = g_object_get_data (G_OBJECT (soup_server), SKIP_TOKEN_KEY);
+
+  return paths != NULL && g_hash_table_contains (paths, path);
+}
+
+void
+_sonde_access_skip_token (SondeAccess *self,
+                          SoupServer  *soup_server,
+                          const char  *path)
+{
+  GHashTable *paths = g_object_get_data (G_OBJECT (soup_server), SKIP_TOKEN_KEY);
+
+  if (paths == NULL)
+    {
+      paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_object_set_data_full (G_OBJECT (soup_server), SKIP_TOKEN_KEY, paths,
+                              (GDestroyNotify) g_hash_table_unref);
+    }
+  g_hash_table_add (paths, g_strdup (path));
+}
+
 /* Runs once the headers are read, before any route (a WebSocket handshake
  * included) and before the body: refused requests never reach a handler. */
 static void
@@ -404,7 +432,7 @@ early_cb (SoupServer        *soup_server,
       return;
     }
 
-  if (self->token != NULL && !request_has_token (self, msg, query))
+  if (self->token != NULL && !skips_token (soup_server, path) && !request_has_token (self, msg, query))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");

@@ -37,5 +37,22 @@ void      _sonde_server_add_status_members  (SondeServer          *self,
 void      _sonde_server_guard_path          (SondeServer          *self,
                                              SoupServer           *soup_server,
                                              const char           *path);
+/* @path checks tokens of its own (a hub's agents): the server's token is
+ * not asked there; the other checks stay. */
+void      _sonde_server_skip_token          (SondeServer          *self,
+                                             SoupServer           *soup_server,
+                                             const char           *path);
+
+/* Hosts other than this one, from the formats that receive their data
+ * (see SondeFormat): NULL for a host none of them knows. */
+SondeTickView *_sonde_server_ref_host_view  (SondeServer          *self,
+                                             const char           *host);
+JsonArray *_sonde_server_get_host_history   (SondeServer          *self,
+                                             const char           *host,
+                                             const char           *metric,
+                                             guint                 seconds,
+                                             GError              **error);
+SondeHub  *_sonde_server_get_host_hub       (SondeServer          *self,
+                                             const char           *host);
 
 G_END_DECLS

@@ -773,6 +773,79 @@ _sonde_server_guard_path (SondeServer *self,
   _sonde_access_guard_path (self->access, soup_server, path);
 }
 
+void
+_sonde_server_skip_token (SondeServer *self,
+                          SoupServer  *soup_server,
+                          const char  *path)
+{
+  _sonde_access_skip_token (self->access, soup_server, path);
+}
+
+SondeTickView *
+_sonde_server_ref_host_view (SondeServer *self,
+                             const char  *host)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    {
+      SondeTickView *view;
+
+      if (formats[i]->host_view != NULL &&
+          (view = formats[i]->host_view (self->format_states[i], host)) != NULL)
+        return view;
+    }
+
+  return NULL;
+}
+
+JsonArray *
+_sonde_server_get_host_history (SondeServer  *self,
+                                const char   *host,
+                                const char   *metric,
+                                guint         seconds,
+                                GError      **error)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      JsonArray *points;
+
+      if (formats[i]->host_history == NULL)
+        continue;
+      points = formats[i]->host_history (self->format_states[i], host, metric, seconds, &local_error);
+      if (points != NULL)
+        return points;
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+
+  return NULL;
+}
+
+SondeHub *
+_sonde_server_get_host_hub (SondeServer *self,
+                            const char  *host)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    {
+      SondeHub *hub;
+
+      if (formats[i]->host_hub != NULL &&
+          (hub = formats[i]->host_hub (self->format_states[i], host)) != NULL)
+        return hub;
+    }
+
+  return NULL;
+}
+
 /**
  * sonde_server_set_tls_certificate:
  * @self: a #SondeServer
@@ -968,9 +1041,16 @@ sonde_server_handles_config_group (const char *group)
   g_return_val_if_fail (group != NULL, FALSE);
 
   for (guint i = 0; formats[i] != NULL; i++)
-    if (formats[i]->config_groups != NULL &&
-        g_strv_contains (formats[i]->config_groups, group))
-      return TRUE;
+    for (guint j = 0; formats[i]->config_groups != NULL && formats[i]->config_groups[j] != NULL; j++)
+      {
+        const char *name = formats[i]->config_groups[j];
+
+        /* "agent *" stands for every group named "agent SOMETHING". */
+        if (g_str_has_suffix (name, " *")
+            ? strncmp (group, name, strlen (name) - 1) == 0 && group[strlen (name) - 1] != '\0'
+            : g_str_equal (name, group))
+          return TRUE;
+      }
 
   return FALSE;
 }
