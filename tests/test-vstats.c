@@ -750,7 +750,7 @@ test_sonde_agent_replays (void)
   g_autoptr(JsonArray) before = NULL;
   SondeServer *second_hub;
   JsonArray *points;
-  guint port, n_changes = 0;
+  guint port, n_changes = 0, n_buffered;
   gint64 last_before_s, first_s, last_s;
 
   if (hub == NULL)
@@ -783,7 +783,8 @@ test_sonde_agent_replays (void)
   g_clear_object (&hub->server);
   sonde_test_wait_until (!sonde_agent_get_connected (agent));
   sonde_test_spin_for (3500);
-  g_assert_cmpuint (sonde_agent_get_n_buffered (agent), >=, 3);
+  n_buffered = sonde_agent_get_n_buffered (agent);
+  g_assert_cmpuint (n_buffered, >=, 3);
 
   second_hub = sonde_server_new (hub->engine);
   hub->server = second_hub;
@@ -805,7 +806,7 @@ test_sonde_agent_replays (void)
   /* From the last report the first hub had to now, not a second
    * missing: what the second hub has starts where the first one's ended. */
   g_assert_cmpint (first_s, ==, last_before_s + 1);
-  g_assert_cmpint (last_s - first_s, >=, 4);
+  g_assert_cmpint (last_s - first_s + 1, >=, n_buffered);
   g_assert_cmpint (json_array_get_length (points), ==, last_s - first_s + 1);
   for (guint i = 0; i < json_array_get_length (points); i++)
     {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sonde-error.h"
+#include "sonde-rest-private.h"
 #include "sonde-server-private.h"
 #include "sonde-vstats-private.h"
 
@@ -424,6 +425,27 @@ vstats_host_hub (gpointer    state,
 
 /* The table entry ------------------------------------------------------------ */
 
+/* libsoup routes a request to the longest registered prefix of its
+ * path: /ws would take every /ws/... the other formats do not serve. Its
+ * plain handler runs before the WebSocket handshake and answers those as
+ * the server answers any unknown path. */
+static void
+exact_path_cb (SoupServer        *soup_server,
+               SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  const char *route = user_data;
+  g_autofree char *message = NULL;
+
+  if (g_str_equal (path, route))
+    return;
+
+  message = g_strdup_printf ("No such route: %s", path);
+  _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
+}
+
 static void
 register_vstats (SondeServer *server,
                  gpointer     state,
@@ -434,6 +456,8 @@ register_vstats (SondeServer *server,
 
   _sonde_vstats_dashboard_register (server, state, soup_server, path);
   _sonde_vstats_agents_register (server, state, soup_server, agent_path);
+  soup_server_add_handler (soup_server, path, exact_path_cb, g_strdup (path), g_free);
+  soup_server_add_handler (soup_server, agent_path, exact_path_cb, g_strdup (agent_path), g_free);
 }
 
 static const SondeFormatListener vstats_listeners[] = {
