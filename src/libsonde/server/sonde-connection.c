@@ -344,6 +344,12 @@ find_socket (GIOStream *stream)
   return NULL;
 }
 
+GSocket *
+_sonde_connection_find_socket (SoupWebsocketConnection *websocket)
+{
+  return find_socket (soup_websocket_connection_get_io_stream (websocket));
+}
+
 /* The kernel grows a silent client's send buffer up to 4 MiB, seconds of
  * stale frames; a fixed buffer bounds both the memory and the lag before
  * backpressure drops frames. */

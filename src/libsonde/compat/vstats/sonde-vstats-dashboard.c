@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "sonde-connection-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-server-private.h"
@@ -19,6 +23,12 @@
  * marked out of step, gets no metrics until it has caught up, and catches
  * up from the hub's state at the next second, told only what it does not
  * know yet (what each dashboard was told is kept: one entry per server).
+ *
+ * Sending each dashboard a thousand messages a second is what a hub of a
+ * thousand agents spends most on, in the kernel: each send() pushes a TCP
+ * segment. A dashboard's socket is corked while the main loop handles
+ * what came in at once (reports that arrived together), and uncorked at
+ * the next iteration: one segment carries them all.
  */
 
 typedef struct _SondeVstatsSync SondeVstatsSync;
@@ -31,7 +41,9 @@ typedef struct
   SondeHubGroup   *group;        /* this host's metrics, or NULL */
   GHashTable      *announced;    /* server id -> Told */
   SondeVstatsSync *sync;         /* a catch-up in progress, or NULL */
+  GSocket         *socket;       /* unowned: the connection's */
   gboolean         out_of_step;
+  gboolean         corked;
 } SondeVstatsDashboard;
 
 struct _SondeVstatsSync
@@ -167,6 +179,50 @@ in_step (SondeVstatsDashboard *dashboard)
   return !dashboard->out_of_step && dashboard->sync == NULL;
 }
 
+static void
+set_cork (SondeVstatsDashboard *dashboard,
+          gboolean              cork)
+{
+  int value = cork;
+
+  if (dashboard->socket != NULL &&
+      setsockopt (g_socket_get_fd (dashboard->socket), IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0)
+    dashboard->corked = cork;
+}
+
+static gboolean
+uncork_cb (gpointer data)
+{
+  SondeVstats *self = data;
+
+  self->uncork_source = 0;
+  for (guint i = 0; i < self->dashboards->len; i++)
+    {
+      SondeVstatsDashboard *dashboard = g_ptr_array_index (self->dashboards, i);
+
+      if (dashboard->corked)
+        set_cork (dashboard, FALSE);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Until the next iteration of the main loop: an idle source of the
+ * default priority runs with the next batch of ready sources. */
+static void
+cork (SondeVstatsDashboard *dashboard)
+{
+  SondeVstats *self = dashboard->vstats;
+
+  if (dashboard->corked)
+    return;
+  set_cork (dashboard, TRUE);
+  if (dashboard->corked && self->uncork_source == 0)
+    {
+      self->uncork_source = g_idle_add_full (G_PRIORITY_DEFAULT, uncork_cb, self, NULL);
+      g_source_set_name_by_id (self->uncork_source, "[sonde] vstats uncork");
+    }
+}
+
 void
 _sonde_vstats_broadcast_metrics (SondeVstats *self,
                                  GBytes      *frame)
@@ -177,7 +233,10 @@ _sonde_vstats_broadcast_metrics (SondeVstats *self,
 
       /* A full socket drops the frame: the next one holds newer values. */
       if (in_step (dashboard))
-        _sonde_connection_send_stream (dashboard->connection, frame);
+        {
+          cork (dashboard);
+          _sonde_connection_send_stream (dashboard->connection, frame);
+        }
     }
 }
 
@@ -191,6 +250,8 @@ _sonde_vstats_broadcast_event (SondeVstats     *self,
     {
       SondeVstatsDashboard *dashboard = g_ptr_array_index (self->dashboards, i);
 
+      if (in_step (dashboard))
+        cork (dashboard);
       if (!in_step (dashboard) || !_sonde_connection_send_stream (dashboard->connection, frame))
         dashboard->out_of_step = TRUE;
       else if (told == SONDE_VSTATS_TOLD_NOTHING)
@@ -255,6 +316,7 @@ dashboard_accept (SondeServer             *server,
   dashboard->server = server;
   dashboard->announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   dashboard->connection = _sonde_connection_new (server, websocket, route, &dashboard_callbacks, dashboard);
+  dashboard->socket = _sonde_connection_find_socket (websocket);
   /* The seed: "The server sends ping frames every 30 seconds". */
   soup_websocket_connection_set_keepalive_interval (websocket, SONDE_VSTATS_PING_INTERVAL);
 

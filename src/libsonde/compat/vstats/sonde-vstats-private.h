@@ -177,6 +177,7 @@ typedef struct
   GPtrArray         *agents;           /* SondeVstatsAgentClient, unowned */
   GHashTable        *host_hubs;        /* server id -> SondeHub, for native clients */
   guint              housekeeping_source;
+  guint              uncork_source;     /* see sonde-vstats-dashboard.c */
 
   /* For GET /status. */
   guint64            reports_accepted;

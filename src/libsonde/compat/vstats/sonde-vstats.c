@@ -82,6 +82,7 @@ vstats_state_free (gpointer state)
   g_assert (self->agents->len == 0);
 
   g_clear_handle_id (&self->housekeeping_source, g_source_remove);
+  g_clear_handle_id (&self->uncork_source, g_source_remove);
   g_hash_table_unref (self->by_name);
   g_hash_table_unref (self->servers);
   g_hash_table_unref (self->host_hubs);
