@@ -652,7 +652,7 @@ static void
 test_native_host (void)
 {
   SondeTestServer *server = sonde_test_server_new_with_plugins ("cpu", "memory", "host", NULL);
-  SondeTestClient *agent, *native, *unknown;
+  SondeTestClient *agent, *native, *unknown, *events;
   JsonObject *frame, *data;
   gint64 t;
 
@@ -660,9 +660,24 @@ test_native_host (void)
     return;
   configure (server, hub_config);
 
+  /* Servers coming and going are native events too. */
+  events = sonde_test_client_new (server, "events=server_added,server_status&metrics=cpu.cores");
   agent = agent_connect (server, TOKEN_A2);
   send_report (agent, past_second (), "remote", 77.0, 0);
   sonde_test_client_next (agent, "ack", NULL);
+  {
+    g_autofree char *a2_id = _sonde_vstats_make_agent_id ("a2");
+    JsonObject *event = sonde_test_client_next (events, "event", NULL);
+
+    g_assert_cmpstr (json_object_get_string_member (event, "event"), ==, "server_added");
+    g_assert_cmpstr (json_object_get_string_member (event, "source"), ==, "vstats");
+    sonde_test_assert_members (json_object_get_object_member (event, "data"), "id,location,name");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (event, "data"), "id"), ==, a2_id);
+    event = sonde_test_client_next (events, "event", NULL);
+    g_assert_cmpstr (json_object_get_string_member (event, "event"), ==, "server_status");
+    g_assert_true (json_object_get_boolean_member (json_object_get_object_member (event, "data"), "online"));
+  }
+  sonde_test_client_free (events);
 
   native = sonde_test_client_new (server, "host=a2&metrics=cpu.usage_percent,host.hostname");
   unknown = sonde_test_client_new (server, "host=nope");

@@ -432,10 +432,11 @@ closed_cb (SoupWebsocketConnection *websocket,
   const char *reason = soup_websocket_connection_get_close_data (websocket);
   g_autofree char *where = url_for_log (self->url);
 
-  if (code == SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION)
-    g_warning ("The hub at %s refused this agent: %s", where, reason != NULL ? reason : "");
+  if (code == SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION && g_strcmp0 (reason, "invalid token") == 0)
+    g_warning ("The hub at %s refused the token; retrying", where);
   else
-    g_message ("Disconnected from the hub at %s; reconnecting", where);
+    g_message ("Disconnected from the hub at %s (%u%s%s); reconnecting", where, code,
+               reason != NULL && *reason != '\0' ? ": " : "", reason != NULL ? reason : "");
 
   disconnect_websocket (self);
   if (self->running)

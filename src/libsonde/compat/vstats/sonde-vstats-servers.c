@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "sonde-engine-private.h"
+#include "sonde-event.h"
 #include "sonde-json-private.h"
 #include "sonde-vstats-private.h"
 
@@ -63,6 +65,30 @@ _sonde_vstats_encode_removed (const char *id)
   return _sonde_json_object_to_bytes (frame);
 }
 
+/* The native protocol's events of the same name, for its clients that
+ * subscribed to them ("events": ["server_added", ...]). */
+static void
+emit_event (SondeVstats       *self,
+            const char        *type,
+            SondeVstatsServer *server,
+            const char        *id_member)
+{
+  g_autoptr(JsonObject) data = json_object_new ();
+  g_autoptr(SondeEvent) event = NULL;
+
+  json_object_set_string_member (data, id_member, server->id);
+  if (g_str_equal (type, "server_added"))
+    {
+      json_object_set_string_member (data, "name", server->name);
+      json_object_set_string_member (data, "location", server->location != NULL ? server->location : "");
+    }
+  else if (g_str_equal (type, "server_status"))
+    json_object_set_boolean_member (data, "online", server->online);
+
+  event = sonde_event_new (type, "vstats", g_get_real_time (), data);
+  _sonde_engine_emit_event (sonde_server_get_engine (self->server), event);
+}
+
 GBytes *
 _sonde_vstats_server_added_frame (SondeVstatsServer *server)
 {
@@ -88,6 +114,7 @@ set_online (SondeVstats       *self,
   server->status_frame = encode_status (server);
   _sonde_vstats_broadcast_event (self, server->status_frame, server->id,
                                  online ? SONDE_VSTATS_TOLD_ONLINE : SONDE_VSTATS_TOLD_OFFLINE);
+  emit_event (self, "server_status", server, "server_id");
 }
 
 SondeVstatsServer *
@@ -173,6 +200,7 @@ _sonde_vstats_ensure_agent (SondeVstats *self,
   /* Its status follows at once: it is added because it reported. */
   server = _sonde_vstats_server_new (self, id, name, location, FALSE);
   _sonde_vstats_broadcast_event (self, server->added_frame, server->id, SONDE_VSTATS_TOLD_ADDED);
+  emit_event (self, "server_added", server, "id");
   return server;
 }
 
@@ -385,6 +413,7 @@ _sonde_vstats_watch (SondeVstats *self)
       g_autoptr(GBytes) frame = _sonde_vstats_encode_removed (server->id);
 
       _sonde_vstats_broadcast_event (self, frame, server->id, SONDE_VSTATS_TOLD_NOTHING);
+      emit_event (self, "server_removed", server, "id");
     }
 }
 
