@@ -432,13 +432,23 @@ test_agent_malformed (void)
   sonde_test_client_send_bytes (agent, SOUP_WEBSOCKET_DATA_BINARY, "\x01\x02", 2);
   expect_agent_error (agent, "Binary frames are not accepted");
 
+  /* A refused report with a readable time is acknowledged: the agent
+   * must not send it again. */
+  sonde_test_client_send (agent, "{\"type\":\"metrics\",\"data\":{\"timestamp\":\"2024-01-01T12:00:00Z\","
+                                 "\"cpu\":{\"usage\":101}}}");
+  expect_agent_error (agent, "Invalid report: cpu.usage");
+  /* (The earlier ones with a readable time were acknowledged too.) */
+  while (!g_str_equal (json_object_get_string_member (sonde_test_client_next (agent, "ack", NULL), "timestamp"),
+                       "2024-01-01T12:00:00.000Z"))
+    ;
+
   /* A shared token's agent is known by its hostname: it must send one. */
   sonde_test_client_send (shared, "{\"type\":\"metrics\",\"data\":{\"cpu\":{\"usage\":1}}}");
   expect_agent_error (shared, "Invalid report: hostname: missing");
 
   /* Nothing of it reached the dashboards, and the connection lives on. */
   g_assert_cmpint (status_count (server, "servers"), ==, 1);
-  g_assert_cmpint (status_count (server, "reports_rejected"), ==, G_N_ELEMENTS (bad_messages) + 5);
+  g_assert_cmpint (status_count (server, "reports_rejected"), ==, G_N_ELEMENTS (bad_messages) + 6);
   g_assert_false (agent->closed);
   sonde_test_spin_for (500);
   send_report (agent, past_second (), "host-one", 12.5, 0);

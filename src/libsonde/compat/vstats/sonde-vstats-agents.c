@@ -18,7 +18,8 @@
  *
  * An agent that connects with `&ack=1` (sonded's does) gets
  * {"type":"ack","timestamp":...} for each report the hub has taken,
- * duplicates included, so that it can drop it from what it would replay.
+ * duplicates included, and for each it refused for what it holds, so that
+ * it can drop it from what it would replay.
  */
 
 /* "Try Again Later" (RFC 6455 registry); libsoup 3.2 has no name for it. */
@@ -197,6 +198,23 @@ report_rate_limited (SondeVstatsAgentClient *self)
                     " a second; this one was dropped");
 }
 
+/* A report refused for what it holds will never be taken: it is
+ * acknowledged all the same, so that the agent does not send it again.
+ * (One refused for the rate or a full hub is not: it may be, later.) */
+static void
+ack_refused (SondeVstatsAgentClient *self,
+             JsonNode               *data)
+{
+  const char *text;
+  gint64 timestamp_us;
+
+  if (!self->acks || data == NULL || !JSON_NODE_HOLDS_OBJECT (data))
+    return;
+  text = json_object_get_string_member_with_default (json_node_get_object (data), "timestamp", NULL);
+  if (text != NULL && _sonde_vstats_parse_timestamp (text, &timestamp_us))
+    send_ack (self, timestamp_us);
+}
+
 static void
 handle_report (SondeVstatsAgentClient *self,
                JsonObject             *message)
@@ -227,6 +245,7 @@ handle_report (SondeVstatsAgentClient *self,
 
       vstats->reports_rejected++;
       send_error (self, text);
+      ack_refused (self, data);
       return;
     }
 
@@ -235,6 +254,7 @@ handle_report (SondeVstatsAgentClient *self,
       vstats->reports_rejected++;
       send_error (self, "Invalid report: hostname: missing; an agent with a shared token is "
                         "known by its hostname");
+      ack_refused (self, data);
       return;
     }
 
