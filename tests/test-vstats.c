@@ -526,6 +526,26 @@ test_agent_identity (void)
   g_assert_cmpstr (json_object_get_string_member (data, "location"), ==, "");
   g_assert_cmpint (status_count (server, "servers"), ==, 3);
 
+  /* A report of a few members still has the four sections of the
+   * dashboards' shape, empty, and nothing else. */
+  {
+    g_autofree char *tiny_id = _sonde_vstats_make_agent_id ("tiny");
+    SondeTestClient *tiny = agent_connect (server, TOKEN_SHARED);
+    JsonObject *metrics;
+
+    sonde_test_client_send (tiny, "{\"type\":\"metrics\",\"data\":{\"hostname\":\"tiny\","
+                                  "\"cpu\":{\"usage\":3,\"extra\":\"dropped\"},\"colour\":\"red\"}}");
+    metrics = json_object_get_object_member (json_object_get_object_member (next_metrics_of (dashboard, tiny_id),
+                                                                            "data"), "metrics");
+    {
+      g_autofree char *json = sonde_test_to_json (metrics);
+
+      g_assert_cmpstr (json, ==, "{\"cpu\":{\"usage\":3.0},\"memory\":{},\"disks\":[],\"network\":{},"
+                                 "\"hostname\":\"tiny\"}");
+    }
+    sonde_test_client_free (tiny);
+  }
+
   /* A connection does not change its hostname. */
   send_report (one, past_second () + G_USEC_PER_SEC, "web-2", 1, 0);
   expect_agent_error (one, "hostname: differs from the earlier reports");
@@ -536,7 +556,7 @@ test_agent_identity (void)
   send_report (again, past_second () + 2 * G_USEC_PER_SEC, "web-1", 3, 0);
   assert_closed_with (one, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "replaced by a newer connection");
   sonde_test_client_next (again, "ack", NULL);
-  g_assert_cmpint (status_count (server, "servers"), ==, 3);
+  g_assert_cmpint (status_count (server, "servers"), ==, 4);
 
   sonde_test_client_free (again);
   sonde_test_client_free (two);

@@ -260,51 +260,52 @@ _sonde_vstats_metrics_from_view (SondeTickView *view)
   JsonObject *network = _sonde_tick_view_get_data (view, "network");
   JsonObject *host = _sonde_tick_view_get_data (view, "host");
 
-  if (cpu != NULL)
-    {
-      JsonObject *out = json_object_new ();
+  /* cpu, memory, disks and network are always there, if empty: the
+   * seed's dashboards read metrics.cpu.usage without looking. */
+  {
+    JsonObject *out = json_object_new ();
 
-      copy_member (out, "usage", cpu, "usage_percent");
-      copy_member (out, "cores", cpu, "cores");
-      copy_member (out, "brand", cpu, "brand");
-      copy_member (out, "frequency", cpu, "frequency_mhz");
-      copy_member (out, "per_core", cpu, "per_core_percent");
-      json_object_set_object_member (metrics, "cpu", out);
-    }
+    copy_member (out, "usage", cpu, "usage_percent");
+    copy_member (out, "cores", cpu, "cores");
+    copy_member (out, "brand", cpu, "brand");
+    copy_member (out, "frequency", cpu, "frequency_mhz");
+    copy_member (out, "per_core", cpu, "per_core_percent");
+    json_object_set_object_member (metrics, "cpu", out);
+  }
 
-  if (memory != NULL)
-    {
-      JsonObject *out = json_object_new ();
+  {
+    JsonObject *out = json_object_new ();
 
-      copy_member (out, "total", memory, "total_bytes");
-      copy_member (out, "used", memory, "used_bytes");
-      copy_member (out, "available", memory, "available_bytes");
-      copy_member (out, "swap_total", memory, "swap_total_bytes");
-      copy_member (out, "swap_used", memory, "swap_used_bytes");
-      copy_member (out, "usage_percent", memory, "usage_percent");
-      json_object_set_object_member (metrics, "memory", out);
-    }
+    copy_member (out, "total", memory, "total_bytes");
+    copy_member (out, "used", memory, "used_bytes");
+    copy_member (out, "available", memory, "available_bytes");
+    copy_member (out, "swap_total", memory, "swap_total_bytes");
+    copy_member (out, "swap_used", memory, "swap_used_bytes");
+    copy_member (out, "usage_percent", memory, "usage_percent");
+    json_object_set_object_member (metrics, "memory", out);
+  }
 
   if (disk != NULL && json_object_has_member (disk, "partitions") &&
       JSON_NODE_HOLDS_ARRAY (json_object_get_member (disk, "partitions")))
     json_object_set_array_member (metrics, "disks",
                                   disks_from_partitions (json_object_get_array_member (disk, "partitions")));
+  else
+    json_object_set_array_member (metrics, "disks", json_array_new ());
 
-  if (network != NULL)
-    {
-      JsonObject *out = json_object_new ();
+  {
+    JsonObject *out = json_object_new ();
 
-      /* The dashboard's rx and tx are rates, the report's totals. */
-      copy_member (out, "rx", network, "rx_bytes_per_sec");
-      copy_member (out, "tx", network, "tx_bytes_per_sec");
-      if (json_object_has_member (network, "interfaces") &&
-          JSON_NODE_HOLDS_ARRAY (json_object_get_member (network, "interfaces")))
-        json_object_set_array_member (out, "interfaces",
-                                      interfaces_from_network (json_object_get_array_member (network, "interfaces")));
-      copy_member (out, "total_rx", network, "total_rx_bytes");
-      copy_member (out, "total_tx", network, "total_tx_bytes");
-      json_object_set_object_member (metrics, "network", out);
-    }
+    /* The dashboard's rx and tx are rates, the report's totals. */
+    copy_member (out, "rx", network, "rx_bytes_per_sec");
+    copy_member (out, "tx", network, "tx_bytes_per_sec");
+    if (network != NULL && json_object_has_member (network, "interfaces") &&
+        JSON_NODE_HOLDS_ARRAY (json_object_get_member (network, "interfaces")))
+      json_object_set_array_member (out, "interfaces",
+                                    interfaces_from_network (json_object_get_array_member (network, "interfaces")));
+    copy_member (out, "total_rx", network, "total_rx_bytes");
+    copy_member (out, "total_tx", network, "total_tx_bytes");
+    json_object_set_object_member (metrics, "network", out);
+  }
 
   if (host != NULL && json_object_has_member (host, "uptime_seconds"))
     json_object_set_int_member (metrics, "uptime",
@@ -593,8 +594,12 @@ check_cpu (JsonObject  *data,
 
   if (!get_section (data, "cpu", &cpu, error))
     return FALSE;
+  /* Absent, it is empty: dashboards read metrics.cpu.usage as they are. */
   if (cpu == NULL)
-    return TRUE;
+    {
+      json_object_set_object_member (metrics, "cpu", g_steal_pointer (&out));
+      return TRUE;
+    }
 
   if (!PERCENT (out, "usage", cpu, "usage", "cpu") ||
       !check_member_number (out, "cores", cpu, "cores", "cpu", 0, MAX_CORES, TRUE, error) ||
@@ -635,7 +640,10 @@ check_memory (JsonObject  *data,
   if (!get_section (data, "memory", &memory, error))
     return FALSE;
   if (memory == NULL)
-    return TRUE;
+    {
+      json_object_set_object_member (metrics, "memory", g_steal_pointer (&out));
+      return TRUE;
+    }
 
   if (!BYTES (out, memory, "total", "memory") ||
       !BYTES (out, memory, "used", "memory") ||
@@ -660,7 +668,10 @@ check_disks (JsonObject  *data,
   if (!get_array (data, "disks", "disks", MAX_DISKS, &disks, error))
     return FALSE;
   if (disks == NULL)
-    return TRUE;
+    {
+      json_object_set_array_member (metrics, "disks", json_array_new ());
+      return TRUE;
+    }
 
   out = json_array_sized_new (json_array_get_length (disks));
   for (guint i = 0; i < json_array_get_length (disks); i++)
@@ -704,7 +715,10 @@ check_network (JsonObject  *data,
   if (!get_section (data, "network", &network, error))
     return FALSE;
   if (network == NULL)
-    return TRUE;
+    {
+      json_object_set_object_member (metrics, "network", g_steal_pointer (&out));
+      return TRUE;
+    }
 
   /* In a report rx and tx are optional rates (sonded sends them); the
    * hub derives them from the totals otherwise. */
@@ -851,7 +865,9 @@ _sonde_vstats_set_rates (JsonObject *metrics,
   g_autoptr(GList) members = NULL;
   JsonObject *reordered;
 
-  if (!json_object_has_member (metrics, "network"))
+  /* No network in the report: no rates either. */
+  if (!json_object_has_member (metrics, "network") ||
+      json_object_get_size (json_object_get_object_member (metrics, "network")) == 0)
     return;
 
   /* rx and tx come first, as in the dashboards' shape: the object is
