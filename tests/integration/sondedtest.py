@@ -109,6 +109,12 @@ class Daemon:
         self.stop()
         self.tmpdir.cleanup()
 
+    @property
+    def token(self):
+        """The token sonded made for this test's user (none configured)."""
+        with open(os.path.join(self.env["XDG_CONFIG_HOME"], "sonde", "token")) as f:
+            return f.read().strip()
+
     def http_url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
 

@@ -6,7 +6,7 @@ libsoup reads a request's whole body into memory before any handler runs,
 even when an early handler has already refused the request. sonded must
 refuse a body above 64 KiB, or a chunked one, from its headers alone: answer
 at once, close the connection, and never hold the body. A page from another
-site must not read the stream or post commands (DESIGN.md, "Qualities":
+site must not read the stream or post commands (docs/architecture.md, "Qualities":
 secure defaults).
 """
 
@@ -116,7 +116,9 @@ class BodyLimitTest(unittest.TestCase):
         return sock
 
     def head(self, method, path, *headers):
-        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.daemon.port}", *headers]
+        # POST /control changes state: it needs the token sonded made.
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.daemon.port}",
+                 f"Authorization: Bearer {self.daemon.token}", *headers]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
     def assertRefused(self, status, body, code, expected_status):
@@ -281,9 +283,11 @@ class OriginTest(unittest.TestCase):
             f"Content-Length: {len(command)}\n\n" + command.decode("ascii"))
         self.assertEqual(status, 403)
 
-    def test_loopback_pages_and_tools_allowed(self):
+    def test_own_pages_and_tools_allowed(self):
+        # The daemon's own pages (its dashboard) and clients that are not
+        # browsers; not the other pages of this machine.
         self.assertEqual(self.handshake(f"http://127.0.0.1:{self.daemon.port}"), 101)
-        self.assertEqual(self.handshake("http://localhost:8080"), 101)
+        self.assertEqual(self.handshake("http://localhost:8080"), 403)
         status, headers, body, closed = self.request(
             f"GET /status HTTP/1.1\nHost: 127.0.0.1:{self.daemon.port}\n\n")
         self.assertEqual(status, 200)

@@ -47,8 +47,6 @@ gboolean         _sonde_connection_send_stream  (SondeConnection                
 void             _sonde_connection_send_control (SondeConnection                *self,
                                                  GBytes                         *frame);
 void             _sonde_connection_limit_send_buffer (SoupWebsocketConnection *websocket);
-/* The socket under @websocket, or NULL. */
-GSocket         *_sonde_connection_find_socket  (SoupWebsocketConnection        *websocket);
 void             _sonde_connection_send_bulk    (SondeConnection                *self,
                                                  SondeBulkProducer               produce,
                                                  gpointer                        data,

@@ -22,6 +22,21 @@ G_BEGIN_DECLS
  * hook gets it back.
  */
 
+/* What a route guards, and so which token it asks. */
+typedef enum
+{
+  /* Read-only metrics: the token for anything but GET and HEAD, and for
+   * those too unless reads are open. */
+  SONDE_ROUTE_READ,
+  /* More than metrics (log lines, commands) or a change of state: the
+   * token whenever there is one. */
+  SONDE_ROUTE_SENSITIVE,
+  /* Clients with credentials of their own, which the route checks (a
+   * hub's agents): the server's token is not asked; the body, Host and
+   * Origin checks stay. */
+  SONDE_ROUTE_OWN_TOKENS,
+} SondeRouteKind;
+
 /* What the server does with the WebSocket clients of one route: it
  * accepts them through the format, counts them, and frees them when they
  * close or the server stops. */
@@ -33,6 +48,11 @@ typedef struct
                       const char              *route,
                       GHashTable              *query);
   void     (*free)   (gpointer                 client);
+  /* What the stream reveals or takes: SONDE_ROUTE_SENSITIVE for more
+   * than metrics (log lines, commands), whose handshake needs the token
+   * whenever there is one; SONDE_ROUTE_OWN_TOKENS when accept() checks
+   * its clients' own tokens. */
+  SondeRouteKind kind;
 } SondeClientOps;
 
 /* Where a format is served: a path on the main listener, and a path and

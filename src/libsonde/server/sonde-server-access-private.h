@@ -3,6 +3,7 @@
 
 #include <libsoup/soup.h>
 
+#include "sonde-format-private.h"
 #include "sonde-gateway-stats.h"
 
 G_BEGIN_DECLS
@@ -20,12 +21,18 @@ void                _sonde_access_set_token           (SondeAccess        *self,
 const char * const *_sonde_access_get_allowed_origins (SondeAccess        *self);
 void                _sonde_access_set_allowed_origins (SondeAccess        *self,
                                                        const char * const *origins);
+/* @kind: what the route guards, and so which token it asks. */
 void                _sonde_access_guard_path          (SondeAccess        *self,
                                                        SoupServer         *soup_server,
-                                                       const char         *path);
-void                _sonde_access_skip_token          (SondeAccess        *self,
-                                                       SoupServer         *soup_server,
-                                                       const char         *path);
+                                                       const char         *path,
+                                                       SondeRouteKind      kind);
+gboolean            _sonde_access_get_token_for_reads (SondeAccess        *self);
+void                _sonde_access_set_token_for_reads (SondeAccess        *self,
+                                                       gboolean            for_reads);
+void                _sonde_access_set_allowed_hosts   (SondeAccess        *self,
+                                                       const char * const *hosts);
+void                _sonde_access_add_listen_address  (SondeAccess        *self,
+                                                       GInetAddress       *address);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeAccess, _sonde_access_free)
 

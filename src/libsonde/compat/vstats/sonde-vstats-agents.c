@@ -427,13 +427,15 @@ agent_free (gpointer client)
   g_free (self);
 }
 
+/* Agents present tokens of their own, checked in agent_accept(): the
+ * server's token, if any, is not asked of them. They still come through
+ * the listener's connection caps and byte budget like any client. */
 static const SondeClientOps agent_ops = {
   .accept = agent_accept,
   .free = agent_free,
+  .kind = SONDE_ROUTE_OWN_TOKENS,
 };
 
-/* The agents' route checks its own tokens: the server's token, if any,
- * is not asked of agents. */
 void
 _sonde_vstats_agents_register (SondeServer *server,
                                gpointer     state,
@@ -441,5 +443,4 @@ _sonde_vstats_agents_register (SondeServer *server,
                                const char  *path)
 {
   _sonde_server_add_websocket_route (server, soup_server, path, &agent_ops, state);
-  _sonde_server_skip_token (server, soup_server, path);
 }

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "sonde-budget-stream-private.h"
 #include "sonde-connection-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-server-private.h"
@@ -316,7 +317,7 @@ dashboard_accept (SondeServer             *server,
   dashboard->server = server;
   dashboard->announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   dashboard->connection = _sonde_connection_new (server, websocket, route, &dashboard_callbacks, dashboard);
-  dashboard->socket = _sonde_connection_find_socket (websocket);
+  dashboard->socket = _sonde_stream_find_socket (soup_websocket_connection_get_io_stream (websocket));
   /* The seed: "The server sends ping frames every 30 seconds". */
   soup_websocket_connection_set_keepalive_interval (websocket, SONDE_VSTATS_PING_INTERVAL);
 
