@@ -332,24 +332,37 @@ test_agent_bad_tokens (void)
   SondeTestClient *none = sonde_test_client_new_for_path (server, "/ws/agent");
   SondeTestClient *wrong = agent_connect (server, "token-of-agent-a1-012345678X");
   SondeTestClient *prefix = agent_connect (server, "token-of-agent-a1");
-  SondeTestClient *good;
+  /* The decoded query would end at the NUL, and match. */
+  SondeTestClient *nul = agent_connect (server, TOKEN_A1 "%00garbage");
+  SondeTestClient *server_token, *good;
 
   assert_closed_with (none, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "invalid token");
   assert_closed_with (wrong, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "invalid token");
   assert_closed_with (prefix, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "invalid token");
-  g_assert_cmpint (status_count (server, "tokens_refused"), ==, 3);
+  assert_closed_with (nul, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "invalid token");
+  g_assert_cmpint (status_count (server, "tokens_refused"), ==, 4);
   g_assert_cmpint (status_count (server, "agents_connected"), ==, 0);
 
-  /* With a server token, dashboards need it; agents present their own. */
-  sonde_server_set_token (server->server, "server-secret");
+  /* With a server token, dashboards need it; agents present their own,
+   * and the server's is not one of them. */
+  sonde_server_set_token (server->server, "server-secret-0123456789");
   g_assert_cmpuint (sonde_test_websocket_handshake (server, "/ws", NULL), ==, 401);
-  g_assert_cmpuint (sonde_test_websocket_handshake (server, "/ws?token=server-secret", NULL), ==, 101);
+  g_assert_cmpuint (sonde_test_websocket_handshake (server, "/ws?token=server-secret-0123456789", NULL), ==, 101);
+  server_token = agent_connect (server, "server-secret-0123456789");
+  assert_closed_with (server_token, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "invalid token");
   good = agent_connect (server, TOKEN_SHARED);
   send_report (good, past_second (), "web-7", 1, 0);
   sonde_test_client_next (good, "ack", NULL);
   g_assert_false (good->closed);
 
+  /* Reads open (a generated token on loopback): the same for agents. */
+  sonde_server_set_reads_need_token (server->server, FALSE);
+  g_assert_cmpuint (sonde_test_websocket_handshake (server, "/ws", NULL), ==, 101);
+  g_assert_cmpuint (sonde_test_websocket_handshake (server, "/ws/agent", NULL), ==, 101);
+
   sonde_test_client_free (good);
+  sonde_test_client_free (server_token);
+  sonde_test_client_free (nul);
   sonde_test_client_free (prefix);
   sonde_test_client_free (wrong);
   sonde_test_client_free (none);

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -28,7 +29,9 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "robustness"))
 from sondedtest import Daemon, RawWebSocket, free_port, port_is_free  # noqa: E402
+from attacktest import frame, handshake, read_frames_until_close  # noqa: E402
 
 try:
     import websockets
@@ -357,6 +360,58 @@ class VstatsHubTest(unittest.TestCase):
         start = len(dashboard.messages)
         dashboard.wait_for(about("metrics", agent_id("a1")), after=start)
         self.assertIsNone(agent.process.poll())
+        self.assertIsNone(hub.process.poll())
+
+    def test_agents_pass_the_servers_other_guards(self):
+        # The agents' route asks for the agents' own tokens instead of the
+        # server's; the other guards are the same as everywhere: the Host
+        # check, and the listener's byte budget under every connection.
+        hub = self.start_hub()
+        self.start_agent(hub, "a1")
+        dashboard = Dashboard(f"ws://127.0.0.1:{hub.port}/ws")
+        self.addCleanup(dashboard.close)
+        dashboard.wait_for(about("metrics", agent_id("a1")))
+
+        # A token cut short by a NUL is not the token.
+        self.assertEqual(agent_closed_with(hub.port, f"/ws/agent?token={TOKENS['raw']}%00x"),
+                         (1008, "invalid token"))
+
+        # DNS rebinding: a Host that is not this daemon's.
+        with socket.create_connection(("127.0.0.1", hub.port), timeout=TIMEOUT) as sock:
+            sock.sendall((f"GET /ws/agent?token={TOKENS['raw']} HTTP/1.1\r\nHost: evil.example\r\n"
+                          "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          "Sec-WebSocket-Version: 13\r\n\r\n").encode("ascii"))
+            self.assertTrue(sock.recv(4096).startswith(b"HTTP/1.1 421"))
+
+        # An agent with a good token sending a message that never ends is
+        # closed with 1009 once a message's worth of bytes came.
+        sock, _, _ = handshake(hub.port, f"/ws/agent?token={TOKENS['raw']}")
+        chunk = b"a" * (64 * 1024)
+        closed = threading.Event()
+        code = []
+
+        def reader():
+            code.append(read_frames_until_close(sock, timeout=30))
+            closed.set()
+
+        threading.Thread(target=reader, daemon=True).start()
+        sock.sendall(frame(0x1, chunk, fin=False))
+        sent = len(chunk)
+        try:
+            while not closed.is_set() and sent < 64 * 1024 * 1024:
+                sock.sendall(frame(0x0, chunk, fin=False))
+                sent += len(chunk)
+        except OSError:
+            pass
+        closed.wait(30)
+        sock.close()
+        self.assertEqual(code, [1009])
+        self.assertLess(sent, 8 * 1024 * 1024)
+
+        # The agent with manners is served on.
+        start = len(dashboard.messages)
+        dashboard.wait_for(about("metrics", agent_id("a1")), after=start)
         self.assertIsNone(hub.process.poll())
 
     def test_local_id_stable_across_starts(self):

@@ -51,7 +51,7 @@ typedef struct
   /* What the stream reveals or takes: SONDE_ROUTE_SENSITIVE for more
    * than metrics (log lines, commands), whose handshake needs the token
    * whenever there is one; SONDE_ROUTE_OWN_TOKENS when accept() checks
-   * its clients' own tokens. */
+   * its clients' own tokens (_sonde_server_match_client_token()). */
   SondeRouteKind kind;
 } SondeClientOps;
 

@@ -26,6 +26,10 @@ void                _sonde_access_guard_path          (SondeAccess        *self,
                                                        SoupServer         *soup_server,
                                                        const char         *path,
                                                        SondeRouteKind      kind);
+/* The index in @tokens (NULL-terminated) of the token @uri's query
+ * carries (`?token=`), compared in constant time; -1 for none. */
+int                 _sonde_access_match_client_token  (GUri               *uri,
+                                                       const char * const *tokens);
 gboolean            _sonde_access_get_token_for_reads (SondeAccess        *self);
 void                _sonde_access_set_token_for_reads (SondeAccess        *self,
                                                        gboolean            for_reads);

@@ -62,12 +62,12 @@ is_websocket_upgrade (SoupServerMessage *msg)
   return soup_message_headers_header_contains (headers, "Upgrade", "websocket");
 }
 
-/* The raw `token` of the query, percent-decoded with its length: the
+/* The raw `token` of @uri's query, percent-decoded with its length: the
  * decoded parameter table would end it at a %00. */
 static GBytes *
-query_token (SoupServerMessage *msg)
+query_token (GUri *uri)
 {
-  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  const char *query = g_uri_get_query (uri);
   g_auto(GStrv) parts = NULL;
 
   if (query == NULL)
@@ -100,12 +100,40 @@ request_has_token (SondeAccess       *self,
   if (!is_websocket_upgrade (msg))
     return FALSE;
 
-  from_query = query_token (msg);
+  from_query = query_token (soup_server_message_get_uri (msg));
   if (from_query == NULL)
     return FALSE;
 
   data = g_bytes_get_data (from_query, &length);
   return tokens_equal (self->token, data ? data : "", length);
+}
+
+/* Every one of @tokens is compared, whatever matched, each in constant
+ * time: how long the check takes tells neither which token nor how much
+ * of one was right. */
+int
+_sonde_access_match_client_token (GUri               *uri,
+                                  const char * const *tokens)
+{
+  g_autoptr(GBytes) given = uri != NULL ? query_token (uri) : NULL;
+  gconstpointer data;
+  gsize length;
+  int match = -1;
+
+  if (given == NULL || tokens == NULL)
+    return -1;
+
+  data = g_bytes_get_data (given, &length);
+  for (guint i = 0; tokens[i] != NULL; i++)
+    {
+      gboolean equal = tokens_equal (tokens[i], data ? data : "", length);
+
+      /* Not a branch on which matched first, so that the rest are
+       * compared all the same. */
+      match = (equal && match < 0) ? (int) i : match;
+    }
+
+  return match;
 }
 
 static gboolean

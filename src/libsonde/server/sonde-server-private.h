@@ -45,6 +45,12 @@ void      _sonde_server_guard_path          (SondeServer          *self,
 void      _sonde_server_guard_sensitive_path (SondeServer         *self,
                                               SoupServer          *soup_server,
                                               const char          *path);
+/* For a route of SONDE_ROUTE_OWN_TOKENS: the index in @tokens
+ * (NULL-terminated) of the token @websocket's handshake carried
+ * (`?token=`), every one compared in constant time; -1 for none. Neither
+ * the token nor anything derived from it is logged. */
+int       _sonde_server_match_client_token  (SoupWebsocketConnection *websocket,
+                                             const char * const   *tokens);
 
 /* Hosts other than this one, from the formats that receive their data
  * (see SondeFormat): NULL for a host none of them knows. */

@@ -856,6 +856,13 @@ _sonde_server_guard_sensitive_path (SondeServer *self,
   _sonde_access_guard_path (self->access, soup_server, path, SONDE_ROUTE_SENSITIVE);
 }
 
+int
+_sonde_server_match_client_token (SoupWebsocketConnection *websocket,
+                                  const char * const      *tokens)
+{
+  return _sonde_access_match_client_token (soup_websocket_connection_get_uri (websocket), tokens);
+}
+
 SondeTickView *
 _sonde_server_ref_host_view (SondeServer *self,
                              const char  *host)
@@ -1064,10 +1071,11 @@ sonde_server_get_reads_need_token (SondeServer *self)
  *
  * With a token set (sonde_server_set_token()), what reveals more than
  * metrics or changes state always needs it: log lines, command tasks,
- * agents, any request other than `GET` and `HEAD`. The metric streams
- * and the `GET` routes need it too unless @need_token is %FALSE, so that
- * the clients of the replaced products, which send no token, keep
- * reading metrics. %TRUE by default.
+ * any request other than `GET` and `HEAD`. The metric streams and the
+ * `GET` routes need it too unless @need_token is %FALSE, so that the
+ * clients of the replaced products, which send no token, keep reading
+ * metrics. %TRUE by default. Routes whose clients present tokens of
+ * their own (a hub's agents) ask for those instead, either way.
  *
  * Since: 0.2
  */

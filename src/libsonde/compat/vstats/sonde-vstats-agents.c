@@ -40,51 +40,21 @@ struct _SondeVstatsAgentClient
   gint64             last_limit_error_us;
 };
 
-/* Constant time in the length of @expected. */
-static gboolean
-tokens_equal (const char *expected,
-              const char *given)
-{
-  gsize expected_length = strlen (expected);
-  gsize given_length = strlen (given);
-  guchar diff = expected_length != given_length;
-
-  for (gsize i = 0; i < expected_length; i++)
-    diff |= (guchar) expected[i] ^ (guchar) (i < given_length ? given[i] : 0);
-
-  return diff == 0;
-}
-
-/* Every configured token is compared, whatever matched: how long the
- * check takes tells nothing of which token, or how much of one, was
- * right. */
+/* The named agent or shared token @websocket's handshake presented,
+ * matched by the server core in constant time. */
 static gboolean
 find_token (SondeVstats                  *self,
-            const char                   *given,
+            SoupWebsocketConnection      *websocket,
             const SondeVstatsNamedAgent **named)
 {
-  gboolean found = FALSE;
+  int match = _sonde_server_match_client_token (websocket, (const char * const *) self->tokens);
 
   *named = NULL;
-  if (given == NULL)
+  if (match < 0)
     return FALSE;
-
-  for (guint i = 0; i < self->named_agents->len; i++)
-    {
-      const SondeVstatsNamedAgent *agent = g_ptr_array_index (self->named_agents, i);
-
-      if (tokens_equal (agent->token, given) && !found)
-        {
-          found = TRUE;
-          *named = agent;
-        }
-    }
-
-  for (guint i = 0; self->shared_tokens != NULL && self->shared_tokens[i] != NULL; i++)
-    if (tokens_equal (self->shared_tokens[i], given))
-      found = TRUE;
-
-  return found;
+  if ((guint) match < self->named_agents->len)
+    *named = g_ptr_array_index (self->named_agents, match);
+  return TRUE;
 }
 
 static void
@@ -382,7 +352,6 @@ agent_accept (SondeServer             *server,
 {
   SondeVstats *vstats = format_state;
   SondeVstatsAgentClient *self = g_new0 (SondeVstatsAgentClient, 1);
-  const char *token = query != NULL ? g_hash_table_lookup (query, "token") : NULL;
   const char *ack = query != NULL ? g_hash_table_lookup (query, "ack") : NULL;
   const SondeVstatsNamedAgent *named = NULL;
 
@@ -393,7 +362,7 @@ agent_accept (SondeServer             *server,
   self->connection = _sonde_connection_new (server, websocket, route, &agent_callbacks, self);
 
   /* Neither the token nor anything derived from it is logged. */
-  if (!find_token (vstats, token, &named))
+  if (!find_token (vstats, websocket, &named))
     {
       vstats->tokens_refused++;
       self->refused = TRUE;

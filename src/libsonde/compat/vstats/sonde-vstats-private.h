@@ -164,7 +164,7 @@ typedef struct
 
   /* [hub] and [agent NAME] */
   GPtrArray         *named_agents;     /* SondeVstatsNamedAgent */
-  GStrv              shared_tokens;
+  GStrv              tokens;           /* the named agents' in order, then [hub] agent-tokens */
   guint              offline_after;    /* seconds */
   guint              remove_after;
   guint              history_seconds;

@@ -89,7 +89,7 @@ vstats_state_free (gpointer state)
   g_ptr_array_unref (self->dashboards);
   g_ptr_array_unref (self->agents);
   g_ptr_array_unref (self->named_agents);
-  g_strfreev (self->shared_tokens);
+  g_strfreev (self->tokens);
   g_free (self->location);
   g_free (self);
 }
@@ -322,9 +322,20 @@ vstats_configure (gpointer   state,
   self->history_seconds = history_seconds;
   g_ptr_array_unref (self->named_agents);
   self->named_agents = g_steal_pointer (&named);
-  g_ptr_array_add (shared, NULL);
-  g_strfreev (self->shared_tokens);
-  self->shared_tokens = (GStrv) g_ptr_array_free (g_steal_pointer (&shared), FALSE);
+
+  /* One list for the core's constant-time match, the named agents' first,
+   * in their order: an index below named_agents->len is one of them. */
+  {
+    GStrvBuilder *builder = g_strv_builder_new ();
+
+    for (guint i = 0; i < self->named_agents->len; i++)
+      g_strv_builder_add (builder, ((SondeVstatsNamedAgent *) g_ptr_array_index (self->named_agents, i))->token);
+    for (guint i = 0; i < shared->len; i++)
+      g_strv_builder_add (builder, g_ptr_array_index (shared, i));
+    g_strfreev (self->tokens);
+    self->tokens = g_strv_builder_end (builder);
+    g_strv_builder_unref (builder);
+  }
 
   if (g_strcmp0 (location, self->location) != 0)
     {
