@@ -15,21 +15,23 @@ G_BEGIN_DECLS
 /*
  * The vstats format: a hub that receives agents' metric reports and
  * serves dashboards the metrics of every host, this one included
- * (README, "vstats hub and agents"). In six files:
+ * (docs/formats/vstats.md). In eight files:
  *
  *   sonde-vstats.c            its entry in the format table, the state one
  *                             server keeps, the [hub] and [agent NAME]
  *                             settings, GET /status members, other hosts
  *                             for the REST routes and the native protocol
- *   sonde-vstats-report.c     the documents: a tick view as the seed's
- *                             report and as the dashboards' metrics; an
- *                             agent's report checked and made canonical;
- *                             a report as a native tick view
+ *   sonde-vstats-report.c     the documents: a tick view as the agents'
+ *                             report and as the dashboards' metrics; a
+ *                             report as a native tick view
+ *   sonde-vstats-check.c      an agent's report checked and made canonical
  *   sonde-vstats-servers.c    the servers the hub knows: identity, online
  *                             and offline, a short history each
  *   sonde-vstats-dashboard.c  dashboard clients (/ws)
  *   sonde-vstats-agents.c     agent connections (/ws/agent)
- *   sonde-vstats-agent.c      SondeAgent, the other end: sonded --agent-of
+ *   sonde-vstats-agent.c      SondeAgent, the other end: sonded --agent-of;
+ *   sonde-vstats-agent-link.c its connection to the hub, its buffer of
+ *                             reports and their replay
  */
 
 extern const SondeFormat _sonde_vstats_format;
@@ -109,11 +111,6 @@ GBytes     *_sonde_vstats_encode_metrics        (const char        *server_id,
                                                  JsonObject        *metrics,
                                                  gint64             timestamp_us);
 GBytes     *_sonde_vstats_encode_error          (const char        *message);
-/* Checks @data, the `data` of an agent's `metrics` message: types,
- * ranges, lengths. Only what passed reaches dashboards. */
-gboolean    _sonde_vstats_parse_report          (JsonObject        *data,
-                                                 SondeVstatsReport *report,
-                                                 GError           **error);
 /* Sets the network rates of a report that came without them. */
 void        _sonde_vstats_set_rates             (JsonObject        *metrics,
                                                  double             rx,
@@ -125,6 +122,15 @@ void        _sonde_vstats_history_values        (JsonObject        *metrics,
  * network and host samples of native fields. */
 SondeTickView *_sonde_vstats_metrics_to_view    (JsonObject        *metrics,
                                                  gint64             timestamp_us);
+
+/* In sonde-vstats-check.c: checks @data, the `data` of an agent's
+ * `metrics` message: types, ranges, lengths. Only what passed reaches
+ * dashboards. */
+gboolean    _sonde_vstats_parse_report          (JsonObject        *data,
+                                                 SondeVstatsReport *report,
+                                                 GError           **error);
+/* A JSON integer or double (not a boolean, not a string). */
+gboolean    _sonde_vstats_is_number             (JsonNode          *node);
 
 /* In sonde-vstats-servers.c: one server the hub knows. */
 typedef struct _SondeVstatsServer SondeVstatsServer;
