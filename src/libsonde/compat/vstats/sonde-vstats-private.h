@@ -264,4 +264,60 @@ void     _sonde_vstats_agent_client_detach (SondeVstatsAgentClient *client);
 void     _sonde_vstats_agent_client_close (SondeVstatsAgentClient *client,
                                            const char             *reason);
 
+/* In sonde-vstats-agent-link.c: a SondeAgent's connection to its hub,
+ * its buffer of reports and their replay. The agent sets url, token,
+ * tls_database (through _sonde_vstats_link_set_tls_database()) and
+ * buffer_size; the rest is the link's. */
+typedef struct
+{
+  char                    *url;
+  char                    *token;
+  GTlsDatabase            *tls_database;
+  guint                    buffer_size;
+  /* Called when the connection comes or goes. */
+  void                   (*connected_changed) (gpointer owner);
+  gpointer                 owner;
+
+  GQueue                   reports;          /* oldest first */
+  SoupSession             *session;
+  SoupWebsocketConnection *websocket;
+  GCancellable            *cancellable;      /* of the connection attempt */
+  guint                    reconnect_source;
+  guint                    pump_source;
+  guint                    check_source;
+  guint                    backoff_ms;
+  gint64                   last_heartbeat_us;
+  double                   tokens;
+  gint64                   tokens_updated_us;
+  guint64                  n_dropped;
+  gboolean                 running;
+  gboolean                 hub_acks;         /* the hub acknowledged on this connection */
+  gboolean                 hub_never_acks;   /* ... or it does not, ever */
+  gboolean                 warned_full;
+  gboolean                 was_connected;
+  gboolean                 failure_logged;
+  gulong                   message_handler;
+  gulong                   closed_handler;
+} SondeVstatsLink;
+
+void     _sonde_vstats_link_init          (SondeVstatsLink  *self,
+                                           void            (*connected_changed) (gpointer owner),
+                                           gpointer          owner);
+void     _sonde_vstats_link_clear         (SondeVstatsLink  *self);
+/* Connects, and reconnects whenever the connection is lost, until
+ * _sonde_vstats_link_stop(). */
+void     _sonde_vstats_link_start         (SondeVstatsLink  *self);
+void     _sonde_vstats_link_stop          (SondeVstatsLink  *self);
+/* Buffers a `metrics` report, and sends it when it can. */
+void     _sonde_vstats_link_push          (SondeVstatsLink  *self,
+                                           GBytes           *frame);
+/* Drops the oldest reports until at most @length are buffered. */
+void     _sonde_vstats_link_trim          (SondeVstatsLink  *self,
+                                           guint             length);
+void     _sonde_vstats_link_set_tls_database (SondeVstatsLink *self,
+                                           GTlsDatabase     *database);
+/* The hub's URL with ?token=T&ack=1 added; NULL unless ws:// or wss://. */
+GUri    *_sonde_vstats_link_build_uri     (SondeVstatsLink  *self,
+                                           GError          **error);
+
 G_END_DECLS
