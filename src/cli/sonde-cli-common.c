@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 
 #include "sonde-cli.h"
 
@@ -254,6 +256,25 @@ token_from_config (void)
   return g_key_file_get_string (file, "server", "token", NULL);
 }
 
+/* The token sonded generated for this user when none is configured; a
+ * few dozen bytes, so anything large is not it. */
+static char *
+token_from_generated_file (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_config_dir (), SONDE_TOKEN_FILE, NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  GStatBuf info;
+
+  if (g_stat (path, &info) != 0 || !S_ISREG (info.st_mode) || info.st_size > 4096)
+    return NULL;
+  if (!g_file_get_contents (path, &contents, &length, NULL) || length > 4096)
+    return NULL;
+
+  g_strstrip (contents);
+  return *contents != '\0' ? g_steal_pointer (&contents) : NULL;
+}
+
 /* Finds the daemon: --url, else D-Bus, else the default port. */
 gboolean
 sonde_cli_resolve (SondeCli  *cli,
@@ -266,6 +287,8 @@ sonde_cli_resolve (SondeCli  *cli,
     cli->token = g_strdup (g_getenv ("SONDE_TOKEN"));
   if (cli->token == NULL)
     cli->token = token_from_config ();
+  if (cli->token == NULL)
+    cli->token = token_from_generated_file ();
 
   if (cli->session == NULL)
     cli->session = soup_session_new_with_options ("timeout", 30, "idle-timeout", 30, NULL);
@@ -283,8 +306,9 @@ sonde_cli_resolve (SondeCli  *cli,
   /* Whoever holds the default port gets no token it was not given for:
    * without D-Bus there is no telling that sonded is what answers there
    * (any local user can listen on a free port). The token of
-   * $SONDE_TOKEN or sonde.conf goes only to the daemon --url names or
-   * D-Bus points at; --token is the user's own choice. */
+   * $SONDE_TOKEN, sonde.conf or the generated file goes only to the
+   * daemon --url names or D-Bus points at; --token is the user's own
+   * choice. */
   if (!cli->token_explicit)
     g_clear_pointer (&cli->token, g_free);
 

@@ -374,6 +374,16 @@ class HostileServerTest(unittest.TestCase):
         self.assertEqual(run_cli('--url', server.url, 'status', env=env).returncode, 0)
         self.assertEqual(server.authorizations, ['Bearer from-config', 'Bearer from-env'])
 
+        # Without either, the token sonded generated for this user.
+        generated_home = tempfile.TemporaryDirectory(prefix='sonde-cli-generated-')
+        self.addCleanup(generated_home.cleanup)
+        os.makedirs(os.path.join(generated_home.name, 'sonde'))
+        with open(os.path.join(generated_home.name, 'sonde', 'token'), 'w') as f:
+            f.write('generated-token\n')
+        generated_env = no_bus_env(XDG_CONFIG_HOME=generated_home.name)
+        self.assertEqual(run_cli('--url', server.url, 'status', env=generated_env).returncode, 0)
+        self.assertEqual(server.authorizations[-1], 'Bearer generated-token')
+
         # No --url and no D-Bus: whoever holds the default port gets none of
         # them, only a --token given on purpose.
         try:
@@ -385,10 +395,12 @@ class HostileServerTest(unittest.TestCase):
         for args in (['status'], ['watch', '--json', '--count', '1', 'cpu']):
             result = run_cli(*args, env=env, timeout=30)
             self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(fallback.authorizations, [None, None])
+        result = run_cli('status', env=generated_env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(fallback.authorizations, [None, None, None])
         result = run_cli('--token', 'on-purpose', 'status', env=env)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(fallback.authorizations, [None, None, 'Bearer on-purpose'])
+        self.assertEqual(fallback.authorizations, [None, None, None, 'Bearer on-purpose'])
 
 
 if __name__ == '__main__':

@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 
-URL_LINE = re.compile(r"^listening on (ws://([0-9.]+):(\d+)/ws/v1)$")
+URL_LINE = re.compile(r"^listening on (wss?://([0-9.]+):(\d+)/ws/v1)$")
 
 
 def sonded_path():

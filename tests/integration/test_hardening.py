@@ -293,5 +293,59 @@ class OriginTest(unittest.TestCase):
         self.assertEqual(status, 200)
 
 
+class SensitiveEventsTest(unittest.TestCase):
+    """Metrics are open to this machine; what log files say and what
+    commands print is not: those events need the token sonded made."""
+
+    def setUp(self):
+        self.daemon = sondedtest.Daemon("--port", "0").start()
+        self.addCleanup(self.daemon.close)
+        self.daemon.wait_for_url()
+
+    def open(self, path):
+        ws = sondedtest.RawWebSocket(self.daemon.port, path)
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.recv_json()["type"], "hello")
+        return ws
+
+    def answer(self, ws, message=None):
+        """The error @message earns, or None: sonded answers in order, so
+        a pong before any error means it was accepted."""
+        if message is not None:
+            ws.send_json(message)
+        ws.send_json({"type": "ping", "id": "after"})
+        error = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            frame = ws.recv_json()
+            if frame["type"] == "error":
+                error = frame
+            if frame["type"] == "pong":
+                return error
+        self.fail("no pong")
+
+    def test_events_without_token_refused(self):
+        ws = self.open("/ws/v1")
+        for event in ("log_line", "task_output"):
+            error = self.answer(ws, {"type": "subscribe", "id": "s", "events": [event]})
+            self.assertEqual(error["code"], "unauthorized")
+            self.assertIn(event, error["message"])
+        # Metrics and the other events stay open, on the same connection.
+        self.assertIsNone(self.answer(ws, {"type": "subscribe", "id": "m", "metrics": ["cpu.*"],
+                                           "events": ["alert", "collector_error"]}))
+
+    def test_query_preset_without_token_refused(self):
+        ws = self.open("/ws/v1?events=log_line")
+        self.assertEqual(self.answer(ws)["code"], "unauthorized")
+
+    def test_token_on_handshake_allows(self):
+        ws = self.open(f"/ws/v1?token={self.daemon.token}")
+        self.assertIsNone(self.answer(ws, {"type": "subscribe", "id": "s",
+                                           "events": ["log_line", "task_output"]}))
+        wrong = self.open("/ws/v1?token=" + "0" * len(self.daemon.token))
+        error = self.answer(wrong, {"type": "subscribe", "id": "s", "events": ["log_line"]})
+        self.assertEqual(error["code"], "unauthorized")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -42,10 +42,15 @@ def status_latency(port, timeout=10):
     return time.monotonic() - start
 
 
-def handshake(port, path="/ws/v1", headers=(), timeout=10):
+def handshake(port, path="/ws/v1", headers=(), timeout=10, tls=None):
     """A connected socket after a WebSocket handshake, and the response's
-    headers (lower-cased names)."""
+    headers (lower-cased names); over TLS with @tls, an SSLContext."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    # As browsers do: else the request after the TLS handshake waits for
+    # the server's delayed ACK of the client's Finished.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if tls is not None:
+        sock = tls.wrap_socket(sock, server_hostname="127.0.0.1")
     key = base64.b64encode(os.urandom(16)).decode("ascii")
     request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n")

@@ -151,8 +151,8 @@ sonde_subscription_new (SondeEngine         *engine,
   self->engine = g_object_ref (engine);
   self->id = g_strdup (id ? id : "default");
   self->interval_ms = interval_ms;
-  self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), "native", self->id, filter,
-                                 interval_ms, _sonde_native_encode_snapshot, frame_cb, self);
+  self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), &_sonde_native_snapshot_encoding,
+                                 NULL, filter, interval_ms, self->id, frame_cb, self);
   return self;
 }
 

@@ -22,6 +22,10 @@
  */
 
 #define MAX_SUBSCRIPTIONS        16
+/* Patterns are kept (and compiled) for as long as a subscription lives:
+ * one connection's, all subscriptions together, stay this small. A
+ * dashboard naming every metric one by one needs a few KiB. */
+#define MAX_PATTERN_BYTES        (32 * 1024)
 #define MAX_SUBSCRIPTION_ID      64
 #define MAX_HISTORY_SECONDS      3600
 
@@ -29,6 +33,12 @@ static const char * const known_events[] = {
   "alert", "task_start", "task_output", "task_complete", "log_line",
   "server_added", "server_removed", "server_status", "collector_error",
   NULL
+};
+
+/* What log files say and what commands print: more than metrics, so only
+ * for a client whose handshake carried the token, when there is one. */
+static const char * const sensitive_events[] = {
+  "log_line", "task_start", "task_output", "task_complete", NULL
 };
 
 typedef struct
@@ -49,6 +59,7 @@ struct _SondeNativeClient
   SondeConnection *connection;
   GHashTable      *subscriptions;  /* id -> Subscription */
   gboolean         implicit_default;
+  gboolean         trusted;        /* may have sensitive events */
 };
 
 static void
@@ -138,6 +149,27 @@ error_code_for (const GError *error)
   return "invalid_subscription";
 }
 
+/* The pattern bytes the connection's subscriptions hold, but @replaced's. */
+static gsize
+pattern_bytes (SondeNativeClient *self,
+               const char        *replaced)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gsize total = 0;
+
+  g_hash_table_iter_init (&iter, self->subscriptions);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      Subscription *sub = value;
+
+      if (!g_str_equal (key, replaced))
+        total += strlen (_sonde_filter_get_key (_sonde_hub_group_get_filter (sub->group)));
+    }
+
+  return total;
+}
+
 /* @host: another host whose data the server receives (a hub's agent),
  * or NULL for this one. */
 static gboolean
@@ -181,6 +213,16 @@ add_subscription (SondeNativeClient  *self,
       return FALSE;
     }
 
+  if (pattern_bytes (self, id) + strlen (_sonde_filter_get_key (filter)) > MAX_PATTERN_BYTES)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("The subscriptions of one connection name at most %d bytes of patterns",
+                         MAX_PATTERN_BYTES);
+      _sonde_filter_free (filter);
+      send_error (self, "invalid_subscription", message, id);
+      return FALSE;
+    }
+
   sub = g_new0 (Subscription, 1);
   sub->client = self;
   sub->id = g_strdup (id);
@@ -191,8 +233,7 @@ add_subscription (SondeNativeClient  *self,
       sonde_engine_get_collector (engine, "logs") != NULL)
     sub->logs_hold = sonde_engine_hold (engine, "logs", 1000, NULL);
   sub->hub = hub;
-  sub->group = _sonde_hub_join (hub, "native", id, filter,
-                                interval_ms, _sonde_native_encode_snapshot,
+  sub->group = _sonde_hub_join (hub, &_sonde_native_snapshot_encoding, NULL, filter, interval_ms, id,
                                 subscription_send_cb, sub);
 
   /* Only now does the old subscription leave: joining first keeps the
@@ -215,6 +256,33 @@ default_interval (SondeNativeClient *self)
 {
   return CLAMP (1000, sonde_server_get_interval_min (self->server),
                 sonde_server_get_interval_max (self->server));
+}
+
+static gboolean
+check_events (SondeNativeClient  *self,
+              const char * const *events,
+              const char         *id)
+{
+  for (guint i = 0; events != NULL && events[i] != NULL; i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (!g_strv_contains (known_events, events[i]))
+        {
+          text = g_strdup_printf ("Unknown event type '%s'", events[i]);
+          send_error (self, "invalid_subscription", text, id);
+          return FALSE;
+        }
+      if (!self->trusted && g_strv_contains (sensitive_events, events[i]))
+        {
+          text = g_strdup_printf ("'%s' events need the token (Authorization: Bearer TOKEN, "
+                                  "or ?token=TOKEN on the handshake)", events[i]);
+          send_error (self, "unauthorized", text, id);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -422,15 +490,8 @@ handle_subscribe (SondeNativeClient *self,
       send_error (self, "invalid_subscription", "\"events\" must be an array of strings", id);
       return;
     }
-  for (guint i = 0; events != NULL && events[i] != NULL; i++)
-    {
-      if (!g_strv_contains (known_events, events[i]))
-        {
-          g_autofree char *text = g_strdup_printf ("Unknown event type '%s'", events[i]);
-          send_error (self, "invalid_subscription", text, id);
-          return;
-        }
-    }
+  if (!check_events (self, (const char * const *) events, id))
+    return;
 
   if (!read_integer (message, "interval_ms", default_interval (self), &interval_ms))
     {
@@ -649,15 +710,8 @@ apply_query (SondeNativeClient *self,
   if (events != NULL)
     event_types = g_strsplit (events, ",", -1);
 
-  for (guint i = 0; event_types != NULL && event_types[i] != NULL; i++)
-    {
-      if (!g_strv_contains (known_events, event_types[i]))
-        {
-          g_autofree char *text = g_strdup_printf ("Unknown event type '%s'", event_types[i]);
-          send_error (self, "invalid_subscription", text, "default");
-          return;
-        }
-    }
+  if (!check_events (self, (const char * const *) event_types, "default"))
+    return;
 
   /* As in a subscribe message: not an integer is a malformed
    * subscription, an integer out of bounds is out of range. */
@@ -696,6 +750,7 @@ native_client_accept (SondeServer             *server,
   self->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                (GDestroyNotify) subscription_free);
   self->connection = _sonde_connection_new (server, websocket, route, &native_callbacks, self);
+  self->trusted = _sonde_server_websocket_is_trusted (server, websocket);
 
   send_control (self, _sonde_native_get_hello_frame (self->format));
   apply_query (self, query);

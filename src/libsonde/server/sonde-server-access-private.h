@@ -30,6 +30,9 @@ void                _sonde_access_guard_path          (SondeAccess        *self,
  * carries (`?token=`), compared in constant time; -1 for none. */
 int                 _sonde_access_match_client_token  (GUri               *uri,
                                                        const char * const *tokens);
+/* No token is set, or @msg carries it: what sensitive routes ask. */
+gboolean            _sonde_access_request_is_trusted  (SondeAccess        *self,
+                                                       SoupServerMessage  *msg);
 gboolean            _sonde_access_get_token_for_reads (SondeAccess        *self);
 void                _sonde_access_set_token_for_reads (SondeAccess        *self,
                                                        gboolean            for_reads);

@@ -376,6 +376,13 @@ early_cb (SoupServer        *soup_server,
     }
 }
 
+gboolean
+_sonde_access_request_is_trusted (SondeAccess       *self,
+                                  SoupServerMessage *msg)
+{
+  return self->token == NULL || request_has_token (self, msg);
+}
+
 /* What libsoup answers on a path without a route. */
 static void
 unrouted_cb (SoupServer        *soup_server,

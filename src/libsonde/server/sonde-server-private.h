@@ -63,5 +63,7 @@ JsonArray *_sonde_server_get_host_history   (SondeServer          *self,
                                              GError              **error);
 SondeHub  *_sonde_server_get_host_hub       (SondeServer          *self,
                                              const char           *host);
+gboolean  _sonde_server_websocket_is_trusted (SondeServer             *self,
+                                              SoupWebsocketConnection *websocket);
 
 G_END_DECLS

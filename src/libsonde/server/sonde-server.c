@@ -176,6 +176,22 @@ _sonde_server_client_closed (SondeServer *self,
     }
 }
 
+static GQuark
+trusted_quark (void)
+{
+  return g_quark_from_static_string ("sonde-websocket-trusted");
+}
+
+/* Whether @websocket's handshake carried the token (or none is set): a
+ * read-only stream is open without it, but what it may add that reveals
+ * more (log lines) is not. */
+gboolean
+_sonde_server_websocket_is_trusted (SondeServer             *self,
+                                    SoupWebsocketConnection *websocket)
+{
+  return g_object_get_qdata (G_OBJECT (websocket), trusted_quark ()) != NULL;
+}
+
 static void
 websocket_cb (SoupServer              *soup_server,
               SoupServerMessage       *msg,
@@ -195,6 +211,8 @@ websocket_cb (SoupServer              *soup_server,
 
   record_request (self, msg);
   _sonde_admission_request_read (self->admission, soup_server_message_get_remote_address (msg), TRUE);
+  if (_sonde_access_request_is_trusted (self->access, msg))
+    g_object_set_qdata (G_OBJECT (connection), trusted_quark (), GINT_TO_POINTER (TRUE));
   _sonde_connection_limit_send_buffer (connection);
 
   entry = g_new0 (ServerClient, 1);
@@ -1204,7 +1222,7 @@ sonde_server_handles_config_group (const char *group)
       {
         const char *name = formats[i]->config_groups[j];
 
-        /* "agent *" stands for every group named "agent SOMETHING". */
+        /* "PREFIX *" stands for every group named "PREFIX SOMETHING". */
         if (g_str_has_suffix (name, " *")
             ? strncmp (group, name, strlen (name) - 1) == 0 && group[strlen (name) - 1] != '\0'
             : g_str_equal (name, group))

@@ -313,9 +313,9 @@ subscribe (KairosClient             *self,
   SondeHub *hub = _sonde_server_get_hub (self->server);
   SondeHubGroup *previous = self->group;
 
-  self->group = _sonde_hub_join (hub, "kairos", sub->id, g_steal_pointer (&sub->filter),
-                                 sub->interval_seconds * 1000, _sonde_kairos_encode_snapshot,
-                                 kairos_send_cb, self);
+  self->group = _sonde_hub_join (hub, &_sonde_kairos_snapshot_encoding, sub->id,
+                                 g_steal_pointer (&sub->filter), sub->interval_seconds * 1000,
+                                 NULL, kairos_send_cb, self);
   _sonde_kairos_prepare_group (self->group, _sonde_engine_get_catalog (sonde_server_get_engine (self->server)));
   if (previous != NULL)
     _sonde_hub_leave (hub, previous, self);

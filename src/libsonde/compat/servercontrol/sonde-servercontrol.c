@@ -120,6 +120,8 @@ servercontrol_encode (SondeHubGroup *group,
   return _sonde_json_object_to_bytes (frame);
 }
 
+static const SondeHubEncoding servercontrol_encoding = { "servercontrol", servercontrol_encode, NULL };
+
 static void
 servercontrol_send_cb (gpointer       member,
                        SondeHubGroup *group,
@@ -355,8 +357,8 @@ servercontrol_accept (SondeServer             *server,
       filter = _sonde_filter_new (_sonde_engine_get_catalog (engine), (const char * const []) { "*", NULL }, NULL);
     }
 
-  self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), "servercontrol", "servercontrol",
-                                 filter, 1000, servercontrol_encode, servercontrol_send_cb, self);
+  self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), &servercontrol_encoding, NULL,
+                                 filter, 1000, NULL, servercontrol_send_cb, self);
   g_ptr_array_add (self->state->clients, self);
   return self;
 }

@@ -454,8 +454,8 @@ sonde_agent_start (SondeAgent *self)
       SondeFilter *filter = _sonde_filter_new (_sonde_engine_get_catalog (self->engine),
                                                (const char * const *) patterns, NULL);
 
-      self->group = _sonde_hub_join (_sonde_engine_get_hub (self->engine), "vstats-agent", "report",
-                                     filter, 1000, _sonde_vstats_encode_report, report_cb, self);
+      self->group = _sonde_hub_join (_sonde_engine_get_hub (self->engine), &_sonde_vstats_report_encoding,
+                                     NULL, filter, 1000, NULL, report_cb, self);
     }
 
   _sonde_vstats_link_start (&self->link);

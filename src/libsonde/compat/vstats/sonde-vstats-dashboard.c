@@ -328,9 +328,8 @@ dashboard_accept (SondeServer             *server,
       SondeFilter *filter = _sonde_filter_new (_sonde_engine_get_catalog (engine),
                                                (const char * const *) patterns, NULL);
 
-      dashboard->group = _sonde_hub_join (_sonde_engine_get_hub (engine), "vstats", "dashboard",
-                                          filter, 1000, _sonde_vstats_encode_local_metrics,
-                                          local_metrics_cb, dashboard);
+      dashboard->group = _sonde_hub_join (_sonde_engine_get_hub (engine), &_sonde_vstats_local_metrics_encoding,
+                                          NULL, filter, 1000, NULL, local_metrics_cb, dashboard);
     }
 
   g_ptr_array_add (vstats->dashboards, dashboard);

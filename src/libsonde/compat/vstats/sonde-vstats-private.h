@@ -101,12 +101,11 @@ const char * const *_sonde_vstats_list_catalog_metrics (void);
 GStrv       _sonde_vstats_report_patterns       (SondeCatalog      *catalog);
 /* The dashboards' `metrics` object of a tick of this host. */
 JsonObject *_sonde_vstats_metrics_from_view     (SondeTickView     *view);
-/* The seed's agent report ({"type":"metrics","data":{...}}) of a tick. */
-GBytes     *_sonde_vstats_encode_report         (SondeHubGroup     *group,
-                                                 SondeTickView     *view);
-/* The hub group encoder of this host's `metrics` message. */
-GBytes     *_sonde_vstats_encode_local_metrics  (SondeHubGroup     *group,
-                                                 SondeTickView     *view);
+/* The hub group encoders: the seed's agent report
+ * ({"type":"metrics","data":{...}}) of a tick, for SondeAgent, and this
+ * host's dashboard `metrics` message. */
+extern const SondeHubEncoding _sonde_vstats_report_encoding;
+extern const SondeHubEncoding _sonde_vstats_local_metrics_encoding;
 GBytes     *_sonde_vstats_encode_metrics        (const char        *server_id,
                                                  JsonObject        *metrics,
                                                  gint64             timestamp_us);

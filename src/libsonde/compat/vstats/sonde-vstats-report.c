@@ -338,9 +338,9 @@ _sonde_vstats_encode_metrics (const char *server_id,
   return _sonde_json_object_to_bytes (frame);
 }
 
-GBytes *
-_sonde_vstats_encode_local_metrics (SondeHubGroup *group,
-                                    SondeTickView *view)
+static GBytes *
+encode_local_metrics (SondeHubGroup *group,
+                      SondeTickView *view)
 {
   g_autoptr(JsonObject) metrics = _sonde_vstats_metrics_from_view (view);
 
@@ -359,9 +359,9 @@ share_member (JsonObject *to,
     json_object_set_member (to, name, json_node_copy (node));
 }
 
-GBytes *
-_sonde_vstats_encode_report (SondeHubGroup *group,
-                             SondeTickView *view)
+static GBytes *
+encode_report (SondeHubGroup *group,
+               SondeTickView *view)
 {
   g_autoptr(JsonObject) metrics = _sonde_vstats_metrics_from_view (view);
   g_autoptr(JsonObject) frame = json_object_new ();
@@ -383,6 +383,10 @@ _sonde_vstats_encode_report (SondeHubGroup *group,
   json_object_set_object_member (frame, "data", data);
   return _sonde_json_object_to_bytes (frame);
 }
+
+/* Distinct dialects: the two never share a group. */
+const SondeHubEncoding _sonde_vstats_local_metrics_encoding = { "vstats", encode_local_metrics, NULL };
+const SondeHubEncoding _sonde_vstats_report_encoding = { "vstats-agent", encode_report, NULL };
 
 GBytes *
 _sonde_vstats_encode_error (const char *message)
