@@ -7,7 +7,7 @@
 #include "compat/vstats/sonde-vstats-private.h"
 
 /* The vstats hub in one process: dashboards at /ws, agents at /ws/agent
- * (seeds/vstats-ws-api.md), the agents' data on the REST routes and the
+ * (docs/formats/vstats.md), the agents' data on the REST routes and the
  * native protocol, and SondeAgent replaying what it buffered. */
 
 #define TOKEN_A1     "token-of-agent-a1-0123456789"

@@ -4,7 +4,7 @@
 
 One sonded is the hub ([hub], [agent NAME] in its configuration), two run
 `--agent-of ws://127.0.0.1:PORT/ws/agent --token T`. Dashboards speak the
-seed's browser example (seeds/vstats-ws-api.md) with python3-websockets:
+vstats browser dashboard (docs/formats/vstats.md) with python3-websockets:
 server_added, status, metrics with metrics.cpu.usage. The hub is stopped
 and started again on the same port: the agents reconnect and replay, and
 its history has every second of the outage, in order.

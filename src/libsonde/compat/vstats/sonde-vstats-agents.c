@@ -11,7 +11,7 @@
  * Agents (/ws/agent?token=T): they push the seed's `metrics` reports and
  * `heartbeat`s. A connection without a known token is closed at once
  * (1008 "invalid token"). Each report is checked before anything of it is
- * kept or passed on (sonde-vstats-report.c); a bad one gets
+ * kept or passed on (sonde-vstats-check.c); a bad one gets
  * {"type":"error","message":...} and is counted, and the connection
  * lives on. More than SONDE_VSTATS_REPORTS_PER_SECOND reports a second
  * (after a burst) are refused the same way.

@@ -21,9 +21,10 @@
  *
  * This host's comes from a tick view; an agent's from its report, checked
  * member by member and rebuilt (sonde-vstats-check.c), so that nothing
- * unchecked reaches a dashboard. The seed's report is the same members in the seed's order,
- * with network.rx and .tx (bytes per second) as well: a hub that knows
- * them need not derive them from the totals.
+ * unchecked reaches a dashboard. The agents' report is the same members
+ * in the order of docs/formats/vstats.md, with network.rx and .tx (bytes
+ * per second) as well: a hub that knows them need not derive them from
+ * the totals.
  */
 
 const char * const _sonde_vstats_history_metrics[VSTATS_N_HISTORY + 1] = {

@@ -10,7 +10,7 @@
 
 /*
  * The servers a hub knows: this host, always online, and one per agent
- * identity (README, "vstats hub and agents": an [agent NAME] token names
+ * identity (docs/formats/vstats.md, "Tokens": an [agent NAME] token names
  * its server NAME; a shared token's agent is named by the hostname of its
  * reports). An agent's server is added at its first report or heartbeat,
  * goes offline after `offline-after-seconds` without either, and is

@@ -9,7 +9,7 @@
 #include "sonde-vstats-private.h"
 
 /*
- * The vstats hub (README, "vstats hub and agents"): dashboards at /ws,
+ * The vstats hub (docs/formats/vstats.md): dashboards at /ws,
  * agents at /ws/agent, on the main port and, with --compat vstats, on the
  * seed's 3001. Here: its entry in the format table, the state one server
  * keeps for it, its settings, its GET /status members, and the agents'
