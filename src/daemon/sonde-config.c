@@ -31,6 +31,7 @@ static const KnownGroup known_groups[] = {
   { "logs", { "files", "allowed-paths", NULL } },
   { "alerts", { "notify", NULL } },
   { "discovery", { "enabled", "port", NULL } },
+  { "agent-of", { "url", "token", "ca-file", "buffer-reports", NULL } },
 };
 
 /* [alert NAME]: one group per rule. */
@@ -69,6 +70,7 @@ sonde_config_new (void)
   self->alerts_notify = -1;
   self->discovery_enabled = -1;
   self->discovery_port = -1;
+  self->agent_of_buffer = -1;
   return self;
 }
 
@@ -90,6 +92,9 @@ sonde_config_free (SondeConfig *self)
   g_strfreev (self->log_files);
   g_strfreev (self->log_allowed_paths);
   g_ptr_array_unref (self->alerts);
+  g_free (self->agent_of_url);
+  g_free (self->agent_of_token);
+  g_free (self->agent_of_ca_file);
   g_free (self);
 }
 
@@ -146,7 +151,8 @@ check_known (SondeConfig  *self,
           g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                        /* Translators: the first %s is a file name, the second a [group] */
                        _("%s: [%s]: unknown group (known: [server], [collectors], [history], [compat], "
-                         "[resolvix], [logs], [alerts], [alert NAME], [discovery], [exec])"),
+                         "[resolvix], [logs], [alerts], [alert NAME], [discovery], [exec], "
+                         "[hub], [agent NAME], [agent-of])"),
                        self->path, groups[i]);
           return FALSE;
         }
@@ -443,7 +449,7 @@ sonde_config_parse_compat (const char  *entry,
     {
       g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                    _("%s is not a compatibility listener (kairos, resolvix-telemetry, "
-                     "resolvix-logs, resolvix-control, servercontrol, ziggie)"), parsed_name);
+                     "resolvix-logs, resolvix-control, servercontrol, vstats, ziggie)"), parsed_name);
       return FALSE;
     }
 
@@ -689,6 +695,45 @@ load_alerts_and_discovery (SondeConfig  *self,
   return TRUE;
 }
 
+/* [agent-of]: this daemon as an agent of a vstats hub. The URL and the
+ * CA file are checked here, so that a typo is found at start. */
+static gboolean
+load_agent_of (SondeConfig  *self,
+               GKeyFile     *file,
+               GError      **error)
+{
+  g_autofree char *ca_file = NULL;
+
+  if (!read_string (self, file, "agent-of", "url", &self->agent_of_url, error) ||
+      !read_string (self, file, "agent-of", "token", &self->agent_of_token, error) ||
+      !read_string (self, file, "agent-of", "ca-file", &ca_file, error) ||
+      !read_int (self, file, "agent-of", "buffer-reports", 1, SONDE_AGENT_MAX_BUFFER_SIZE,
+                 _("%s is not a number of reports (1-86400)"), &self->agent_of_buffer, error))
+    return FALSE;
+
+  if (self->agent_of_url != NULL &&
+      !g_str_has_prefix (self->agent_of_url, "ws://") && !g_str_has_prefix (self->agent_of_url, "wss://"))
+    {
+      sonde_config_set_error (self, error, "agent-of", "url",
+                              _("%s is not a ws:// or wss:// URL (such as ws://hub.example:3001/ws/agent)"),
+                              self->agent_of_url);
+      return FALSE;
+    }
+
+  if (ca_file != NULL)
+    {
+      self->agent_of_ca_file = resolve_path (self, ca_file);
+      if (!g_file_test (self->agent_of_ca_file, G_FILE_TEST_IS_REGULAR))
+        {
+          sonde_config_set_error (self, error, "agent-of", "ca-file",
+                                  _("%s: no such file"), self->agent_of_ca_file);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
 /* A token that other users can read is no secret: said, but not refused,
  * so that a daemon whose file was copied carelessly still starts. */
 static void
@@ -753,7 +798,8 @@ sonde_config_load (SondeConfig  *self,
                  _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
       !load_compat (self, file, error) ||
       !load_logs (self, file, error) ||
-      !load_alerts_and_discovery (self, file, error))
+      !load_alerts_and_discovery (self, file, error) ||
+      !load_agent_of (self, file, error))
     return FALSE;
 
   self->keyfile = g_key_file_ref (file);

@@ -44,6 +44,10 @@ typedef struct
   int              alerts_notify;     /* -1, FALSE or TRUE */
   int              discovery_enabled; /* -1, FALSE or TRUE */
   int              discovery_port;
+  char            *agent_of_url;     /* [agent-of]: the hub to report to */
+  char            *agent_of_token;
+  char            *agent_of_ca_file; /* absolute */
+  int              agent_of_buffer;
 } SondeConfig;
 
 #define SONDE_CONFIG_ERROR (sonde_config_error_quark ())

@@ -36,6 +36,8 @@ struct _SondeDaemon
   char         **opt_compat;
   char          *opt_config;
   int            opt_idle_timeout;
+  char          *opt_agent_of;
+  char          *opt_token;
   gboolean       opt_version;
 
   SondeEngine   *engine;
@@ -46,6 +48,7 @@ struct _SondeDaemon
   char          *discovery_line; /* "ADDRESS:PORT" */
   SondeAlertNotifier *notifier;  /* [alerts] notify=true */
   gboolean       notify_alerts;
+  SondeAgent    *agent;          /* --agent-of, [agent-of] */
 
   guint          idle_timeout;   /* seconds, 0: never */
   gboolean       service;
@@ -302,6 +305,55 @@ start_discovery (SondeDaemon  *self,
   return TRUE;
 }
 
+/* --agent-of URL --token T, else [agent-of]: this daemon reports its own
+ * samples to a vstats hub as well. */
+static gboolean
+start_agent (SondeDaemon  *self,
+             SondeConfig  *config,
+             GError      **error)
+{
+  const char *url = self->opt_agent_of != NULL ? self->opt_agent_of : config->agent_of_url;
+  const char *token = self->opt_token != NULL ? self->opt_token : config->agent_of_token;
+  g_autoptr(GError) local_error = NULL;
+
+  if (url == NULL)
+    {
+      if (self->opt_token != NULL)
+        {
+          g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                       _("--token is the token of --agent-of; give the hub's URL too"));
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  self->agent = sonde_agent_new (self->engine, url, &local_error);
+  if (self->agent == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   _("--agent-of %s: %s"), url, local_error->message);
+      return FALSE;
+    }
+
+  sonde_agent_set_token (self->agent, token);
+  if (config->agent_of_buffer > 0)
+    sonde_agent_set_buffer_size (self->agent, (guint) config->agent_of_buffer);
+  if (config->agent_of_ca_file != NULL)
+    {
+      g_autoptr(GTlsDatabase) database = g_tls_file_database_new (config->agent_of_ca_file, &local_error);
+
+      if (database == NULL)
+        {
+          sonde_config_set_error (config, error, "agent-of", "ca-file", "%s", local_error->message);
+          return FALSE;
+        }
+      sonde_agent_set_tls_database (self->agent, database);
+    }
+
+  sonde_agent_start (self->agent);
+  return TRUE;
+}
+
 /* Reads the configuration, loads the plugins and listens: everything that
  * can fail is done before registering on the bus, so that a bad
  * configuration is refused at once with its message. */
@@ -398,7 +450,10 @@ sonde_daemon_setup (SondeDaemon  *self,
   if (!listen_compat (self, config, address, error))
     return FALSE;
 
-  return start_discovery (self, config, address, error);
+  if (!start_discovery (self, config, address, error))
+    return FALSE;
+
+  return start_agent (self, config, error);
 }
 
 static void
@@ -555,6 +610,8 @@ sonde_daemon_shutdown (GApplication *application)
   g_clear_pointer (&self->notifier, sonde_alert_notifier_free);
   if (self->discovery != NULL)
     sonde_discovery_stop (self->discovery);
+  if (self->agent != NULL)
+    sonde_agent_stop (self->agent);
 
   if (self->server != NULL)
     sonde_server_disconnect (self->server);
@@ -633,6 +690,7 @@ sonde_daemon_dispose (GObject *object)
   g_clear_object (&self->ipc);
   g_clear_pointer (&self->notifier, sonde_alert_notifier_free);
   g_clear_object (&self->discovery);
+  g_clear_object (&self->agent);
   g_clear_object (&self->server);
   g_clear_object (&self->engine);
 
@@ -649,6 +707,8 @@ sonde_daemon_finalize (GObject *object)
   g_strfreev (self->opt_disable);
   g_strfreev (self->opt_compat);
   g_free (self->opt_config);
+  g_free (self->opt_agent_of);
+  g_free (self->opt_token);
   g_free (self->discovery_line);
   g_clear_pointer (&self->compat_lines, g_ptr_array_unref);
 
@@ -691,7 +751,7 @@ sonde_daemon_init (SondeDaemon *self)
       _("Also load collector plugins from DIR"), _("DIR") },
     { "compat", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_compat,
       _("Also serve a replaced product's format on its own port: kairos, resolvix-telemetry, "
-        "resolvix-logs, resolvix-control, servercontrol, ziggie (NAME:PORT for another port)"),
+        "resolvix-logs, resolvix-control, servercontrol, vstats, ziggie (NAME:PORT for another port)"),
       _("NAME[:PORT]") },
     { "disable", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_disable,
       _("Do not serve the collector COLLECTOR"), _("COLLECTOR") },
@@ -700,6 +760,12 @@ sonde_daemon_init (SondeDaemon *self)
     { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &self->opt_idle_timeout,
       _("With --gapplication-service, exit after SECONDS without clients (default 60; 0 never)"),
       _("SECONDS") },
+    { "agent-of", 0, 0, G_OPTION_ARG_STRING, &self->opt_agent_of,
+      _("Also report this machine's samples to the vstats hub at URL "
+        "(such as ws://hub.example:3001/ws/agent)"), _("URL") },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &self->opt_token,
+      _("The token of --agent-of: the hub's [agent NAME] token or one of its agent-tokens"),
+      _("TOKEN") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &self->opt_version,
       _("Print the version and exit"), NULL },
     { NULL }

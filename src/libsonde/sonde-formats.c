@@ -6,6 +6,7 @@
 #include "compat/kairos/sonde-kairos-private.h"
 #include "compat/resolvix/sonde-resolvix-private.h"
 #include "compat/servercontrol/sonde-servercontrol-private.h"
+#include "compat/vstats/sonde-vstats-private.h"
 #include "compat/ziggie/sonde-ziggie-private.h"
 #include "ui/sonde-ui-private.h"
 
@@ -25,6 +26,7 @@ static const SondeFormat * const formats[] = {
   &_sonde_kairos_format,
   &_sonde_resolvix_format,
   &_sonde_servercontrol_format,
+  &_sonde_vstats_format,
   &_sonde_ui_format,
   NULL
 };

@@ -17,4 +17,5 @@
 # include "sonde-server.h"
 # include "sonde-discovery.h"
 # include "sonde-subscription.h"
+# include "sonde-agent.h"
 #undef SONDE_INSIDE

@@ -332,7 +332,8 @@ class ConfigTest(unittest.TestCase):
                 if key in ('tls-certificate', 'tls-key', 'port', 'disabled', 'listeners'):
                     continue
                 if key == 'token':
-                    value = 'example-token'
+                    # Agents' tokens have at least 16 characters.
+                    value = 'example-token-0123456789'
                 uncommented.append(f'{key}={value}')
             else:
                 uncommented.append(line)
@@ -342,7 +343,9 @@ class ConfigTest(unittest.TestCase):
                                 'node-id', 'telemetry-interval', 'files', 'allowed-paths',
                                 'notify', 'metric', 'above', 'for-seconds', 'cooldown-seconds',
                                 'message', 'allowed-programs', 'working-directory',
-                                'timeout-seconds', 'max-output-bytes', 'max-concurrent'})
+                                'timeout-seconds', 'max-output-bytes', 'max-concurrent',
+                                'agent-tokens', 'offline-after-seconds', 'remove-after-seconds',
+                                'history-seconds', 'location', 'url', 'ca-file', 'buffer-reports'})
         path = self.write('\n'.join(uncommented) + '\n')
         daemon = Sonded('--config', path, '--port', '0')
         self.assertEqual(daemon.stop(), 0)

@@ -145,6 +145,14 @@ def record(daemon):
     frames["native history"] = next_of_type(ws, "type", "history")
     ws.close()
 
+    ws = RawWebSocket(port, "/ws")
+    frames["vstats server_added"] = next_of_type(ws, "type", "server_added")
+    frames["vstats status"] = next_of_type(ws, "type", "status")
+    frames["vstats metrics"] = next_of_type(ws, "type", "metrics")
+    ws.send_text("hello")
+    frames["vstats error"] = next_of_type(ws, "type", "error")
+    ws.close()
+
     ws = RawWebSocket(port, "/ws/metrics")
     frames["kairos Snapshot"] = next_of_type(ws, "type", "Snapshot")
     ws.send_json({"metrics": ["requests_total", "cpu.usage_percent"], "interval_seconds": 1,

@@ -38,6 +38,7 @@ typedef struct
   SondeHubLabelFunc   label;   /* NULL: members take the frame as it is */
 } SondeHubEncoding;
 
+/* @engine may be NULL for a hub whose views are dispatched by hand. */
 SondeHub      *_sonde_hub_new                      (SondeEngine        *engine);
 void           _sonde_hub_free                     (SondeHub           *self);
 /* Encodes the frame of every group due at @view's tick, once, and hands

@@ -195,7 +195,10 @@ _sonde_hub_new (SondeEngine *engine)
 
   self->engine = engine;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
-  self->added_handler = g_signal_connect (engine, "collector-added", G_CALLBACK (collector_added_cb), self);
+  /* Without an engine, the views come from elsewhere (another host's
+   * reports) and there is nothing to hold. */
+  if (engine != NULL)
+    self->added_handler = g_signal_connect (engine, "collector-added", G_CALLBACK (collector_added_cb), self);
   return self;
 }
 
@@ -248,7 +251,8 @@ _sonde_hub_join (SondeHub               *self,
 
   if (group == NULL)
     {
-      g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (self->engine);
+      g_autoptr(GPtrArray) collectors = self->engine != NULL ? sonde_engine_list_collectors (self->engine)
+                                                             : g_ptr_array_new ();
 
       group = g_new0 (SondeHubGroup, 1);
       group->hub = self;

@@ -45,6 +45,7 @@ typedef struct
 {
   SondeNativeClient *client;
   char              *id;
+  SondeHub          *hub;    /* the engine's, or another host's */
   SondeHubGroup     *group;
   GStrv              events;
   guint              dropped;
@@ -64,10 +65,8 @@ struct _SondeNativeClient
 static void
 subscription_free (Subscription *sub)
 {
-  SondeHub *hub = _sonde_server_get_hub (sub->client->server);
-
   if (sub->group != NULL)
-    _sonde_hub_leave (hub, sub->group, sub);
+    _sonde_hub_leave (sub->hub, sub->group, sub);
   if (sub->logs_hold != 0)
     sonde_engine_release (sonde_server_get_engine (sub->client->server), sub->logs_hold);
   g_strfreev (sub->events);
@@ -171,17 +170,32 @@ pattern_bytes (SondeNativeClient *self,
   return total;
 }
 
+/* @host: another host whose data the server receives (a hub's agent),
+ * or NULL for this one. */
 static gboolean
 add_subscription (SondeNativeClient  *self,
                   const char         *id,
                   const char * const *patterns,
                   const char * const *events,
-                  guint               interval_ms)
+                  guint               interval_ms,
+                  const char         *host)
 {
   SondeEngine *engine = sonde_server_get_engine (self->server);
+  SondeHub *hub = _sonde_server_get_hub (self->server);
   g_autoptr(GError) error = NULL;
   SondeFilter *filter;
   Subscription *sub;
+
+  if (host != NULL && *host != '\0' && !g_str_equal (host, g_get_host_name ()))
+    {
+      hub = _sonde_server_get_host_hub (self->server, host);
+      if (hub == NULL)
+        {
+          g_autofree char *message = g_strdup_printf ("Unknown host '%s'", host);
+          send_error (self, "invalid_subscription", message, id);
+          return FALSE;
+        }
+    }
 
   if (!g_hash_table_contains (self->subscriptions, id) &&
       g_hash_table_size (self->subscriptions) >= MAX_SUBSCRIPTIONS)
@@ -218,8 +232,9 @@ add_subscription (SondeNativeClient  *self,
   if (events != NULL && g_strv_contains (events, "log_line") &&
       sonde_engine_get_collector (engine, "logs") != NULL)
     sub->logs_hold = sonde_engine_hold (engine, "logs", 1000, NULL);
-  sub->group = _sonde_hub_join (_sonde_server_get_hub (self->server), &_sonde_native_snapshot_encoding,
-                                NULL, filter, interval_ms, id, subscription_send_cb, sub);
+  sub->hub = hub;
+  sub->group = _sonde_hub_join (hub, &_sonde_native_snapshot_encoding, NULL, filter, interval_ms, id,
+                                subscription_send_cb, sub);
 
   /* Only now does the old subscription leave: joining first keeps the
    * collectors both need running, with their rates. A subscribe with an
@@ -444,6 +459,8 @@ handle_subscribe (SondeNativeClient *self,
   g_auto(GStrv) metrics = NULL;
   g_auto(GStrv) events = NULL;
   gint64 interval_ms, history_seconds;
+  JsonNode *host_node = json_object_get_member (message, "host");
+  const char *host = NULL;
 
   if (id_node != NULL)
     {
@@ -499,11 +516,28 @@ handle_subscribe (SondeNativeClient *self,
       return;
     }
 
+  if (host_node != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (host_node) || json_node_get_value_type (host_node) != G_TYPE_STRING)
+        {
+          send_error (self, "invalid_subscription", "\"host\" must be a string", id);
+          return;
+        }
+      host = json_node_get_string (host_node);
+      if (history_seconds > 0 && *host != '\0' && !g_str_equal (host, g_get_host_name ()))
+        {
+          send_error (self, "invalid_subscription",
+                      "\"history_seconds\" is for this host; other hosts' history is at "
+                      "GET /api/v1/history?host=", id);
+          return;
+        }
+    }
+
   {
     static const char * const everything[] = { "*", NULL };
 
     if (add_subscription (self, id, metrics ? (const char * const *) metrics : everything,
-                          (const char * const *) events, (guint) interval_ms) &&
+                          (const char * const *) events, (guint) interval_ms, host) &&
         history_seconds > 0)
       send_history (self, g_hash_table_lookup (self->subscriptions, id), history_seconds);
   }
@@ -649,7 +683,8 @@ static const SondeConnectionCallbacks native_callbacks = {
 };
 
 /* Query parameters preset the default subscription:
- * /ws/v1?metrics=cpu.*,memory.usage_percent&interval_ms=500&events=alert */
+ * /ws/v1?metrics=cpu.*,memory.usage_percent&interval_ms=500&events=alert
+ * (&host=NAME: another host's, such as a hub's agent). */
 static void
 apply_query (SondeNativeClient *self,
              GHashTable        *query)
@@ -657,6 +692,7 @@ apply_query (SondeNativeClient *self,
   const char *metrics = query ? g_hash_table_lookup (query, "metrics") : NULL;
   const char *interval = query ? g_hash_table_lookup (query, "interval_ms") : NULL;
   const char *events = query ? g_hash_table_lookup (query, "events") : NULL;
+  const char *host = query ? g_hash_table_lookup (query, "host") : NULL;
   g_auto(GStrv) patterns = NULL;
   g_auto(GStrv) event_types = NULL;
   guint64 interval_ms = default_interval (self);
@@ -665,7 +701,7 @@ apply_query (SondeNativeClient *self,
     {
       static const char * const everything[] = { "*", NULL };
 
-      if (add_subscription (self, "default", everything, NULL, default_interval (self)))
+      if (add_subscription (self, "default", everything, NULL, default_interval (self), host))
         self->implicit_default = TRUE;
       return;
     }
@@ -697,7 +733,7 @@ apply_query (SondeNativeClient *self,
     }
 
   add_subscription (self, "default", (const char * const *) patterns,
-                    (const char * const *) event_types, (guint) interval_ms);
+                    (const char * const *) event_types, (guint) interval_ms, host);
 }
 
 static gpointer

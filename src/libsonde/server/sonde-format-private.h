@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 
 #include "sonde-event.h"
+#include "sonde-hub-private.h"
 #include "sonde-server.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,21 @@ G_BEGIN_DECLS
  * hook gets it back.
  */
 
+/* What a route guards, and so which token it asks. */
+typedef enum
+{
+  /* Read-only metrics: the token for anything but GET and HEAD, and for
+   * those too unless reads are open. */
+  SONDE_ROUTE_READ,
+  /* More than metrics (log lines, commands) or a change of state: the
+   * token whenever there is one. */
+  SONDE_ROUTE_SENSITIVE,
+  /* Clients with credentials of their own, which the route checks (a
+   * hub's agents): the server's token is not asked; the body, Host and
+   * Origin checks stay. */
+  SONDE_ROUTE_OWN_TOKENS,
+} SondeRouteKind;
+
 /* What the server does with the WebSocket clients of one route: it
  * accepts them through the format, counts them, and frees them when they
  * close or the server stops. */
@@ -32,9 +48,11 @@ typedef struct
                       const char              *route,
                       GHashTable              *query);
   void     (*free)   (gpointer                 client);
-  /* The stream reveals more than metrics (log lines, commands): the
-   * handshake needs the token whenever there is one. */
-  gboolean   sensitive;
+  /* What the stream reveals or takes: SONDE_ROUTE_SENSITIVE for more
+   * than metrics (log lines, commands), whose handshake needs the token
+   * whenever there is one; SONDE_ROUTE_OWN_TOKENS when accept() checks
+   * its clients' own tokens (_sonde_server_match_client_token()). */
+  SondeRouteKind kind;
 } SondeClientOps;
 
 /* Where a format is served: a path on the main listener, and a path and
@@ -79,6 +97,24 @@ typedef struct
   /* Optional: the catalog or the server's interval bounds changed, so
    * that what was cached from them goes. */
   void     (*invalidate)         (gpointer      state);
+
+  /* Optional: hosts other than this one whose data the format receives
+   * (a hub's agents), named by @host, for GET /api/v1/snapshot?host=,
+   * GET /api/v1/history?host= and the native protocol's `host`. Each
+   * returns NULL for a host the format does not know. */
+  /* The host's latest data, with a reference. */
+  SondeTickView *(*host_view)    (gpointer      state,
+                                  const char   *host);
+  /* [[epoch_ms, value], ...] of its last @seconds; NULL with @error set
+   * when @metric is not recorded for it. */
+  JsonArray     *(*host_history) (gpointer      state,
+                                  const char   *host,
+                                  const char   *metric,
+                                  guint         seconds,
+                                  GError      **error);
+  /* The subscription hub its groups join, fed each new view of it. */
+  SondeHub      *(*host_hub)     (gpointer      state,
+                                  const char   *host);
 } SondeFormat;
 
 /* The table, native first; in sonde-formats.c. */

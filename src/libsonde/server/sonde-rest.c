@@ -195,7 +195,68 @@ snapshot_taken_cb (GObject      *source,
   soup_server_message_unpause (msg);
 }
 
-/* GET /api/v1/snapshot[?metrics=cpu.*,memory.usage_percent] */
+/* `host` names another host whose data a format receives (a hub's
+ * agent); absent, empty or this machine's name, it is this host. */
+static const char *
+remote_host (GHashTable *query)
+{
+  const char *host = query ? g_hash_table_lookup (query, "host") : NULL;
+
+  if (host == NULL || *host == '\0' || g_str_equal (host, g_get_host_name ()))
+    return NULL;
+  return host;
+}
+
+static void
+respond_unknown_host (SoupServerMessage *msg,
+                      const char        *host)
+{
+  g_autofree char *message = g_strdup_printf ("Unknown host '%s'", host);
+
+  _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "unknown_host", message);
+}
+
+/* Another host's latest data, as its report was taken. */
+static void
+respond_host_snapshot (SondeServer       *self,
+                       SoupServerMessage *msg,
+                       const char        *host,
+                       const char * const *patterns)
+{
+  g_autoptr(SondeTickView) view = _sonde_server_ref_host_view (self, host);
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(SondeFilter) filter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *timestamp = NULL;
+  JsonArray *stale = NULL;
+
+  if (view == NULL)
+    {
+      respond_unknown_host (msg, host);
+      return;
+    }
+
+  filter = _sonde_filter_new (_sonde_engine_get_catalog (sonde_server_get_engine (self)), patterns, &error);
+  if (filter == NULL)
+    {
+      _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                 g_error_matches (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC)
+                                   ? "unknown_metric" : "invalid_subscription",
+                                 error->message);
+      return;
+    }
+
+  object = json_object_new ();
+  timestamp = _sonde_format_timestamp (_sonde_tick_view_get_timestamp (view));
+  json_object_set_string_member (object, "timestamp", timestamp);
+  json_object_set_string_member (object, "host", host);
+  json_object_set_object_member (object, "data", _sonde_tick_view_to_json (view, filter, &stale));
+  if (stale != NULL)
+    json_object_set_array_member (object, "stale", stale);
+  _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
+}
+
+/* GET /api/v1/snapshot[?metrics=cpu.*,memory.usage_percent][&host=NAME] */
 static void
 snapshot_cb (SoupServer        *soup_server,
              SoupServerMessage *msg,
@@ -206,9 +267,16 @@ snapshot_cb (SoupServer        *soup_server,
   SondeServer *self = user_data;
   const char *metrics = query ? g_hash_table_lookup (query, "metrics") : NULL;
   g_auto(GStrv) patterns = g_strsplit (metrics ? metrics : "*", ",", -1);
+  const char *host = remote_host (query);
 
   if (!require_get (msg))
     return;
+
+  if (host != NULL)
+    {
+      respond_host_snapshot (self, msg, host, (const char * const *) patterns);
+      return;
+    }
 
   _sonde_rest_watch_disconnection (msg);
   soup_server_message_pause (msg);
@@ -216,7 +284,57 @@ snapshot_cb (SoupServer        *soup_server,
                                snapshot_taken_cb, g_object_ref (msg));
 }
 
-/* GET /api/v1/history?metric=cpu.usage_percent&seconds=300 */
+/* Another host's history, as the format that receives it keeps it. */
+static void
+respond_host_history (SondeServer       *self,
+                      SoupServerMessage *msg,
+                      const char        *host,
+                      const char        *metric,
+                      const char        *seconds_text)
+{
+  g_autoptr(SondeTickView) view = _sonde_server_ref_host_view (self, host);
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 seconds = 300;
+  JsonArray *points;
+
+  if (view == NULL)
+    {
+      respond_unknown_host (msg, host);
+      return;
+    }
+
+  if (metric == NULL || *metric == '\0')
+    {
+      _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                                 "The query parameter 'metric' is required");
+      return;
+    }
+
+  if (seconds_text != NULL && !g_ascii_string_to_unsigned (seconds_text, 10, 1, 86400, &seconds, NULL))
+    {
+      _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                                 "'seconds' must be an integer between 1 and 86400");
+      return;
+    }
+
+  points = _sonde_server_get_host_history (self, host, metric, (guint) seconds, &error);
+  if (points == NULL)
+    {
+      _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "unknown_metric",
+                                 error != NULL ? error->message : "No history of this metric");
+      return;
+    }
+
+  object = json_object_new ();
+  json_object_set_string_member (object, "metric", metric);
+  json_object_set_string_member (object, "host", host);
+  json_object_set_int_member (object, "interval_ms", 1000);
+  json_object_set_array_member (object, "points", points);
+  _sonde_rest_respond_json (msg, SOUP_STATUS_OK, object);
+}
+
+/* GET /api/v1/history?metric=cpu.usage_percent&seconds=300[&host=NAME] */
 static void
 history_cb (SoupServer        *soup_server,
             SoupServerMessage *msg,
@@ -234,6 +352,12 @@ history_cb (SoupServer        *soup_server,
 
   if (!require_get (msg))
     return;
+
+  if (remote_host (query) != NULL)
+    {
+      respond_host_history (self, msg, remote_host (query), metric, seconds_text);
+      return;
+    }
 
   if (history == NULL)
     {

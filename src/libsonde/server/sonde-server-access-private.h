@@ -3,6 +3,7 @@
 
 #include <libsoup/soup.h>
 
+#include "sonde-format-private.h"
 #include "sonde-gateway-stats.h"
 
 G_BEGIN_DECLS
@@ -20,13 +21,11 @@ void                _sonde_access_set_token           (SondeAccess        *self,
 const char * const *_sonde_access_get_allowed_origins (SondeAccess        *self);
 void                _sonde_access_set_allowed_origins (SondeAccess        *self,
                                                        const char * const *origins);
-/* @sensitive: the route reveals more than metrics or changes state, and
- * needs the token whenever there is one; other routes need it for
- * anything but GET and HEAD, and for those too unless reads are open. */
+/* @kind: what the route guards, and so which token it asks. */
 void                _sonde_access_guard_path          (SondeAccess        *self,
                                                        SoupServer         *soup_server,
                                                        const char         *path,
-                                                       gboolean            sensitive);
+                                                       SondeRouteKind      kind);
 /* Whether @path, on a route guarded as public, names one of its files. */
 typedef gboolean  (*SondeAccessPublicFunc)           (const char         *path,
                                                        gpointer            user_data);
@@ -40,6 +39,10 @@ void                _sonde_access_guard_public_path   (SondeAccess        *self,
                                                        SondeAccessPublicFunc is_public,
                                                        gpointer            user_data,
                                                        GDestroyNotify      destroy);
+/* The index in @tokens (NULL-terminated) of the token @uri's query
+ * carries (`?token=`), compared in constant time; -1 for none. */
+int                 _sonde_access_match_client_token  (GUri               *uri,
+                                                       const char * const *tokens);
 /* No token is set, or @msg carries it: what sensitive routes ask. */
 gboolean            _sonde_access_request_is_trusted  (SondeAccess        *self,
                                                        SoupServerMessage  *msg);

@@ -33,7 +33,7 @@ struct _SondeAccess
 typedef struct
 {
   SondeAccess          *access;
-  gboolean              sensitive;
+  SondeRouteKind        kind;
   SondeAccessPublicFunc is_public;
   gpointer              public_data;
   GDestroyNotify        public_destroy;
@@ -66,12 +66,12 @@ is_websocket_upgrade (SoupServerMessage *msg)
   return soup_message_headers_header_contains (headers, "Upgrade", "websocket");
 }
 
-/* The raw `token` of the query, percent-decoded with its length: the
+/* The raw `token` of @uri's query, percent-decoded with its length: the
  * decoded parameter table would end it at a %00. */
 static GBytes *
-query_token (SoupServerMessage *msg)
+query_token (GUri *uri)
 {
-  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  const char *query = g_uri_get_query (uri);
   g_auto(GStrv) parts = NULL;
 
   if (query == NULL)
@@ -104,12 +104,40 @@ request_has_token (SondeAccess       *self,
   if (!is_websocket_upgrade (msg))
     return FALSE;
 
-  from_query = query_token (msg);
+  from_query = query_token (soup_server_message_get_uri (msg));
   if (from_query == NULL)
     return FALSE;
 
   data = g_bytes_get_data (from_query, &length);
   return tokens_equal (self->token, data ? data : "", length);
+}
+
+/* Every one of @tokens is compared, whatever matched, each in constant
+ * time: how long the check takes tells neither which token nor how much
+ * of one was right. */
+int
+_sonde_access_match_client_token (GUri               *uri,
+                                  const char * const *tokens)
+{
+  g_autoptr(GBytes) given = uri != NULL ? query_token (uri) : NULL;
+  gconstpointer data;
+  gsize length;
+  int match = -1;
+
+  if (given == NULL || tokens == NULL)
+    return -1;
+
+  data = g_bytes_get_data (given, &length);
+  for (guint i = 0; tokens[i] != NULL; i++)
+    {
+      gboolean equal = tokens_equal (tokens[i], data ? data : "", length);
+
+      /* Not a branch on which matched first, so that the rest are
+       * compared all the same. */
+      match = (equal && match < 0) ? (int) i : match;
+    }
+
+  return match;
 }
 
 static gboolean
@@ -121,11 +149,11 @@ needs_token (Guard             *guard,
   const char *method = soup_server_message_get_method (msg);
   gboolean reads = method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD;
 
-  if (self->token == NULL)
+  if (self->token == NULL || guard->kind == SONDE_ROUTE_OWN_TOKENS)
     return FALSE;
   if (reads && guard->is_public != NULL && guard->is_public (path, guard->public_data))
     return FALSE;
-  return guard->sensitive || !reads || self->token_for_reads;
+  return guard->kind == SONDE_ROUTE_SENSITIVE || !reads || self->token_for_reads;
 }
 
 /* GET, HEAD and OPTIONS take no body; the other methods up to
@@ -381,13 +409,13 @@ unrouted_cb (SoupServer        *soup_server,
  * read its body whole before answering 404: so "/" is guarded too, with a
  * 404 route unless someone registers their own there (before or after). */
 static Guard *
-guard_new (SondeAccess *access,
-           gboolean     sensitive)
+guard_new (SondeAccess    *access,
+           SondeRouteKind  kind)
 {
   Guard *guard = g_new0 (Guard, 1);
 
   guard->access = access;
-  guard->sensitive = sensitive;
+  guard->kind = kind;
   return guard;
 }
 
@@ -416,17 +444,17 @@ add_guard (SondeAccess *self,
   if (!g_str_equal (path, "/"))
     {
       soup_server_add_handler (soup_server, "/", unrouted_cb, NULL, NULL);
-      soup_server_add_early_handler (soup_server, "/", early_cb, guard_new (self, FALSE), guard_free);
+      soup_server_add_early_handler (soup_server, "/", early_cb, guard_new (self, SONDE_ROUTE_READ), guard_free);
     }
 }
 
 void
-_sonde_access_guard_path (SondeAccess *self,
-                          SoupServer  *soup_server,
-                          const char  *path,
-                          gboolean     sensitive)
+_sonde_access_guard_path (SondeAccess    *self,
+                          SoupServer     *soup_server,
+                          const char     *path,
+                          SondeRouteKind  kind)
 {
-  add_guard (self, soup_server, path, guard_new (self, sensitive));
+  add_guard (self, soup_server, path, guard_new (self, kind));
 }
 
 void
@@ -437,7 +465,7 @@ _sonde_access_guard_public_path (SondeAccess          *self,
                                  gpointer              user_data,
                                  GDestroyNotify        destroy)
 {
-  Guard *guard = guard_new (self, FALSE);
+  Guard *guard = guard_new (self, SONDE_ROUTE_READ);
 
   guard->is_public = is_public;
   guard->public_data = user_data;

@@ -56,6 +56,24 @@ void      _sonde_server_guard_public_path   (SondeServer          *self,
                                              SondeAccessPublicFunc is_public,
                                              gpointer              user_data,
                                              GDestroyNotify        destroy);
+/* For a route of SONDE_ROUTE_OWN_TOKENS: the index in @tokens
+ * (NULL-terminated) of the token @websocket's handshake carried
+ * (`?token=`), every one compared in constant time; -1 for none. Neither
+ * the token nor anything derived from it is logged. */
+int       _sonde_server_match_client_token  (SoupWebsocketConnection *websocket,
+                                             const char * const   *tokens);
+
+/* Hosts other than this one, from the formats that receive their data
+ * (see SondeFormat): NULL for a host none of them knows. */
+SondeTickView *_sonde_server_ref_host_view  (SondeServer          *self,
+                                             const char           *host);
+JsonArray *_sonde_server_get_host_history   (SondeServer          *self,
+                                             const char           *host,
+                                             const char           *metric,
+                                             guint                 seconds,
+                                             GError              **error);
+SondeHub  *_sonde_server_get_host_hub       (SondeServer          *self,
+                                             const char           *host);
 gboolean  _sonde_server_websocket_is_trusted (SondeServer             *self,
                                               SoupWebsocketConnection *websocket);
 

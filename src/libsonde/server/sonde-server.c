@@ -238,7 +238,7 @@ _sonde_server_add_websocket_route (SondeServer          *self,
   g_ptr_array_add (self->routes, route);
 
   soup_server_add_websocket_handler (soup_server, path, NULL, NULL, websocket_cb, route, NULL);
-  _sonde_access_guard_path (self->access, soup_server, path, ops->sensitive);
+  _sonde_access_guard_path (self->access, soup_server, path, ops->kind);
 }
 
 static void
@@ -874,7 +874,7 @@ _sonde_server_guard_path (SondeServer *self,
                           SoupServer  *soup_server,
                           const char  *path)
 {
-  _sonde_access_guard_path (self->access, soup_server, path, FALSE);
+  _sonde_access_guard_path (self->access, soup_server, path, SONDE_ROUTE_READ);
 }
 
 void
@@ -882,7 +882,79 @@ _sonde_server_guard_sensitive_path (SondeServer *self,
                                     SoupServer  *soup_server,
                                     const char  *path)
 {
-  _sonde_access_guard_path (self->access, soup_server, path, TRUE);
+  _sonde_access_guard_path (self->access, soup_server, path, SONDE_ROUTE_SENSITIVE);
+}
+
+int
+_sonde_server_match_client_token (SoupWebsocketConnection *websocket,
+                                  const char * const      *tokens)
+{
+  return _sonde_access_match_client_token (soup_websocket_connection_get_uri (websocket), tokens);
+}
+
+SondeTickView *
+_sonde_server_ref_host_view (SondeServer *self,
+                             const char  *host)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    {
+      SondeTickView *view;
+
+      if (formats[i]->host_view != NULL &&
+          (view = formats[i]->host_view (self->format_states[i], host)) != NULL)
+        return view;
+    }
+
+  return NULL;
+}
+
+JsonArray *
+_sonde_server_get_host_history (SondeServer  *self,
+                                const char   *host,
+                                const char   *metric,
+                                guint         seconds,
+                                GError      **error)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      JsonArray *points;
+
+      if (formats[i]->host_history == NULL)
+        continue;
+      points = formats[i]->host_history (self->format_states[i], host, metric, seconds, &local_error);
+      if (points != NULL)
+        return points;
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+
+  return NULL;
+}
+
+SondeHub *
+_sonde_server_get_host_hub (SondeServer *self,
+                            const char  *host)
+{
+  const SondeFormat * const *formats = _sonde_formats_get ();
+
+  for (guint i = 0; formats[i] != NULL; i++)
+    {
+      SondeHub *hub;
+
+      if (formats[i]->host_hub != NULL &&
+          (hub = formats[i]->host_hub (self->format_states[i], host)) != NULL)
+        return hub;
+    }
+
+  return NULL;
 }
 
 void
@@ -1039,10 +1111,11 @@ sonde_server_get_reads_need_token (SondeServer *self)
  *
  * With a token set (sonde_server_set_token()), what reveals more than
  * metrics or changes state always needs it: log lines, command tasks,
- * agents, any request other than `GET` and `HEAD`. The metric streams
- * and the `GET` routes need it too unless @need_token is %FALSE, so that
- * the clients of the replaced products, which send no token, keep
- * reading metrics. %TRUE by default.
+ * any request other than `GET` and `HEAD`. The metric streams and the
+ * `GET` routes need it too unless @need_token is %FALSE, so that the
+ * clients of the replaced products, which send no token, keep reading
+ * metrics. %TRUE by default. Routes whose clients present tokens of
+ * their own (a hub's agents) ask for those instead, either way.
  *
  * Since: 0.2
  */
@@ -1167,9 +1240,16 @@ sonde_server_handles_config_group (const char *group)
   g_return_val_if_fail (group != NULL, FALSE);
 
   for (guint i = 0; formats[i] != NULL; i++)
-    if (formats[i]->config_groups != NULL &&
-        g_strv_contains (formats[i]->config_groups, group))
-      return TRUE;
+    for (guint j = 0; formats[i]->config_groups != NULL && formats[i]->config_groups[j] != NULL; j++)
+      {
+        const char *name = formats[i]->config_groups[j];
+
+        /* "PREFIX *" stands for every group named "PREFIX SOMETHING". */
+        if (g_str_has_suffix (name, " *")
+            ? strncmp (group, name, strlen (name) - 1) == 0 && group[strlen (name) - 1] != '\0'
+            : g_str_equal (name, group))
+          return TRUE;
+      }
 
   return FALSE;
 }

@@ -181,7 +181,7 @@ logs_free (gpointer client)
 static const SondeClientOps logs_client_ops = {
   .accept = logs_accept,
   .free = logs_free,
-  .sensitive = TRUE,
+  .kind = SONDE_ROUTE_SENSITIVE,
 };
 
 /* "/" is the compatibility listener's path (ws://NODE:8755): its port is
