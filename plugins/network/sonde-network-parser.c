@@ -153,115 +153,144 @@ sonde_net_counter_delta (guint64 previous,
   return wrapped <= MAX_WRAPPED_DELTA ? wrapped : 0;
 }
 
-static inline void
-tcp_counter_reset_line (SondeTcpCounter *counter)
+/* The next whitespace-separated token of [*cursor, end), or FALSE at the
+ * end of the line. */
+static gboolean
+next_token (const char  **cursor,
+            const char   *end,
+            const char  **token,
+            gsize        *token_len)
 {
-  counter->field = 0;
-  counter->token_len = 0;
-  counter->in_token = FALSE;
-  counter->matching = FALSE;
-  counter->skipping = FALSE;
+  const char *p = *cursor;
+  const char *start;
+
+  while (p < end && is_blank (*p))
+    p++;
+  if (p >= end)
+    return FALSE;
+  start = p;
+  while (p < end && !is_blank (*p))
+    p++;
+  *token = start;
+  *token_len = p - start;
+  *cursor = p;
+  return TRUE;
 }
 
-static inline void
-tcp_counter_end_token (SondeTcpCounter *counter)
+/* The end of the line that starts at @line: its newline, or @end. */
+static const char *
+line_end (const char *line,
+          const char *end)
 {
-  counter->in_token = FALSE;
+  const char *eol = memchr (line, '\n', end - line);
 
-  /* The state is the 4th token ("sl:", local, remote, st); in the header
-   * line it is "st", which never matches. */
-  if (counter->field == 4)
-    {
-      if (counter->matching && counter->token_len == 2)
-        counter->established++;
-      counter->skipping = TRUE;
-    }
+  return eol != NULL ? eol : end;
 }
 
-void
-sonde_tcp_counter_init (SondeTcpCounter *counter)
+/* Whether the line [line, eol) starts with @prefix (which ends in ':'). */
+static gboolean
+line_has_prefix (const char *line,
+                 const char *eol,
+                 const char *prefix,
+                 gsize       prefix_len)
 {
-  counter->established = 0;
-  tcp_counter_reset_line (counter);
-}
-
-/**
- * sonde_tcp_counter_feed:
- * @counter: a #SondeTcpCounter
- * @data: the next bytes of the file
- * @length: how many
- *
- * Scans only up to the state column of each line, then jumps to the next
- * newline with memchr(): no string is built.
- */
-void
-sonde_tcp_counter_feed (SondeTcpCounter *counter,
-                        const char      *data,
-                        gsize            length)
-{
-  const char *p = data;
-  const char *end = data + length;
-
-  while (p < end)
-    {
-      char c;
-
-      if (counter->skipping)
-        {
-          const char *eol = memchr (p, '\n', end - p);
-
-          if (eol == NULL)
-            return;
-          tcp_counter_reset_line (counter);
-          p = eol + 1;
-          continue;
-        }
-
-      c = *p++;
-
-      if (c == '\n')
-        {
-          if (counter->in_token)
-            tcp_counter_end_token (counter);
-          tcp_counter_reset_line (counter);
-        }
-      else if (is_blank (c))
-        {
-          if (counter->in_token)
-            tcp_counter_end_token (counter);
-        }
-      else
-        {
-          if (!counter->in_token)
-            {
-              counter->in_token = TRUE;
-              counter->field++;
-              counter->token_len = 0;
-              counter->matching = (counter->field == 4);
-            }
-          if (counter->field == 4)
-            {
-              if (counter->token_len >= 2 || c != "01"[counter->token_len])
-                counter->matching = FALSE;
-              counter->token_len++;
-            }
-        }
-    }
+  return (gsize) (eol - line) >= prefix_len && memcmp (line, prefix, prefix_len) == 0;
 }
 
 /**
- * sonde_tcp_counter_finish:
- * @counter: a #SondeTcpCounter
+ * sonde_net_snmp_lookup:
+ * @text: the contents of /proc/net/snmp (or /proc/net/netstat)
+ * @length: the length of @text
+ * @group: the group, such as "Tcp"
+ * @field: the column, such as "CurrEstab"
+ * @value: (out): the value
  *
- * Accounts for a last line without a newline.
+ * These files have, per group, a header line naming the columns
+ * ("Tcp: RtoAlgorithm RtoMin ... CurrEstab ...") followed by a line of
+ * values in the same order ("Tcp: 1 200 ... 31 ..."). The column is found
+ * by its name in the header, since kernels add columns over time. Only the
+ * first header of @group counts, and its values must be on the next line.
  *
- * Returns: the number of ESTABLISHED sockets seen
+ * Returns: %TRUE if @field has an unsigned decimal value; %FALSE if the
+ *   group, its values line or the column is missing, or the value is not
+ *   a number that fits in 64 bits (MaxConn is -1, for one)
  */
-guint64
-sonde_tcp_counter_finish (SondeTcpCounter *counter)
+gboolean
+sonde_net_snmp_lookup (const char *text,
+                       gsize       length,
+                       const char *group,
+                       const char *field,
+                       guint64    *value)
 {
-  if (counter->in_token)
-    tcp_counter_end_token (counter);
-  tcp_counter_reset_line (counter);
-  return counter->established;
+  char prefix[32];
+  gsize prefix_len;
+  gsize field_len;
+  const char *end = text + length;
+  const char *line = text;
+  const char *eol;
+  const char *p;
+  const char *token;
+  gsize token_len;
+  guint column = 0;
+  gboolean found = FALSE;
+  guint64 v = 0;
+
+  g_return_val_if_fail (text != NULL || length == 0, FALSE);
+  g_return_val_if_fail (group != NULL && field != NULL && value != NULL, FALSE);
+
+  prefix_len = g_snprintf (prefix, sizeof prefix, "%s:", group);
+  g_return_val_if_fail (prefix_len < sizeof prefix, FALSE);
+  field_len = strlen (field);
+
+  /* The header line. */
+  for (;;)
+    {
+      if (line >= end)
+        return FALSE;
+      eol = line_end (line, end);
+      if (line_has_prefix (line, eol, prefix, prefix_len))
+        break;
+      line = eol + 1;
+    }
+
+  p = line + prefix_len;
+  while (next_token (&p, eol, &token, &token_len))
+    {
+      if (token_len == field_len && memcmp (token, field, field_len) == 0)
+        {
+          found = TRUE;
+          break;
+        }
+      column++;
+    }
+  if (!found)
+    return FALSE;
+
+  /* The values line. */
+  line = eol + 1;
+  if (line >= end)
+    return FALSE;
+  eol = line_end (line, end);
+  if (!line_has_prefix (line, eol, prefix, prefix_len))
+    return FALSE;
+
+  p = line + prefix_len;
+  for (guint i = 0; i <= column; i++)
+    if (!next_token (&p, eol, &token, &token_len))
+      return FALSE;
+
+  for (gsize i = 0; i < token_len; i++)
+    {
+      guint digit;
+
+      if (!g_ascii_isdigit (token[i]))
+        return FALSE;
+      digit = token[i] - '0';
+      if (v > (G_MAXUINT64 - digit) / 10)
+        return FALSE;
+      v = v * 10 + digit;
+    }
+
+  *value = v;
+  return TRUE;
 }

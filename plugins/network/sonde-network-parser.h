@@ -30,25 +30,10 @@ guint    sonde_net_dev_parse       (const char *text,
 guint64  sonde_net_counter_delta   (guint64     previous,
                                     guint64     current);
 
-/*
- * Counts ESTABLISHED sockets in /proc/net/tcp or tcp6 text fed in chunks of
- * any size (a line may straddle two chunks), so that a file of many
- * megabytes is read through a small buffer.
- */
-typedef struct
-{
-  guint64  established;
-  guint    field;       /* whitespace-separated tokens seen on this line */
-  guint    token_len;   /* length of the state token so far */
-  guint    in_token : 1;
-  guint    matching : 1; /* the state token is still a prefix of "01" */
-  guint    skipping : 1; /* the state is known: skip to the end of line */
-} SondeTcpCounter;
-
-void     sonde_tcp_counter_init    (SondeTcpCounter *counter);
-void     sonde_tcp_counter_feed    (SondeTcpCounter *counter,
-                                    const char      *data,
-                                    gsize            length);
-guint64  sonde_tcp_counter_finish  (SondeTcpCounter *counter);
+gboolean sonde_net_snmp_lookup     (const char *text,
+                                    gsize       length,
+                                    const char *group,
+                                    const char *field,
+                                    guint64    *value);
 
 G_END_DECLS

@@ -16,7 +16,9 @@
 
 /* Per-process stat files kept open across ticks: enough for most hosts,
  * and never more than a quarter of the descriptor limit, which the server
- * needs for its clients. */
+ * needs for its clients (its connection cap leaves this many to us:
+ * KEPT_STAT_FILES_MAX in src/libsonde/server/sonde-listener.c). sonded
+ * raises its soft limit to the hard one at start (src/daemon/main.c). */
 #define MAX_OPEN_STAT_FILES 4096
 
 typedef struct

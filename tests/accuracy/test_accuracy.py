@@ -45,6 +45,13 @@ def read_meminfo_total():
     raise AssertionError('no MemTotal in /proc/meminfo')
 
 
+def read_curr_estab():
+    """Tcp: CurrEstab of /proc/net/snmp, found by its column name."""
+    with open('/proc/net/snmp') as f:
+        tcp = [line.split() for line in f if line.startswith('Tcp:')]
+    return int(tcp[1][tcp[0].index('CurrEstab')])
+
+
 def statvfs_usage_percent(path):
     """Usage as df and psutil.disk_usage() compute it: the space reserved
     for root counts as neither used nor available."""
@@ -239,6 +246,48 @@ class AccuracyTest(unittest.TestCase):
             self.assertGreaterEqual(value, 0, msg)
             self.assertLessEqual(value, expected, msg)
             self.assertLessEqual(expected - value, MIB + 0.10 * expected, msg)
+
+    @unittest.skipIf(psutil is None, NEEDS_PSUTIL)
+    def test_active_connections(self):
+        """network.active_connections and psutil's TCP sockets in ESTABLISHED or
+        CLOSE_WAIT both within the range Tcp: CurrEstab took meanwhile, +-(5 + 5 %).
+
+        Other work on the machine opens and closes connections all the time
+        (hundreds a second while a test suite runs), so neither is compared
+        with one reading: a thread reads /proc/net/snmp every millisecond
+        from before the snapshot's sample to after psutil's walk of
+        /proc/net/tcp and tcp6, and both must fall in what it saw."""
+        seen = [read_curr_estab()]
+        stop = threading.Event()
+
+        def poll():
+            while not stop.is_set():
+                seen.append(read_curr_estab())
+                time.sleep(0.001)
+
+        poller = threading.Thread(target=poll)
+        self.snapshot()
+        poller.start()
+        try:
+            # Every collector is sampled each second (history, or the
+            # snapshot's keeping it sampled): after 2 s the snapshot holds a
+            # value read while the thread was polling.
+            time.sleep(2.0)
+            value = self.field(self.snapshot(), 'network', 'active_connections')
+            connections = psutil.net_connections('tcp')
+        finally:
+            stop.set()
+            poller.join()
+        seen.append(read_curr_estab())
+        counted = sum(1 for c in connections
+                      if c.status in (psutil.CONN_ESTABLISHED, psutil.CONN_CLOSE_WAIT))
+
+        low, high = min(seen), max(seen)
+        slack = 5 + 0.05 * high
+        for name, got in (('sonde', value), ('psutil', counted)):
+            msg = '%s %d, CurrEstab %d..%d over %d readings' % (name, got, low, high, len(seen))
+            self.assertGreaterEqual(got, low - slack, msg)
+            self.assertLessEqual(got, high + slack, msg)
 
     # host -----------------------------------------------------------------
 

@@ -21,6 +21,11 @@
 /* Descriptors kept for the rest of the process (plugins' kept-open
  * files, logs, D-Bus) when the connection cap comes from the limit. */
 #define RESERVED_FDS        256
+/* The processes collector keeps up to min (4096, limit / 4) PID/stat files
+ * open between ticks (MAX_OPEN_STAT_FILES in
+ * plugins/processes/sonde-processes-collector.c): the connection cap
+ * leaves those to it too. */
+#define KEPT_STAT_FILES_MAX 4096
 #define MAX_CONNECTIONS_CAP 65536
 /* Peers that are not this machine may hold this many connections each. */
 #define DEFAULT_MAX_PER_REMOTE_PEER 512
@@ -66,7 +71,8 @@ default_max_connections (void)
     return MAX_CONNECTIONS_CAP;
   if (limit.rlim_cur <= 2 * RESERVED_FDS)
     return MAX (limit.rlim_cur / 2, 1);
-  return MIN (limit.rlim_cur - RESERVED_FDS, MAX_CONNECTIONS_CAP);
+  return MIN (limit.rlim_cur - RESERVED_FDS - MIN (KEPT_STAT_FILES_MAX, limit.rlim_cur / 4),
+              MAX_CONNECTIONS_CAP);
 }
 
 SondeAdmission *
