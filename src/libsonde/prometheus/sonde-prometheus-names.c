@@ -188,7 +188,8 @@ _sonde_prometheus_export_name_init (ExportName      *export,
 }
 
 /* Tables the collectors report, and how their rows become series ---------- */
-/* DESIGN.md's tables. Only what the collectors report is exported: the
+/* The built-in collectors' tables (docs/formats/prometheus.md, "Instances
+ * are labels"). Only what the collectors report is exported: the
  * processes are their top lists, never every process. */
 static const TableSchema table_schemas[] = {
   { "cpu", "per_core_percent", "core", SHAPE_NUMBERS, "cpu", { { NULL } },
