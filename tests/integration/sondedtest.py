@@ -19,6 +19,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 URL_LINE = re.compile(r"^listening on (wss?://([0-9.]+):(\d+)/ws/v1)$")
@@ -160,6 +161,61 @@ def port_is_free(port):
         except OSError:
             return False
     return True
+
+
+class Hub:
+    """A vstats hub and its agents on loopback: one sonded with an
+    `[agent NAME]` group per agent, and one `sonded --agent-of
+    ws://127.0.0.1:PORT/ws/agent --token T` per name, each with its own
+    configuration directory (Daemon's XDG_CONFIG_HOME) and port 0."""
+
+    def __init__(self, names=("a1", "a2"), settings="offline-after-seconds=3\nremove-after-seconds=6\n"):
+        self.tokens = {name: f"{name}-token-0123456789abcdef" for name in names}
+        self.hub = Daemon("--port", "0")
+        self.agents = {}
+        config = os.path.join(self.hub.tmpdir.name, "hub.conf")
+        with open(config, "w") as f:
+            f.write(f"[hub]\n{settings}\n")
+            for name, token in self.tokens.items():
+                f.write(f"[agent {name}]\ntoken={token}\n\n")
+        self.hub.args += ["--config", config]
+
+    def start(self, timeout=20):
+        try:
+            self.hub.start()
+            self.hub.wait_for_url()
+            for name, token in self.tokens.items():
+                agent = Daemon("--port", "0", "--agent-of", f"ws://127.0.0.1:{self.hub.port}/ws/agent",
+                               "--token", token)
+                self.agents[name] = agent
+                agent.start()
+                agent.wait_for_url()
+            for name in self.tokens:
+                self.wait_until(lambda: self.knows(name), timeout, f"agent {name}'s report reached the hub")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def knows(self, name):
+        """Whether the hub has @name's report (GET /api/v1/snapshot?host=)."""
+        try:
+            return bool(self.hub.get_json(f"/api/v1/snapshot?host={name}").get("data"))
+        except (urllib.error.URLError, ConnectionError, socket.timeout):
+            return False
+
+    @staticmethod
+    def wait_until(predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}: not within {timeout} s")
+            time.sleep(0.2)
+
+    def close(self):
+        for agent in self.agents.values():
+            agent.close()
+        self.hub.close()
 
 
 class RawWebSocket:

@@ -8,6 +8,9 @@ Prometheus scrapes the first, the second with the token, and the second
 again without it (which must fail with 401). Every process is stopped by
 its PID.
 
+Then a vstats hub with two agents (three sonded), whose agents' series
+Prometheus tells apart by their `host` label.
+
 Skips (exit 77) only when the prometheus binary is not installed.
 """
 
@@ -290,6 +293,56 @@ class PrometheusServerTest(unittest.TestCase):
                             lambda v: v > 0, "a rate over the last second, not a first sample's 0")
         self.wait_for_value('rate(sonde_network_rx_bytes_total{job="sonde-token"}[5s])',
                             lambda v: math.isfinite(v) and v > 0, "rate() of a counter")
+
+
+class PrometheusHubTest(unittest.TestCase):
+    """A vstats hub with two agents (three sonded on loopback), scraped by
+    a real Prometheus: three `host` values, then two once an agent stops."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.prometheus = None
+        cls.hub = sondedtest.Hub(("a1", "a2")).start()
+        try:
+            cls.prometheus = Prometheus([
+                {"job_name": "sonde-hub", "metrics_path": "/metrics",
+                 "static_configs": [{"targets": [f"127.0.0.1:{cls.hub.hub.port}"]}]},
+            ]).start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.prometheus is not None:
+            cls.prometheus.close()
+        cls.hub.close()
+
+    def hosts(self, expression):
+        return sorted(labels.get("host", "") for labels, _ in self.prometheus.query(expression))
+
+    def test_three_hosts_then_two(self):
+        everyone = sorted([socket.gethostname(), "a1", "a2"])
+        memory = 'sonde_memory_total_bytes{job="sonde-hub"}'
+        self.prometheus.wait_for(memory, lambda r: self.hosts(memory) == everyone,
+                                 "three host values")
+        # This machine's value, and the agents' (the same machine here),
+        # are MemTotal; the families are the same for every host.
+        for labels, value in self.prometheus.query(memory):
+            self.assertEqual(value, mem_total_bytes(), labels)
+        self.prometheus.wait_for(
+            'sonde_collector_up{job="sonde-hub",collector="cpu"}',
+            lambda r: sorted(labels["host"] for labels, value in r if value == 1) == everyone,
+            "every host's cpu collector is up")
+        self.prometheus.wait_for(
+            'rate(sonde_network_rx_bytes_total{job="sonde-hub"}[5s])',
+            lambda r: sorted(labels["host"] for labels, _ in r) == everyone, "rate() per host")
+
+        # An agent that stops goes offline on the hub (3 s here): its series
+        # leave the scrape, and Prometheus marks them stale.
+        self.hub.agents["a2"].stop()
+        self.prometheus.wait_for(memory, lambda r: self.hosts(memory) == sorted([socket.gethostname(), "a1"]),
+                                 "the stopped agent's series are stale")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Skips (exit 77) only when promtool is not installed.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -65,6 +66,24 @@ def samples_of(families):
                 raise AssertionError(f"series {key} twice")
             samples[key] = sample.value
     return samples
+
+
+SERIES = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? \S+$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def series_of(text):
+    """[(sample name, ((label, value), ...))] of the text format, without
+    python3-prometheus-client."""
+    series = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = SERIES.match(line)
+        if match is None:
+            raise AssertionError(f"not a sample: {line!r}")
+        series.append((match.group(1), tuple(LABEL.findall(match.group(2) or ""))))
+    return series
 
 
 class PromtoolTest(unittest.TestCase):
@@ -195,6 +214,57 @@ class PromtoolTokenTest(unittest.TestCase):
         result = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True,
                                 text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+
+class PromtoolHubTest(unittest.TestCase):
+    """A vstats hub with two agents (three sonded): its /metrics has every
+    host's series in the same families, labelled `host`, and stays valid."""
+
+    def setUp(self):
+        self.hub = sondedtest.Hub(("a1", "a2")).start()
+        self.addCleanup(self.hub.close)
+
+    def hosts_of(self, text, name):
+        return sorted(dict(labels)["host"] for (sample, labels) in series_of(text) if sample == name)
+
+    def test_hub_exposes_its_agents(self):
+        _, text = scrape(self.hub.hub)
+        result = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, f"promtool:\n{result.stdout}{result.stderr}\n{text}")
+        self.assertEqual(result.stdout + result.stderr, "")
+
+        # Each family once, all its hosts' samples under it.
+        types = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")]
+        self.assertEqual(len(types), len(set(types)), "a family written twice")
+        self.assertEqual(self.hosts_of(text, "sonde_memory_total_bytes"),
+                         sorted([socket.gethostname(), "a1", "a2"]))
+        self.assertIn(f'sonde_memory_total_bytes{{host="{socket.gethostname()}"}} {mem_total_bytes()}\n',
+                      text)
+        for name in ("a1", "a2"):
+            self.assertIn(f'sonde_collector_up{{host="{name}",collector="memory"}} 1\n', text)
+        # Every series of a hub carries its host, this machine's included.
+        for sample, labels in series_of(text):
+            self.assertIn("host", dict(labels), sample)
+
+        # An agent that stops goes offline (3 s here), and its series go.
+        self.hub.agents["a2"].stop()
+        self.hub.wait_until(lambda: 'host="a2"' not in scrape(self.hub.hub)[1], 20,
+                            "the stopped agent's series are gone")
+        _, text = scrape(self.hub.hub)
+        self.assertEqual(self.hosts_of(text, "sonde_memory_total_bytes"),
+                         sorted([socket.gethostname(), "a1"]))
+
+    def test_openmetrics(self):
+        content_type, text = scrape(self.hub.hub, accept=PROMETHEUS_ACCEPT)
+        self.assertEqual(content_type, OPENMETRICS_TYPE)
+        if openmetrics_parser is None:
+            self.skipTest("python3-prometheus-client is not installed")
+        families = list(openmetrics_parser.text_string_to_metric_families(text))
+        self.assertEqual(len({family.name for family in families}), len(families), "a family written twice")
+        memory = [family for family in families if family.name == "sonde_memory_total_bytes"][0]
+        self.assertEqual(sorted(sample.labels["host"] for sample in memory.samples),
+                         sorted([socket.gethostname(), "a1", "a2"]))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include "sonde-prometheus-private.h"
 #include "sonde-rest-private.h"
 #include "sonde-server-private.h"
+#include "sonde-tick-view-private.h"
 
 /* GET /metrics: the exposition of the engine's latest samples, as an
  * entry of the format table (docs/formats/prometheus.md). */
@@ -100,6 +101,7 @@ exporter_hold (Exporter *exporter)
 
 typedef struct
 {
+  GWeakRef              server;     /* gone if it stops meanwhile */
   SoupServerMessage    *msg;
   SondePrometheusFormat format;
 } Scrape;
@@ -107,11 +109,41 @@ typedef struct
 static void
 scrape_free (Scrape *scrape)
 {
+  g_weak_ref_clear (&scrape->server);
   g_object_unref (scrape->msg);
   g_free (scrape);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Scrape, scrape_free)
+
+/* One source from @view: its collectors' latest samples, labelled @host
+ * (NULL for none). @entries keeps what the source points to until the
+ * exposition is written. */
+static SondePrometheusSource
+source_from_view (SondeTickView *view,
+                  const char    *host,
+                  GPtrArray     *metrics,
+                  GPtrArray     *entries)
+{
+  guint n = _sonde_tick_view_get_n_entries (view);
+  GArray *collectors = g_array_sized_new (FALSE, TRUE, sizeof (SondePrometheusCollector), n);
+  SondePrometheusSource source;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const SondeTickEntry *entry = _sonde_tick_view_get_entry (view, i);
+      SondePrometheusCollector collector = { entry->name, entry->sample, entry->stale };
+
+      g_array_append_val (collectors, collector);
+    }
+  g_ptr_array_add (entries, collectors);
+
+  source.host = host;
+  source.metrics = metrics;
+  source.collectors = (const SondePrometheusCollector *) collectors->data;
+  source.n_collectors = collectors->len;
+  return source;
+}
 
 static void
 scrape_refreshed_cb (GObject      *source_object,
@@ -120,37 +152,52 @@ scrape_refreshed_cb (GObject      *source_object,
 {
   g_autoptr(Scrape) scrape = user_data;
   SondeEngine *engine = SONDE_ENGINE (source_object);
-  g_autoptr(GPtrArray) collectors = sonde_engine_list_collectors (engine);
+  g_autoptr(SondeServer) server = g_weak_ref_get (&scrape->server);
   g_autoptr(GPtrArray) metrics = sonde_engine_list_metrics (engine);
-  g_autoptr(GArray) entries = g_array_sized_new (FALSE, TRUE, sizeof (SondePrometheusCollector),
-                                                 collectors->len);
+  g_autoptr(GPtrArray) hosts = NULL;
+  g_autoptr(GPtrArray) views = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_tick_view_unref);
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autoptr(GArray) sources = g_array_new (FALSE, TRUE, sizeof (SondePrometheusSource));
   g_autoptr(GBytes) body = NULL;
-  SondePrometheusSource source = { NULL, };
+  SondePrometheusSource source;
+  SondeTickView *view;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (scrape->msg);
 
   /* A collector that failed keeps its last values, flagged stale, or has
    * none: the scrape is answered all the same. */
   sonde_engine_refresh_finish (engine, result, NULL);
 
-  /* The scraper left while the samples were being refreshed. */
-  if (_sonde_rest_is_disconnected (scrape->msg))
+  /* The scraper left, or the server stopped, while the samples were
+   * being refreshed. */
+  if (server == NULL || _sonde_rest_is_disconnected (scrape->msg))
     return;
 
-  for (guint i = 0; i < collectors->len; i++)
-    {
-      SondePrometheusCollector entry;
+  /* On a hub, every series is labelled `host`, this machine's with its
+   * host name (the name the REST routes take for it, sonde-rest.c), so
+   * that one PromQL selector reads every host; elsewhere Prometheus'
+   * `instance` names the target and no label is added. The other hosts'
+   * data is the same catalog's fields (their tick views), so the
+   * families stay the same. */
+  hosts = _sonde_server_list_hosts (server);
+  view = _sonde_engine_build_view (engine, g_get_real_time ());
+  g_ptr_array_add (views, view);
+  source = source_from_view (view, hosts != NULL ? g_get_host_name () : NULL, metrics, entries);
+  g_array_append_val (sources, source);
 
-      entry.name = sonde_collector_get_name (g_ptr_array_index (collectors, i));
-      entry.sample = sonde_engine_get_latest (engine, entry.name);
-      entry.stale = _sonde_engine_is_stale (engine, entry.name);
-      g_array_append_val (entries, entry);
+  for (guint i = 0; hosts != NULL && i < hosts->len; i++)
+    {
+      const char *host = g_ptr_array_index (hosts, i);
+
+      /* Listed, so known; a host without a view is left out all the same. */
+      if ((view = _sonde_server_ref_host_view (server, host)) == NULL)
+        continue;
+      g_ptr_array_add (views, view);
+      source = source_from_view (view, host, metrics, entries);
+      g_array_append_val (sources, source);
     }
 
-  source.host = NULL;
-  source.metrics = metrics;
-  source.collectors = (const SondePrometheusCollector *) entries->data;
-  source.n_collectors = entries->len;
-  body = _sonde_prometheus_encode (&source, 1, scrape->format);
+  body = _sonde_prometheus_encode ((const SondePrometheusSource *) sources->data, sources->len,
+                                   scrape->format);
 
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
   soup_message_headers_replace (headers, "Vary", "Accept");
@@ -186,6 +233,7 @@ metrics_cb (SoupServer        *soup_server,
   exporter_hold (exporter);
 
   scrape = g_new0 (Scrape, 1);
+  g_weak_ref_init (&scrape->server, exporter->server);
   scrape->msg = g_object_ref (msg);
   scrape->format = _sonde_prometheus_negotiate (soup_message_headers_get_one (request_headers, "Accept"));
 

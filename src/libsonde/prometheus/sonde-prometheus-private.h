@@ -16,9 +16,11 @@ G_BEGIN_DECLS
  * The encoder is a pure function of its sources, so that it can be tested
  * on synthetic samples and fed garbage: a source is one host's catalog and
  * the latest sample of each of its collectors. The route passes one source,
- * the local engine, without a host label; a hub passes one more source per
- * agent, each with its host name, and the families stay merged (each family
- * once, all its samples together) whatever the number of sources.
+ * the local engine, without a host label; a hub labels it with this
+ * machine's host name and passes one more source per online agent, each
+ * with its host name (sonde-prometheus-format.c), and the families stay
+ * merged (each family once, all its samples together) whatever the number
+ * of sources.
  */
 
 typedef enum
@@ -37,8 +39,8 @@ typedef struct
 typedef struct
 {
   /* (nullable): the value of the `host` label on every series of this
-   * source; NULL for none (the local machine: Prometheus' own `instance`
-   * label already names it). */
+   * source; NULL for none (the local machine of a server that is no hub:
+   * Prometheus' own `instance` label already names it). */
   const char                     *host;
   GPtrArray                      *metrics;       /* (element-type SondeMetric): the catalog */
   const SondePrometheusCollector *collectors;

@@ -115,6 +115,13 @@ typedef struct
   /* The subscription hub its groups join, fed each new view of it. */
   SondeHub      *(*host_hub)     (gpointer      state,
                                   const char   *host);
+  /* The hosts online now, each by the name host_view() knows it by,
+   * added to @hosts (element-type utf8, owned), for GET /metrics;
+   * FALSE when the format takes no other host's data at all (a server
+   * not configured as a hub), whatever is connected, so that the route's
+   * labels depend on the configuration only. */
+  gboolean       (*list_hosts)   (gpointer      state,
+                                  GPtrArray    *hosts);
 } SondeFormat;
 
 /* The table, native first; in sonde-formats.c. */

@@ -64,7 +64,8 @@ int       _sonde_server_match_client_token  (SoupWebsocketConnection *websocket,
                                              const char * const   *tokens);
 
 /* Hosts other than this one, from the formats that receive their data
- * (see SondeFormat): NULL for a host none of them knows. */
+ * (see SondeFormat; in sonde-server-hosts.c): NULL for a host none of
+ * them knows. */
 SondeTickView *_sonde_server_ref_host_view  (SondeServer          *self,
                                              const char           *host);
 JsonArray *_sonde_server_get_host_history   (SondeServer          *self,
@@ -74,6 +75,9 @@ JsonArray *_sonde_server_get_host_history   (SondeServer          *self,
                                              GError              **error);
 SondeHub  *_sonde_server_get_host_hub       (SondeServer          *self,
                                              const char           *host);
+/* The other hosts online now (element-type utf8), sorted; NULL when no
+ * format takes other hosts' data (this server is no hub). */
+GPtrArray *_sonde_server_list_hosts         (SondeServer          *self);
 gboolean  _sonde_server_websocket_is_trusted (SondeServer             *self,
                                               SoupWebsocketConnection *websocket);
 

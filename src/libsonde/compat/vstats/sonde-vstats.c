@@ -435,6 +435,35 @@ vstats_host_hub (gpointer    state,
   return hub;
 }
 
+/* GET /metrics labels each online agent's series `host` with the name
+ * _sonde_vstats_find_host() knows it by: its name, or its id when the
+ * name is this machine's host name, which the REST routes take for this
+ * machine (sonde-rest.c). A hub is a server with agent tokens: the label
+ * set then stays the same whether agents are connected or not. */
+static gboolean
+vstats_list_hosts (gpointer   state,
+                   GPtrArray *hosts)
+{
+  SondeVstats *self = state;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (self->tokens == NULL || self->tokens[0] == NULL)
+    return FALSE;
+
+  g_hash_table_iter_init (&iter, self->servers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      SondeVstatsServer *server = value;
+
+      if (server->local || !server->online)
+        continue;
+      g_ptr_array_add (hosts, g_strdup (g_str_equal (server->name, g_get_host_name ())
+                                        ? server->id : server->name));
+    }
+  return TRUE;
+}
+
 /* The table entry ------------------------------------------------------------ */
 
 /* libsoup routes a request to the longest registered prefix of its
@@ -490,4 +519,5 @@ const SondeFormat _sonde_vstats_format = {
   .host_view = vstats_host_view,
   .host_history = vstats_host_history,
   .host_hub = vstats_host_hub,
+  .list_hosts = vstats_list_hosts,
 };
