@@ -656,6 +656,27 @@ load_alerts_and_discovery (SondeConfig  *self,
   return TRUE;
 }
 
+/* Checks and reads a configuration, from a file or from text. */
+static gboolean
+load_keyfile (SondeConfig  *self,
+              GKeyFile     *file,
+              GError      **error)
+{
+  if (!check_known (self, file, error) ||
+      !load_server (self, file, error) ||
+      !read_list (self, file, "collectors", "enabled", &self->enabled, error) ||
+      !read_list (self, file, "collectors", "disabled", &self->disabled, error) ||
+      !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
+                 _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
+      !load_compat (self, file, error) ||
+      !load_logs (self, file, error) ||
+      !load_alerts_and_discovery (self, file, error))
+    return FALSE;
+
+  self->keyfile = g_key_file_ref (file);
+  return TRUE;
+}
+
 /**
  * sonde_config_load:
  * @path: the file to read
@@ -695,19 +716,44 @@ sonde_config_load (SondeConfig  *self,
       return FALSE;
     }
 
-  if (!check_known (self, file, error) ||
-      !load_server (self, file, error) ||
-      !read_list (self, file, "collectors", "enabled", &self->enabled, error) ||
-      !read_list (self, file, "collectors", "disabled", &self->disabled, error) ||
-      !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
-                 _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
-      !load_compat (self, file, error) ||
-      !load_logs (self, file, error) ||
-      !load_alerts_and_discovery (self, file, error))
-    return FALSE;
+  return load_keyfile (self, file, error);
+}
 
-  self->keyfile = g_key_file_ref (file);
-  return TRUE;
+/**
+ * sonde_config_load_from_data:
+ * @path: the file @data was read from: errors name it, and relative
+ *   paths in it are resolved against its directory
+ * @data: the text of a configuration file
+ * @length: its length, or -1 if it is NUL-terminated
+ *
+ * As sonde_config_load(), from text already read.
+ *
+ * Returns: %FALSE with @error set if the text is not valid
+ */
+gboolean
+sonde_config_load_from_data (SondeConfig  *self,
+                             const char   *path,
+                             const char   *data,
+                             gssize        length,
+                             GError      **error)
+{
+  g_autoptr(GKeyFile) file = g_key_file_new ();
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+
+  g_free (self->path);
+  self->path = g_strdup (path);
+
+  if (!g_key_file_load_from_data (file, data != NULL ? data : "", length, G_KEY_FILE_NONE, &local_error))
+    {
+      g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+                   "%s: %s", path, local_error->message);
+      return FALSE;
+    }
+
+  return load_keyfile (self, file, error);
 }
 
 /**
