@@ -5,6 +5,7 @@
 
 #include "sonde-format-private.h"
 #include "sonde-discovery.h"
+#include "sonde-discovery-private.h"
 #include "sonde-error.h"
 #include "sonde-json-private.h"
 #include "sonde-version.h"
@@ -260,9 +261,9 @@ sonde_discovery_build_announce (SondeDiscovery *self)
 
 /* Probes --------------------------------------------------------------- */
 
-static gboolean
-is_probe (const char *data,
-          gsize       length)
+gboolean
+_sonde_discovery_is_probe (const char *data,
+                           gsize       length)
 {
   g_autoptr(JsonNode) root = NULL;
   JsonObject *object;
@@ -361,7 +362,7 @@ handle_datagram (SondeDiscovery *self,
       return;
     }
 
-  if (!is_probe (data, length))
+  if (!_sonde_discovery_is_probe (data, length))
     {
       ignore (self, from, "not a probe");
       return;
