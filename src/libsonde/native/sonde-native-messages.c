@@ -146,7 +146,10 @@ read_integer (JsonObject *object,
       {
         double value = json_node_get_double (node);
 
-        if (value != (double) (gint64) value)
+        /* json-glib reads 1e400 as infinity; a double outside gint64's
+         * range (or NaN) cannot be converted to one at all. */
+        if (!(value >= (double) G_MININT64 && value < -(double) G_MININT64) ||
+            value != (double) (gint64) value)
           return FALSE;
         *out = (gint64) value;
         return TRUE;
