@@ -31,7 +31,11 @@ depth_of (JsonNode *node)
 
         json_object_iter_init (&iter, json_node_get_object (node));
         while (json_object_iter_next (&iter, NULL, &child))
-          deepest = MAX (deepest, depth_of (child));
+          {
+            guint depth = depth_of (child);
+
+            deepest = MAX (deepest, depth);
+          }
         return deepest + 1;
       }
 
@@ -40,7 +44,11 @@ depth_of (JsonNode *node)
         JsonArray *array = json_node_get_array (node);
 
         for (guint i = 0; i < json_array_get_length (array); i++)
-          deepest = MAX (deepest, depth_of (json_array_get_element (array, i)));
+          {
+            guint depth = depth_of (json_array_get_element (array, i));
+
+            deepest = MAX (deepest, depth);
+          }
         return deepest + 1;
       }
 
@@ -70,6 +78,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GBytes) rewritten = NULL;
   const char *text;
   gsize length;
+  guint depth;
 
   root = _sonde_json_parse_bounded ((const char *) data, size, &error);
   if (root == NULL)
@@ -79,7 +88,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
   fuzz_check (error == NULL, "an error with a result: %s", error->message);
 
-  fuzz_check (depth_of (root) <= MAX_DEPTH, "nested %u levels deep", depth_of (root));
+  depth = depth_of (root);
+  fuzz_check (depth <= MAX_DEPTH, "nested %u levels deep", depth);
 
   written = _sonde_json_node_to_bytes (root);
   fuzz_assert_json_bytes (written);
