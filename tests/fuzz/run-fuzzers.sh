@@ -78,6 +78,7 @@ extra=("$@")
 out="${out:-$build/fuzz-out}"
 
 # The build: clang, the sanitizers, coverage for everything.
+"$top/tools/install-deps" fuzz
 if [ ! -f "$build/build.ninja" ]; then
   CC="${CC:-clang}" meson setup "$build" "$top" -Dfuzzing=true \
     -Db_sanitize=address,undefined -Db_lundef=false -Dintrospection=disabled -Dtests=false
