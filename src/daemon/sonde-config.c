@@ -197,6 +197,45 @@ read_int (SondeConfig  *self,
   return TRUE;
 }
 
+/* GKeyFile's escapes are \s \n \t \r \\, and \; in a list; anything
+ * else makes the value invalid. They are checked here, before GLib reads
+ * the value: GLib 2.74 sets its GError twice, with a warning, on an
+ * invalid escape followed by a backslash at the end of the value; and
+ * the message can say which escape is wrong. */
+static gboolean
+check_escapes (SondeConfig  *self,
+               GKeyFile     *file,
+               const char   *group,
+               const char   *key,
+               gboolean      list,
+               GError      **error)
+{
+  g_autofree char *value = g_key_file_get_value (file, group, key, NULL);
+
+  for (const char *p = value; p != NULL && *p != '\0'; p++)
+    {
+      g_autofree char *escape = NULL;
+
+      if (*p != '\\')
+        continue;
+      p++;
+      if (*p != '\0' && strchr (list ? "sntr\\;" : "sntr\\", *p) != NULL)
+        continue;
+
+      /* The backslash and the character after it, if any. */
+      escape = *p == '\0' ? g_strdup ("\\")
+                          : g_strndup (p - 1, g_utf8_next_char (p) - (p - 1));
+      if (!g_utf8_validate (escape, -1, NULL))
+        g_clear_pointer (&escape, g_free);
+      sonde_config_set_error (self, error, group, key,
+                              _("“%s” is not an escape sequence (\\s, \\n, \\t, \\r, \\\\ and, in lists, \\;)"),
+                              escape != NULL ? escape : "\\?");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static gboolean
 read_string (SondeConfig  *self,
              GKeyFile     *file,
@@ -210,6 +249,9 @@ read_string (SondeConfig  *self,
 
   if (!g_key_file_has_key (file, group, key, NULL))
     return TRUE;
+
+  if (!check_escapes (self, file, group, key, FALSE, error))
+    return FALSE;
 
   text = g_key_file_get_string (file, group, key, &local_error);
   if (text == NULL)
@@ -237,6 +279,9 @@ read_list (SondeConfig  *self,
 
   if (!g_key_file_has_key (file, group, key, NULL))
     return TRUE;
+
+  if (!check_escapes (self, file, group, key, TRUE, error))
+    return FALSE;
 
   list = g_key_file_get_string_list (file, group, key, NULL, &local_error);
   if (list == NULL && !g_error_matches (local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE))
