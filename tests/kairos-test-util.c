@@ -18,23 +18,54 @@ G_DECLARE_FINAL_TYPE (TestGateway, test_gateway, TEST, GATEWAY, SondeCollector)
 
 struct _TestGateway
 {
-  SondeCollector parent_instance;
+  SondeCollector     parent_instance;
+  /* From start() to stop(): collect() runs on a worker thread, where the
+   * engine may be going away (the base class keeps the calls apart). */
+  SondeGatewayStats *stats;
 };
 
 G_DEFINE_FINAL_TYPE (TestGateway, test_gateway, SONDE_TYPE_COLLECTOR)
+
+static gboolean
+test_gateway_start (SondeCollector  *collector,
+                    GError         **error)
+{
+  TestGateway *self = TEST_GATEWAY (collector);
+  SondeEngine *engine = sonde_collector_get_engine (collector);
+
+  g_assert_nonnull (engine);
+  g_set_object (&self->stats, sonde_engine_get_gateway_stats (engine));
+  return TRUE;
+}
+
+static void
+test_gateway_stop (SondeCollector *collector)
+{
+  g_clear_object (&TEST_GATEWAY (collector)->stats);
+}
 
 static SondeSample *
 test_gateway_collect (SondeCollector  *collector,
                       GError         **error)
 {
-  SondeEngine *engine = sonde_collector_get_engine (collector);
-  g_autoptr(SondeGatewayStats) stats = NULL;
+  TestGateway *self = TEST_GATEWAY (collector);
   g_autoptr(JsonObject) data = NULL;
 
-  g_assert_nonnull (engine);
-  stats = g_object_ref (sonde_engine_get_gateway_stats (engine));
-  data = sonde_gateway_stats_to_json (stats);
+  if (self->stats == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_COLLECTOR_FAILED, "Not started");
+      return NULL;
+    }
+
+  data = sonde_gateway_stats_to_json (self->stats);
   return sonde_sample_new ("gateway", g_get_real_time (), data);
+}
+
+static void
+test_gateway_finalize (GObject *object)
+{
+  g_clear_object (&TEST_GATEWAY (object)->stats);
+  G_OBJECT_CLASS (test_gateway_parent_class)->finalize (object);
 }
 
 static void
@@ -59,6 +90,9 @@ static void
 test_gateway_class_init (TestGatewayClass *klass)
 {
   G_OBJECT_CLASS (klass)->constructed = test_gateway_constructed;
+  G_OBJECT_CLASS (klass)->finalize = test_gateway_finalize;
+  SONDE_COLLECTOR_CLASS (klass)->start = test_gateway_start;
+  SONDE_COLLECTOR_CLASS (klass)->stop = test_gateway_stop;
   SONDE_COLLECTOR_CLASS (klass)->collect = test_gateway_collect;
 }
 

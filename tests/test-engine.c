@@ -272,7 +272,7 @@ test_engine_load_plugins (void)
       return;
     }
 
-  /* The built-in collectors first, in DESIGN.md's order; others (logs)
+  /* The built-in collectors first, in docs/formats/native.md's order; others (logs)
    * follow by name. */
   n_loaded = sonde_engine_load_plugins (engine, NULL);
   g_assert_cmpuint (n_loaded, >=, G_N_ELEMENTS (expected));

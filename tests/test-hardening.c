@@ -491,7 +491,7 @@ get_with_origin (SondeTestServer  *server,
       static const char command[] = "{\"command\":\"stop_telemetry\"}";
       g_autoptr(GBytes) body = g_bytes_new_static (command, sizeof command - 1);
 
-      soup_message_set_request_body_from_bytes (msg, "text/plain", body);
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
     }
 
   response = sonde_test_http_send (msg);
@@ -511,7 +511,10 @@ ws_connects (SondeTestServer *server,
   return status == SOUP_STATUS_SWITCHING_PROTOCOLS;
 }
 
-static const char * const loopback_origins[] = {
+/* Pages of this machine, but not of the daemon: any local web page (a
+ * development server, a page that a browser extension opened) could read
+ * the metrics and send commands if these were allowed. */
+static const char * const other_local_origins[] = {
   "http://127.0.0.1", "http://127.0.0.1:8080", "https://127.0.0.1:54112",
   "http://localhost", "https://localhost:3000", "http://LOCALHOST:80",
   "http://[::1]", "https://[::1]:9000",
@@ -526,11 +529,12 @@ static const char * const foreign_origins[] = {
   "http://[::1%25lo]",
 };
 
-/* No allowlist: pages from this machine and clients without Origin only. */
+/* No allowlist: the daemon's own pages and clients without Origin only. */
 static void
 test_origin_default (void)
 {
   SondeTestServer *server = sonde_test_server_new (TRUE);
+  g_autofree char *own = g_strdup_printf ("http://127.0.0.1:%u", sonde_server_get_port (server->server));
 
   g_assert_null (sonde_server_get_allowed_origins (server->server));
 
@@ -538,12 +542,17 @@ test_origin_default (void)
   g_assert_cmpuint (get_with_origin (server, "GET", "/status", NULL, NULL), ==, SOUP_STATUS_OK);
   g_assert_true (ws_connects (server, NULL));
 
-  for (guint i = 0; i < G_N_ELEMENTS (loopback_origins); i++)
+  /* A page the daemon served itself (its dashboard). */
+  g_assert_cmpuint (get_with_origin (server, "GET", "/status", own, NULL), ==, SOUP_STATUS_OK);
+  g_assert_true (ws_connects (server, own));
+
+  for (guint i = 0; i < G_N_ELEMENTS (other_local_origins); i++)
     {
-      g_test_message ("allowed: %s", loopback_origins[i]);
-      g_assert_cmpuint (get_with_origin (server, "GET", "/status", loopback_origins[i], NULL), ==, SOUP_STATUS_OK);
+      g_test_message ("refused: %s", other_local_origins[i]);
+      g_assert_cmpuint (get_with_origin (server, "GET", "/status", other_local_origins[i], NULL), ==,
+                        SOUP_STATUS_FORBIDDEN);
     }
-  g_assert_true (ws_connects (server, "http://localhost:8080"));
+  g_assert_false (ws_connects (server, "http://localhost:8080"));
 
   for (guint i = 0; i < G_N_ELEMENTS (foreign_origins); i++)
     {
@@ -560,17 +569,19 @@ test_origin_default (void)
   g_assert_cmpuint (get_with_origin (server, "POST", "/control", "https://evil.example", NULL), ==,
                     SOUP_STATUS_FORBIDDEN);
   g_assert_cmpuint (get_with_origin (server, "POST", "/control", "http://127.0.0.1:8000", NULL), ==,
-                    SOUP_STATUS_OK);
+                    SOUP_STATUS_FORBIDDEN);
+  g_assert_cmpuint (get_with_origin (server, "POST", "/control", own, NULL), ==, SOUP_STATUS_OK);
 
   sonde_test_server_free (server);
 }
 
-/* With an allowlist: exactly the list, loopback origins included. */
+/* With an allowlist: exactly the list, and the daemon's own pages. */
 static void
 test_origin_allowlist (void)
 {
   SondeTestServer *server = sonde_test_server_new (TRUE);
   const char *allowed[] = { "https://dash.example", "http://localhost:8080", NULL };
+  g_autofree char *own = g_strdup_printf ("http://127.0.0.1:%u", sonde_server_get_port (server->server));
 
   sonde_server_set_allowed_origins (server->server, allowed);
 
@@ -582,9 +593,14 @@ test_origin_allowlist (void)
                     SOUP_STATUS_FORBIDDEN);
   g_assert_cmpuint (get_with_origin (server, "GET", "/status", NULL, NULL), ==, SOUP_STATUS_OK);
 
+  /* The daemon's own pages, with or without a list. */
+  g_assert_cmpuint (get_with_origin (server, "GET", "/status", own, NULL), ==, SOUP_STATUS_OK);
+
   /* Back to the default. */
   sonde_server_set_allowed_origins (server->server, NULL);
-  g_assert_cmpuint (get_with_origin (server, "GET", "/status", "http://127.0.0.1", NULL), ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (get_with_origin (server, "GET", "/status", "http://127.0.0.1", NULL), ==,
+                    SOUP_STATUS_FORBIDDEN);
+  g_assert_cmpuint (get_with_origin (server, "GET", "/status", own, NULL), ==, SOUP_STATUS_OK);
   g_assert_cmpuint (get_with_origin (server, "GET", "/status", "https://dash.example", NULL), ==,
                     SOUP_STATUS_FORBIDDEN);
 

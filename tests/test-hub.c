@@ -15,6 +15,7 @@ typedef struct
   SondeFakeCollector *fake;
   SondeHub           *hub;
   guint               n_encoded;
+  guint               n_labelled;
 } Fixture;
 
 typedef struct
@@ -38,6 +39,21 @@ count_encode (SondeHubGroup *group,
   current->n_encoded++;
   return g_bytes_new_take (text, strlen (text));
 }
+
+/* Members' labels go in front: {"label":"ID",...} */
+static GBytes *
+label_frame (GBytes     *frame,
+             const char *label)
+{
+  gsize length;
+  const char *text = g_bytes_get_data (frame, &length);
+  char *labelled = g_strdup_printf ("{\"label\":\"%s\",%.*s", label, (int) length - 1, text + 1);
+
+  current->n_labelled++;
+  return g_bytes_new_take (labelled, strlen (labelled));
+}
+
+static const SondeHubEncoding test_encoding = { "test", count_encode, label_frame };
 
 static void
 member_send (gpointer       data,
@@ -83,8 +99,8 @@ join (Fixture    *fixture,
   SondeFilter *filter = _sonde_filter_new (_sonde_engine_get_catalog (fixture->engine), (const char * const *) list, NULL);
 
   g_assert_nonnull (filter);
-  member->group = _sonde_hub_join (fixture->hub, "test", id, filter, interval_ms,
-                                   count_encode, member_send, member);
+  member->group = _sonde_hub_join (fixture->hub, &test_encoding, NULL, filter, interval_ms,
+                                   id, member_send, member);
   return member->group;
 }
 
@@ -159,7 +175,9 @@ test_hub_distinct_groups (Fixture       *fixture,
   join (fixture, b, "other-id", "fake", 1000);
   join (fixture, c, "default", "fake", 500);
   join (fixture, d, "default", "fake.value", 1000);
-  g_assert_cmpuint (_sonde_hub_get_n_groups (fixture->hub), ==, 4);
+  /* A label is not a group's: a and b share one. */
+  g_assert_true (a->group == b->group);
+  g_assert_cmpuint (_sonde_hub_get_n_groups (fixture->hub), ==, 3);
 
   _sonde_hub_leave (fixture->hub, a->group, a);
   _sonde_hub_leave (fixture->hub, b->group, b);
@@ -171,6 +189,51 @@ test_hub_distinct_groups (Fixture       *fixture,
   member_free (b);
   member_free (c);
   member_free (d);
+}
+
+/* Members differing only by label share the group's one encoding per
+ * tick, and each distinct label is applied once per tick, however the
+ * members joined. */
+static void
+test_hub_labels_share_group (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  const char *labels[] = { "a", "b", "a", "b", "c", "a" };
+  Member *members[G_N_ELEMENTS (labels)];
+  guint ticks;
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      members[i] = member_new (fixture);
+      join (fixture, members[i], labels[i], "fake", 100);
+    }
+  g_assert_cmpuint (_sonde_hub_get_n_groups (fixture->hub), ==, 1);
+
+  sonde_test_wait_until (members[G_N_ELEMENTS (members) - 1]->frames->len >= 3);
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    _sonde_hub_leave (fixture->hub, members[i]->group, members[i]);
+
+  ticks = members[0]->frames->len;
+  g_assert_cmpuint (fixture->n_encoded, ==, ticks);
+  g_assert_cmpuint (fixture->n_labelled, ==, 3 * ticks);
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      g_assert_cmpuint (members[i]->frames->len, ==, ticks);
+      for (guint j = 0; j < ticks; j++)
+        {
+          GBytes *frame = g_ptr_array_index (members[i]->frames, j);
+          g_autoptr(JsonNode) node = json_from_string (g_bytes_get_data (frame, NULL), NULL);
+
+          g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "label"), ==, labels[i]);
+          /* Members of one label get the very same bytes. */
+          if (g_str_equal (labels[i], "a"))
+            g_assert_true (frame == g_ptr_array_index (members[0]->frames, j));
+        }
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    member_free (members[i]);
 }
 
 static void
@@ -251,6 +314,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/hub/one-group-same-bytes", test_hub_one_group_same_bytes);
   ADD ("/hub/distinct-groups", test_hub_distinct_groups);
+  ADD ("/hub/labels-share-group", test_hub_labels_share_group);
   ADD ("/hub/seq-and-alignment", test_hub_seq_and_alignment);
   ADD ("/hub/leave-while-dispatching", test_hub_leave_while_dispatching);
   ADD ("/hub/holds-follow-groups", test_hub_holds_follow_groups);

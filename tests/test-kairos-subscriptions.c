@@ -2,7 +2,7 @@
 #include "kairos-test-util.h"
 
 /* The kairos stream's subscription messages at /ws/metrics, as
- * seeds/kairos-ws-metrics-guide.md documents them: the metrics they select,
+ * docs/formats/kairos.md documents them: the metrics they select,
  * and the Errors they get, in the words of the Rust original's serde. */
 
 /* Tests -------------------------------------------------------------------- */

@@ -4,7 +4,7 @@
 #include "sonde-engine-private.h"
 #include "kairos-test-util.h"
 
-/* The kairos stream at /ws/metrics, as seeds/kairos-ws-metrics-guide.md
+/* The kairos stream at /ws/metrics, as docs/formats/kairos.md
  * documents it, field for field: Snapshots and their cadence, TimeSeries,
  * Heartbeats, shared frames, the compatibility listener and the real
  * plugins. Subscription messages and their errors are in
@@ -55,6 +55,45 @@ test_kairos_snapshot_on_connect (void)
   g_assert_cmpint (json_object_get_int_member (snapshot, "requests_success"), >=, 1);
   g_assert_cmpint (json_object_get_int_member (snapshot, "active_connections"), >=, 1);
   g_assert_cmpuint (client->n_binary, ==, 0);
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
+static void
+refreshed_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_assert_true (sonde_engine_refresh_finish (SONDE_ENGINE (source), result, NULL));
+  *done = TRUE;
+}
+
+/* The gateway was sampled before the client came, as in a daemon that
+ * has been running: the first Snapshot must not say the client is not
+ * there. */
+static void
+test_kairos_snapshot_counts_new_connection (void)
+{
+  SondeTestServer *server = kairos_server_new (0);
+  const char * const gateway[] = { "gateway", NULL };
+  SondeTestClient *client;
+  JsonObject *snapshot;
+  SondeSample *latest;
+  gboolean done = FALSE;
+
+  sonde_engine_refresh_async (server->engine, gateway, NULL, refreshed_cb, &done);
+  sonde_test_wait_until (done);
+  latest = sonde_engine_get_latest (server->engine, "gateway");
+  g_assert_nonnull (latest);
+  g_assert_cmpint (json_object_get_int_member (sonde_sample_get_data (latest), "active_connections"), ==, 0);
+
+  client = kairos_client_new (server);
+  snapshot = kairos_next_snapshot (client);
+  kairos_assert_snapshot (snapshot);
+  g_assert_cmpint (json_object_get_int_member (snapshot, "active_connections"), ==, 1);
 
   sonde_test_client_free (client);
   sonde_test_server_free (server);
@@ -393,6 +432,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/kairos/snapshot-on-connect", test_kairos_snapshot_on_connect);
+  g_test_add_func ("/kairos/snapshot-counts-new-connection", test_kairos_snapshot_counts_new_connection);
   g_test_add_func ("/kairos/cadence", test_kairos_cadence);
   g_test_add_func ("/kairos/history", test_kairos_history);
   g_test_add_func ("/kairos/no-history", test_kairos_no_history);

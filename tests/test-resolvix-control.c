@@ -8,7 +8,7 @@
 
 #include "resolvix-test-util.h"
 
-/* The resolvix dialect, as seeds/resolvix-telemetry-guide.md documents
+/* The resolvix dialect, as docs/formats/resolvix.md documents
  * it: POST /control, GET /status and the live logs. The telemetry stream
  * is in test-resolvix.c. */
 

@@ -6,7 +6,7 @@
 
 #include "resolvix-test-util.h"
 
-/* The resolvix dialect, as seeds/resolvix-telemetry-guide.md documents
+/* The resolvix dialect, as docs/formats/resolvix.md documents
  * it: the telemetry stream and its compatibility listener. POST /control,
  * GET /status and the live logs are in test-resolvix-control.c. */
 

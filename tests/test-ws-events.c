@@ -107,6 +107,54 @@ test_heartbeat (void)
   sonde_test_server_free (server);
 }
 
+/* Timing tolerances grow under valgrind, which runs everything slower. */
+static double
+slowness (void)
+{
+  const char *preload = g_getenv ("LD_PRELOAD");
+
+  return preload != NULL && strstr (preload, "vgpreload") != NULL ? 5.0 : 1.0;
+}
+
+/* The heartbeat is due an interval after the last frame, not at the next
+ * tick of a periodic timer: a frame half an interval after the connection
+ * must not put it off to one and a half intervals. */
+static void
+test_heartbeat_timing (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *client;
+  const gint64 interval_us = 2 * G_USEC_PER_SEC;
+  gint64 last_frame, arrival;
+
+  sonde_server_set_heartbeat_interval (server->server, 2);
+  client = sonde_test_client_new (server, NULL);
+  sonde_test_client_send (client, "{\"type\":\"subscribe\",\"metrics\":[\"fake.value\"],\"interval_ms\":60000}");
+  sonde_test_spin_for (700);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      /* The pong is the last frame before the silence (the first time),
+       * or the previous heartbeat is (the second). */
+      if (i == 0)
+        {
+          sonde_test_client_sync (client);
+          last_frame = g_get_monotonic_time ();
+        }
+
+      sonde_test_client_next (client, "heartbeat", NULL);
+      arrival = g_get_monotonic_time ();
+      g_test_message ("heartbeat %u: %.3f s after the last frame", i, (arrival - last_frame) / 1e6);
+      g_assert_cmpint (arrival - last_frame, >=, interval_us - 100 * G_TIME_SPAN_MILLISECOND);
+      g_assert_cmpint (arrival - last_frame, <=, interval_us + 300 * G_TIME_SPAN_MILLISECOND * slowness ());
+      g_assert_cmpuint (sonde_test_client_count (client, NULL, NULL), ==, 0);
+      last_frame = arrival;
+    }
+
+  sonde_test_client_free (client);
+  sonde_test_server_free (server);
+}
+
 /* Disconnects ------------------------------------------------------------- */
 
 /* Takes the untaken snapshots of @client and checks that their seqs follow
@@ -286,6 +334,7 @@ main (int   argc,
 
   g_test_add_func ("/ws/native/events", test_events);
   g_test_add_func ("/ws/native/heartbeat", test_heartbeat);
+  g_test_add_func ("/ws/native/heartbeat/timing", test_heartbeat_timing);
   g_test_add_func ("/ws/native/disconnect/abrupt", test_disconnect_abrupt);
   g_test_add_func ("/ws/native/disconnect/after-subscribe", test_disconnect_after_subscribe);
   g_test_add_func ("/ws/native/plugins", test_real_plugins);

@@ -339,6 +339,39 @@ test_subscriptions_several (void)
   sonde_test_server_free (server);
 }
 
+/* The id is the client's name for a subscription, not part of what is
+ * encoded: the same metrics at the same interval are one group for all. */
+static void
+test_subscriptions_ids_share_group (void)
+{
+  SondeTestServer *server = sonde_test_server_new (TRUE);
+  SondeTestClient *first = sonde_test_client_new (server, NULL);
+  SondeTestClient *second = sonde_test_client_new (server, NULL);
+
+  sonde_test_client_send (first, "{\"type\":\"subscribe\",\"id\":\"a\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  sonde_test_client_send (first, "{\"type\":\"subscribe\",\"id\":\"b\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  sonde_test_client_send (second, "{\"type\":\"subscribe\",\"id\":\"c.1\",\"metrics\":[\"fake.value\"],\"interval_ms\":200}");
+  sonde_test_client_sync (first);
+  sonde_test_client_sync (second);
+  g_assert_cmpuint (_sonde_server_get_n_groups (server->server), ==, 1);
+
+  for (int i = 0; i < 2; i++)
+    {
+      gint64 seq_a = sonde_test_check_snapshot (sonde_test_client_next (first, "snapshot", "a"), "a");
+      gint64 seq_b = sonde_test_check_snapshot (sonde_test_client_next (first, "snapshot", "b"), "b");
+      JsonObject *c = sonde_test_client_next (second, "snapshot", "c.1");
+
+      sonde_test_check_snapshot (c, "c.1");
+      sonde_test_check_only_fake_value (c);
+      /* One group, one count of its ticks. */
+      g_assert_cmpint (seq_a, ==, seq_b);
+    }
+
+  sonde_test_client_free (first);
+  sonde_test_client_free (second);
+  sonde_test_server_free (server);
+}
+
 static void
 test_subscriptions_replace (void)
 {
@@ -645,6 +678,7 @@ main (int   argc,
   g_test_add_func ("/ws/native/filter/exact", test_filter_exact);
   g_test_add_func ("/ws/native/filter/globs", test_filter_globs);
   g_test_add_func ("/ws/native/subscriptions/several", test_subscriptions_several);
+  g_test_add_func ("/ws/native/subscriptions/ids-share-group", test_subscriptions_ids_share_group);
   g_test_add_func ("/ws/native/subscriptions/replace", test_subscriptions_replace);
   g_test_add_func ("/ws/native/subscriptions/unsubscribe", test_subscriptions_unsubscribe);
   g_test_add_func ("/ws/native/subscriptions/unsubscribe-unknown", test_subscriptions_unsubscribe_unknown);

@@ -3,7 +3,7 @@
 
 #include "sonde-test-util.h"
 
-/* The ziggie stream at /api/system/metrics, as seeds/ziggie-metrics-quickref.md
+/* The ziggie stream at /api/system/metrics, as docs/formats/ziggie.md
  * documents it. */
 
 #define ZIGGIE_PATH "/api/system/metrics"

@@ -20,14 +20,32 @@ G_BEGIN_DECLS
  * - Lines longer than SONDE_LOG_MAX_LINE bytes are cut to that length (at
  *   a character boundary) and the rest of them skipped; invalid UTF-8 is
  *   repaired with U+FFFD; a trailing "\r" is dropped.
- * - At most SONDE_LOG_MAX_READ bytes are read per poll, so a burst is
- *   spread over several polls instead of stalling one.
- * - Only regular files are read, and only while their real path (symbolic
- *   links resolved) is inside the allowlist, checked at each (re)open.
+ * - A poll hands over at most SONDE_LOG_MAX_LINES lines and reads at most
+ *   SONDE_LOG_MAX_READ bytes (plus the held partial line on rotation), so
+ *   a burst is spread over the next polls instead of stalling one or
+ *   flooding every client at once.
+ * - When more than SONDE_LOG_MAX_BACKLOG bytes are waiting at a poll, the
+ *   oldest of them are skipped, down to the last SONDE_LOG_MAX_READ bytes
+ *   (the newest lines are the ones worth showing), counting at most
+ *   SONDE_LOG_MAX_SKIP bytes per poll: the lines skipped are counted in
+ *   sonde_log_follower_get_dropped(), never handed over.
+ * - Only regular files with a single name are read, and only inside the
+ *   allowlist, checked at each (re)open: the real path (symbolic links
+ *   resolved) picks the allowed directory, then the file is opened with
+ *   openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) below it, so that a
+ *   path swapped for a link between the check and the open cannot lead
+ *   out. Without openat2() it is opened O_PATH | O_NOFOLLOW, where it
+ *   really is read back from /proc/self/fd and checked, and reopened from
+ *   there; when that cannot be read the file is refused. A file with
+ *   more than one hard link is refused: it may be a second name, inside
+ *   the allowed directory, of a file outside it.
  */
 
-#define SONDE_LOG_MAX_LINE (64 * 1024)
-#define SONDE_LOG_MAX_READ (4 * 1024 * 1024)
+#define SONDE_LOG_MAX_LINE    (64 * 1024)
+#define SONDE_LOG_MAX_LINES   1000
+#define SONDE_LOG_MAX_READ    (256 * 1024)
+#define SONDE_LOG_MAX_BACKLOG (512 * 1024)
+#define SONDE_LOG_MAX_SKIP    (64 * 1024 * 1024)
 
 typedef struct _SondeLogFollower SondeLogFollower;
 
@@ -48,6 +66,9 @@ const char       *sonde_log_follower_get_path        (SondeLogFollower   *self);
 guint64           sonde_log_follower_get_size        (SondeLogFollower   *self);
 /* Lines handed over since the follower was created. */
 guint64           sonde_log_follower_get_lines_total (SondeLogFollower   *self);
+/* Lines skipped unread because the backlog was too long, since the
+ * follower was created. */
+guint64           sonde_log_follower_get_dropped     (SondeLogFollower   *self);
 /* Hands over each new complete line. A missing file is not an error (it
  * may be created later); a file that cannot be opened or read, or is not
  * allowed, is. */
@@ -62,6 +83,19 @@ gboolean          sonde_log_follower_poll            (SondeLogFollower   *self,
 gboolean          sonde_log_path_is_allowed          (const char         *path,
                                                       const char * const *allowed,
                                                       GError            **error);
+
+/* For tests: whether openat2() is tried (it is by default); the
+ * directory standing for /proc/self/fd; a function called between the
+ * check of a path and its open. */
+typedef void (*SondeLogOpenHook) (const char *path,
+                                  gpointer    user_data);
+
+void              sonde_log_follower_set_openat2_for_testing     (gboolean          use);
+void              sonde_log_follower_set_proc_fd_dir_for_testing (const char       *dir);
+void              sonde_log_follower_set_open_hook_for_testing   (SondeLogOpenHook  hook,
+                                                                  gpointer          user_data);
+/* Whether the last opens used openat2(). */
+gboolean          sonde_log_follower_get_uses_openat2            (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeLogFollower, sonde_log_follower_free)
 

@@ -7,7 +7,15 @@
 /*
  * The `logs` collector follows log files and reports each new line as a
  * `log_line` event, {"file": PATH, "line": TEXT}; its samples say what it
- * follows: {"files": [{"path", "size_bytes", "lines_total"}]}.
+ * follows, and what it could not report:
+ * {"files": [{"path", "size_bytes", "lines_total", "dropped"}],
+ *  "events_dropped": N}.
+ *
+ * A flood is bounded at each step: a poll hands over at most
+ * SONDE_LOG_MAX_LINES lines of each file (the rest come at the next
+ * polls), a backlog past SONDE_LOG_MAX_BACKLOG bytes is skipped and its
+ * lines counted in "dropped", and the base class drops the oldest events
+ * past its queue's bound, counted in "events_dropped".
  *
  * Every poll is a collection, so it polls as often as it is held (the
  * resolvix log stream holds it at 1 s while it has clients). Following
@@ -16,7 +24,9 @@
  *
  * Only files inside "allowed-paths" (default /var/log) are followed; the
  * others are refused with a warning when configured. By default it
- * follows /var/log/syslog when that exists.
+ * follows /var/log/syslog, even while that does not exist: it is followed
+ * from its start once created, and "files" names it all along (resolvix's
+ * /status reports it as "log_file", a path, never null).
  */
 
 #define DEFAULT_LOG_FILE    "/var/log/syslog"
@@ -140,6 +150,7 @@ sonde_logs_collector_collect (SondeCollector  *collector,
       json_object_set_string_member (entry, "path", sonde_log_follower_get_path (follower));
       json_object_set_int_member (entry, "size_bytes", sonde_log_follower_get_size (follower));
       json_object_set_int_member (entry, "lines_total", sonde_log_follower_get_lines_total (follower));
+      json_object_set_int_member (entry, "dropped", sonde_log_follower_get_dropped (follower));
       json_array_add_object_element (files, entry);
     }
 
@@ -155,6 +166,7 @@ sonde_logs_collector_collect (SondeCollector  *collector,
     }
 
   json_object_set_array_member (data, "files", files);
+  json_object_set_int_member (data, "events_dropped", sonde_collector_get_events_dropped (collector));
   return sonde_sample_new ("logs", g_get_real_time (), data);
 }
 
@@ -280,7 +292,12 @@ sonde_logs_collector_constructed (GObject *object)
 
   sonde_collector_add_metric (SONDE_COLLECTOR (object), "files", "", SONDE_METRIC_KIND_TABLE,
                               "Followed log files: path, size_bytes (bytes), lines_total "
-                              "(lines reported since following began)");
+                              "(lines reported since following began), dropped (lines "
+                              "skipped unreported because too many were waiting)");
+  sonde_collector_add_metric (SONDE_COLLECTOR (object), "events_dropped", "count",
+                              SONDE_METRIC_KIND_COUNTER,
+                              "log_line events dropped, the oldest first, because too "
+                              "many were waiting for delivery");
 }
 
 static void
@@ -304,7 +321,8 @@ sonde_logs_collector_class_init (SondeLogsCollectorClass *klass)
    *
    * Absolute paths of the log files to follow; those outside
    * #SondeLogsCollector:allowed-paths are refused with a warning. By
-   * default /var/log/syslog, when it exists.
+   * default /var/log/syslog. A file that does not exist is followed
+   * from its start once it is created.
    */
   properties[PROP_FILES] =
     g_param_spec_boxed ("files", NULL, NULL,
@@ -331,12 +349,10 @@ sonde_logs_collector_init (SondeLogsCollector *self)
 {
   static const char * const default_allowed[] = { DEFAULT_ALLOWED_DIR, NULL };
   static const char * const default_files[] = { DEFAULT_LOG_FILE, NULL };
-  static const char * const no_files[] = { NULL };
 
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->allowed = g_strdupv ((char **) default_allowed);
-  self->files = g_strdupv ((char **) (g_file_test (DEFAULT_LOG_FILE, G_FILE_TEST_EXISTS)
-                                      ? default_files : no_files));
+  self->files = g_strdupv ((char **) default_files);
 }
 
 SondeCollector *

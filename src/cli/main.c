@@ -96,6 +96,7 @@ main (int   argc,
 
   if (!sonde_cli_parse (context, &argc, &argv, &status))
     goto out;
+  cli.token_explicit = cli.token != NULL;
 
   if (argc < 2)
     {

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 
 #include "sonde-cli.h"
 
@@ -254,6 +256,25 @@ token_from_config (void)
   return g_key_file_get_string (file, "server", "token", NULL);
 }
 
+/* The token sonded generated for this user when none is configured; a
+ * few dozen bytes, so anything large is not it. */
+static char *
+token_from_generated_file (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_config_dir (), SONDE_TOKEN_FILE, NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  GStatBuf info;
+
+  if (g_stat (path, &info) != 0 || !S_ISREG (info.st_mode) || info.st_size > 4096)
+    return NULL;
+  if (!g_file_get_contents (path, &contents, &length, NULL) || length > 4096)
+    return NULL;
+
+  g_strstrip (contents);
+  return *contents != '\0' ? g_steal_pointer (&contents) : NULL;
+}
+
 /* Finds the daemon: --url, else D-Bus, else the default port. */
 gboolean
 sonde_cli_resolve (SondeCli  *cli,
@@ -266,6 +287,8 @@ sonde_cli_resolve (SondeCli  *cli,
     cli->token = g_strdup (g_getenv ("SONDE_TOKEN"));
   if (cli->token == NULL)
     cli->token = token_from_config ();
+  if (cli->token == NULL)
+    cli->token = token_from_generated_file ();
 
   if (cli->session == NULL)
     cli->session = soup_session_new_with_options ("timeout", 30, "idle-timeout", 30, NULL);
@@ -279,6 +302,16 @@ sonde_cli_resolve (SondeCli  *cli,
 
   g_dbus_error_strip_remote_error (dbus_error);
   cli->dbus_problem = g_strdup (dbus_error->message);
+
+  /* Whoever holds the default port gets no token it was not given for:
+   * without D-Bus there is no telling that sonded is what answers there
+   * (any local user can listen on a free port). The token of
+   * $SONDE_TOKEN, sonde.conf or the generated file goes only to the
+   * daemon --url names or D-Bus points at; --token is the user's own
+   * choice. */
+  if (!cli->token_explicit)
+    g_clear_pointer (&cli->token, g_free);
+
   return set_url (cli, SONDE_CLI_DEFAULT_URL, "default", error);
 }
 
@@ -310,17 +343,55 @@ sonde_cli_set_unreachable (SondeCli     *cli,
                  _("cannot reach sonded at %s: %s"), cli->ws_url, cause->message);
 }
 
+/* The body of @msg's answer, up to SONDE_CLI_MAX_JSON_SIZE + 1 bytes: more
+ * is not read, and refused by the parser. */
+static GBytes *
+send_and_read_bounded (SondeCli     *cli,
+                       SoupMessage  *msg,
+                       GError      **error)
+{
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+  guint8 buffer[16 * 1024];
+
+  stream = soup_session_send (cli->session, msg, NULL, error);
+  if (stream == NULL)
+    return NULL;
+
+  while (body->len <= SONDE_CLI_MAX_JSON_SIZE)
+    {
+      gssize n = g_input_stream_read (stream, buffer, sizeof buffer, NULL, error);
+
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        break;
+      g_byte_array_append (body, buffer, n);
+    }
+
+  g_input_stream_close (stream, NULL, NULL);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&body));
+}
+
+/* The server's reason phrase, safe to print. */
+static char *
+reason_phrase (SoupMessage *msg)
+{
+  return sonde_cli_escape (soup_message_get_reason_phrase (msg) ? soup_message_get_reason_phrase (msg) : "");
+}
+
 JsonNode *
 sonde_cli_get_json (SondeCli    *cli,
                     const char  *path_and_query,
+                    gboolean     escape,
                     GError     **error)
 {
   g_autofree char *url = g_strconcat (cli->http_base, path_and_query, NULL);
   g_autoptr(SoupMessage) msg = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *reason = NULL;
   guint status;
 
   msg = soup_message_new (SOUP_METHOD_GET, url);
@@ -332,7 +403,7 @@ sonde_cli_get_json (SondeCli    *cli,
     }
   sonde_cli_add_auth (cli, msg);
 
-  body = soup_session_send_and_read (cli->session, msg, NULL, &local_error);
+  body = send_and_read_bounded (cli, msg, &local_error);
   if (body == NULL)
     {
       sonde_cli_set_unreachable (cli, local_error, error);
@@ -340,28 +411,44 @@ sonde_cli_get_json (SondeCli    *cli,
     }
 
   status = soup_message_get_status (msg);
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  reason = reason_phrase (msg);
+  root = sonde_cli_parse_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), escape, &local_error);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, SONDE_CLI_ERROR, SONDE_CLI_ERROR_PROTOCOL,
-                   _("%s answered %u %s, not Sonde JSON: is sonded listening there?"),
-                   cli->http_base, status, soup_message_get_reason_phrase (msg));
+                   _("%s answered %u %s, not Sonde JSON (%s): is sonded listening there?"),
+                   cli->http_base, status, reason,
+                   local_error != NULL ? local_error->message : _("not an object"));
       return NULL;
     }
 
   if (status != SOUP_STATUS_OK)
     {
       JsonObject *object = json_node_get_object (root);
-      const char *message = json_object_get_string_member_with_default (object, "message", NULL);
+      JsonNode *message = json_object_get_member (object, "message");
+      g_autofree char *text = NULL;
+
+      if (message != NULL && JSON_NODE_HOLDS_VALUE (message) &&
+          json_node_get_value_type (message) == G_TYPE_STRING)
+        text = sonde_cli_escape (json_node_get_string (message));
 
       if (status == SOUP_STATUS_UNAUTHORIZED)
-        g_set_error (error, SONDE_CLI_ERROR, SONDE_CLI_ERROR_REFUSED,
-                     _("the daemon wants a token: give it with --token or $SONDE_TOKEN"));
+        g_set_error_literal (error, SONDE_CLI_ERROR, SONDE_CLI_ERROR_REFUSED, sonde_cli_token_hint (cli));
       else
-        g_set_error (error, SONDE_CLI_ERROR, SONDE_CLI_ERROR_REFUSED,
-                     "%s", message ? message : soup_message_get_reason_phrase (msg));
+        g_set_error (error, SONDE_CLI_ERROR, SONDE_CLI_ERROR_REFUSED, "%s", text ? text : reason);
       return NULL;
     }
 
-  return json_node_copy (root);
+  return g_steal_pointer (&root);
+}
+
+/* What to say to a daemon that wants a token. At the default address only
+ * --token is sent (see sonde_cli_resolve()). */
+const char *
+sonde_cli_token_hint (SondeCli *cli)
+{
+  if (g_strcmp0 (cli->how_found, "default") == 0 && !cli->token_explicit)
+    return _("the daemon wants a token: give it with --token, or name the daemon with --url "
+             "for $SONDE_TOKEN or sonde.conf’s token to be sent");
+  return _("the daemon wants a token: give it with --token or $SONDE_TOKEN");
 }

@@ -59,7 +59,7 @@ parse_announce (const char     *data,
                 gsize           length,
                 GSocketAddress *from)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GString) formats = g_string_new (NULL);
   g_autofree char *host = NULL;
   JsonObject *announce;
@@ -67,16 +67,17 @@ parse_announce (const char     *data,
   Responder *responder;
   gint64 ws_port;
 
+  /* Anyone on the network may answer: bounded, and escaped. */
   if (!G_IS_INET_SOCKET_ADDRESS (from) ||
-      !json_parser_load_from_data (parser, data, length, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      (root = sonde_cli_parse_json (data, length, TRUE, NULL)) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
 
-  announce = json_node_get_object (json_parser_get_root (parser));
-  if (g_strcmp0 (json_object_get_string_member_with_default (announce, "type", NULL), "announce") != 0)
+  announce = json_node_get_object (root);
+  if (g_strcmp0 (sonde_cli_string (announce, "type", NULL), "announce") != 0)
     return NULL;
 
-  ws_port = json_object_get_int_member_with_default (announce, "ws_port", 0);
+  ws_port = sonde_cli_int (announce, "ws_port", 0);
   if (ws_port <= 0 || ws_port > G_MAXUINT16)
     return NULL;
 
@@ -98,7 +99,7 @@ parse_announce (const char     *data,
     }
 
   responder = g_new0 (Responder, 1);
-  responder->hostname = printable (json_object_get_string_member_with_default (announce, "hostname", "?"));
+  responder->hostname = printable (sonde_cli_string (announce, "hostname", "?"));
   responder->address = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)));
   responder->ws_port = (guint) ws_port;
   responder->formats = g_strdup (formats->len > 0 ? formats->str : "-");
@@ -106,7 +107,7 @@ parse_announce (const char     *data,
   host = strchr (responder->address, ':') != NULL ? g_strdup_printf ("[%s]", responder->address)
                                                   : g_strdup (responder->address);
   responder->url = g_strdup_printf ("%s://%s:%u/ws/v1",
-                                    json_object_get_boolean_member_with_default (announce, "tls", FALSE)
+                                    sonde_cli_bool (announce, "tls", FALSE)
                                     ? "wss" : "ws",
                                     host, responder->ws_port);
   return responder;

@@ -31,10 +31,10 @@ sonde_cli_list (SondeCli  *cli,
     }
 
   if (!sonde_cli_resolve (cli, &error) ||
-      (root = sonde_cli_get_json (cli, "/api/v1/catalog", &error)) == NULL)
+      (root = sonde_cli_get_json (cli, "/api/v1/catalog", TRUE, &error)) == NULL)
     return sonde_cli_fail (cli, error);
 
-  metrics = json_object_get_array_member (json_node_get_object (root), "metrics");
+  metrics = sonde_cli_array (json_node_get_object (root), "metrics");
   if (metrics == NULL)
     {
       g_printerr (_("sonde: the daemon sent no catalog\n"));
@@ -46,11 +46,10 @@ sonde_cli_list (SondeCli  *cli,
 
   for (guint i = 0; i < json_array_get_length (metrics); i++)
     {
-      JsonObject *metric = json_array_get_object_element (metrics, i);
+      JsonObject *metric = sonde_cli_object_at (metrics, i);
 
       for (guint c = 0; c < G_N_ELEMENTS (widths); c++)
-        widths[c] = MAX (widths[c],
-                         sonde_cli_width (json_object_get_string_member_with_default (metric, members[c], "")));
+        widths[c] = MAX (widths[c], sonde_cli_width (sonde_cli_string (metric, members[c], "")));
     }
 
   for (guint c = 0; c < G_N_ELEMENTS (widths); c++)
@@ -62,16 +61,16 @@ sonde_cli_list (SondeCli  *cli,
 
   for (guint i = 0; i < json_array_get_length (metrics); i++)
     {
-      JsonObject *metric = json_array_get_object_element (metrics, i);
+      JsonObject *metric = sonde_cli_object_at (metrics, i);
 
       for (guint c = 0; c < G_N_ELEMENTS (widths); c++)
         {
-          const char *text = json_object_get_string_member_with_default (metric, members[c], "");
+          const char *text = sonde_cli_string (metric, members[c], "");
           g_autofree char *cell = sonde_cli_pad (*text ? text : "-", widths[c], FALSE);
 
           g_print ("%s  ", cell);
         }
-      g_print ("%s\n", json_object_get_string_member_with_default (metric, "description", ""));
+      g_print ("%s\n", sonde_cli_string (metric, "description", ""));
     }
 
   return SONDE_CLI_EXIT_OK;

@@ -19,6 +19,7 @@ sonde_cli_snapshot (SondeCli  *cli,
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(GString) path = g_string_new ("/api/v1/snapshot");
   g_autofree char *text = NULL;
+  g_autofree char *safe = NULL;
   int exit_status;
 
   context = sonde_cli_option_context (_("[PATTERN…]"),
@@ -43,13 +44,14 @@ sonde_cli_snapshot (SondeCli  *cli,
     }
 
   if (!sonde_cli_resolve (cli, &error) ||
-      (root = sonde_cli_get_json (cli, path->str, &error)) == NULL)
+      (root = sonde_cli_get_json (cli, path->str, FALSE, &error)) == NULL)
     return sonde_cli_fail (cli, error);
 
   json_generator_set_root (generator, root);
   json_generator_set_pretty (generator, TRUE);
   json_generator_set_indent (generator, 2);
   text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  safe = sonde_cli_escape_json_output (text);
+  g_print ("%s\n", safe);
   return SONDE_CLI_EXIT_OK;
 }

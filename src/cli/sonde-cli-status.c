@@ -44,11 +44,11 @@ sonde_cli_status (SondeCli  *cli,
     }
 
   if (!sonde_cli_resolve (cli, &error) ||
-      (root = sonde_cli_get_json (cli, "/status", &error)) == NULL)
+      (root = sonde_cli_get_json (cli, "/status", TRUE, &error)) == NULL)
     return sonde_cli_fail (cli, error);
 
   status = json_node_get_object (root);
-  collectors = json_object_get_array_member (status, "collectors");
+  collectors = sonde_cli_array (status, "collectors");
 
   labels[0] = _("Daemon:");
   labels[1] = _("Host:");
@@ -58,16 +58,15 @@ sonde_cli_status (SondeCli  *cli,
     label_width = MAX (label_width, sonde_cli_width (labels[i]));
 
   {
-    g_autofree char *daemon = g_strdup_printf ("sonded %s, %s",
-                                               json_object_get_string_member_with_default (status, "version", "?"),
-                                               cli->ws_url);
+    g_autofree char *url = sonde_cli_escape (cli->ws_url);
+    g_autofree char *daemon = g_strdup_printf ("sonded %s, %s", sonde_cli_string (status, "version", "?"), url);
+
     print_field (labels[0], label_width, daemon);
   }
-  print_field (labels[1], label_width, json_object_get_string_member_with_default (status, "hostname", "?"));
-  clients = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member_with_default (status, "clients", 0));
+  print_field (labels[1], label_width, sonde_cli_string (status, "hostname", "?"));
+  clients = g_strdup_printf ("%" G_GINT64_FORMAT, sonde_cli_int (status, "clients", 0));
   print_field (labels[2], label_width, clients);
-  groups = g_strdup_printf ("%" G_GINT64_FORMAT,
-                            json_object_get_int_member_with_default (status, "subscription_groups", 0));
+  groups = g_strdup_printf ("%" G_GINT64_FORMAT, sonde_cli_int (status, "subscription_groups", 0));
   print_field (labels[3], label_width, groups);
 
   g_print ("%s\n", _("Collectors:"));
@@ -79,26 +78,21 @@ sonde_cli_status (SondeCli  *cli,
 
   for (guint i = 0; i < json_array_get_length (collectors); i++)
     {
-      JsonObject *entry = json_array_get_object_element (collectors, i);
+      JsonObject *entry = sonde_cli_object_at (collectors, i);
 
-      name_width = MAX (name_width, sonde_cli_width (json_object_get_string_member_with_default (entry, "name", "")));
+      name_width = MAX (name_width, sonde_cli_width (sonde_cli_string (entry, "name", "")));
     }
 
   for (guint i = 0; i < json_array_get_length (collectors); i++)
     {
-      JsonObject *entry = json_array_get_object_element (collectors, i);
-      g_autofree char *name = sonde_cli_pad (json_object_get_string_member_with_default (entry, "name", ""),
-                                             name_width, FALSE);
-      const char *state = json_object_get_boolean_member_with_default (entry, "running", FALSE)
+      JsonObject *entry = sonde_cli_object_at (collectors, i);
+      g_autofree char *name = sonde_cli_pad (sonde_cli_string (entry, "name", ""), name_width, FALSE);
+      const char *state = sonde_cli_bool (entry, "running", FALSE)
                           ? _("running") : _("idle");
       g_autofree char *state_padded = sonde_cli_pad (state, MAX (sonde_cli_width (_("running")),
                                                                  sonde_cli_width (_("idle"))), FALSE);
-      const char *last = NULL;
+      const char *last = sonde_cli_string (entry, "last_sample", NULL);
       g_autofree char *last_text = NULL;
-
-      if (json_object_has_member (entry, "last_sample") &&
-          !json_object_get_null_member (entry, "last_sample"))
-        last = json_object_get_string_member_with_default (entry, "last_sample", NULL);
 
       if (last != NULL)
         last_text = g_strdup_printf (_("last sample %s"), last);
@@ -106,7 +100,7 @@ sonde_cli_status (SondeCli  *cli,
         last_text = g_strdup (_("not sampled yet"));
 
       g_print ("  %s  %s  %s%s\n", name, state_padded, last_text,
-               json_object_get_boolean_member_with_default (entry, "stale", FALSE) ? _(" (stale)") : "");
+               sonde_cli_bool (entry, "stale", FALSE) ? _(" (stale)") : "");
     }
 
   return SONDE_CLI_EXIT_OK;

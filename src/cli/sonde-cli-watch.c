@@ -89,13 +89,13 @@ static void
 store_catalog (Watch      *watch,
                JsonObject *frame)
 {
-  JsonArray *metrics = json_object_get_array_member (frame, "metrics");
+  JsonArray *metrics = sonde_cli_array (frame, "metrics");
 
   for (guint i = 0; metrics != NULL && i < json_array_get_length (metrics); i++)
     {
-      JsonObject *metric = json_array_get_object_element (metrics, i);
-      const char *name = json_object_get_string_member_with_default (metric, "name", NULL);
-      const char *unit = json_object_get_string_member_with_default (metric, "unit", NULL);
+      JsonObject *metric = sonde_cli_object_at (metrics, i);
+      const char *name = sonde_cli_string (metric, "name", NULL);
+      const char *unit = sonde_cli_string (metric, "unit", NULL);
 
       if (name != NULL && unit != NULL)
         g_hash_table_insert (watch->units, g_strdup (name), g_strdup (unit));
@@ -112,7 +112,7 @@ lookup_value (JsonObject *data,
 
   if (!json_object_has_member (data, collector))
     return NULL;
-  fields = json_object_get_object_member (data, collector);
+  fields = sonde_cli_object (data, collector);
   if (fields == NULL || !json_object_has_member (fields, dot + 1))
     return NULL;
   return json_object_get_member (fields, dot + 1);
@@ -193,8 +193,8 @@ static void
 print_row (Watch      *watch,
            JsonObject *frame)
 {
-  JsonObject *data = json_object_get_object_member (frame, "data");
-  g_autofree char *time = format_time (json_object_get_string_member_with_default (frame, "timestamp", ""));
+  JsonObject *data = sonde_cli_object (frame, "data");
+  g_autofree char *time = format_time (sonde_cli_string (frame, "timestamp", ""));
   g_autofree char *time_cell = sonde_cli_pad (time, 8, FALSE);
   g_autoptr(GString) line = g_string_new (time_cell);
 
@@ -234,29 +234,39 @@ message_cb (SoupWebsocketConnection *ws,
             GBytes                  *message,
             Watch                   *watch)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
   const char *frame_type;
   const char *subscription;
   JsonObject *frame;
-  JsonNode *root;
 
   if (watch->done || type != SOUP_WEBSOCKET_DATA_TEXT)
     return;
 
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL), g_bytes_get_size (message), NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return;
+  /* As JSON, the frames are printed as they came (made safe as a whole);
+   * as a table, each string of them is escaped. */
+  root = sonde_cli_parse_json (g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                               !watch->json, &error);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_printerr (_("sonde: the daemon sent a frame that is not Sonde JSON: %s\n"),
+                  error != NULL ? error->message : _("not an object"));
+      watch_finish (watch, SONDE_CLI_EXIT_FAILED);
+      return;
+    }
 
   frame = json_node_get_object (root);
-  frame_type = json_object_get_string_member_with_default (frame, "type", "");
-  subscription = json_object_get_string_member_with_default (frame, "subscription", NULL);
+  frame_type = sonde_cli_string (frame, "type", "");
+  subscription = sonde_cli_string (frame, "subscription", NULL);
 
   if (g_str_equal (frame_type, "catalog"))
     store_catalog (watch, frame);
   else if (g_str_equal (frame_type, "error") &&
            (subscription == NULL || g_str_equal (subscription, SUBSCRIPTION_ID)))
     {
-      g_printerr ("sonde: %s\n", json_object_get_string_member_with_default (frame, "message", "error"));
+      g_autofree char *text = sonde_cli_escape (sonde_cli_string (frame, "message", "error"));
+
+      g_printerr ("sonde: %s\n", text);
       watch_finish (watch, SONDE_CLI_EXIT_FAILED);
     }
   else if (g_str_equal (frame_type, "snapshot") && g_strcmp0 (subscription, SUBSCRIPTION_ID) == 0)
@@ -264,7 +274,9 @@ message_cb (SoupWebsocketConnection *ws,
       if (watch->json)
         {
           g_autofree char *line = json_to_string (root, FALSE);
-          g_print ("%s\n", line);
+          g_autofree char *safe = sonde_cli_escape_json_output (line);
+
+          g_print ("%s\n", safe);
         }
       else
         print_row (watch, frame);
@@ -283,9 +295,13 @@ closed_cb (SoupWebsocketConnection *ws,
   if (watch->done)
     return;
 
-  g_printerr (_("sonde: the daemon closed the connection (%u %s)\n"),
-              soup_websocket_connection_get_close_code (ws),
-              soup_websocket_connection_get_close_data (ws) ? soup_websocket_connection_get_close_data (ws) : "");
+  {
+    const char *data = soup_websocket_connection_get_close_data (ws);
+    g_autofree char *reason = sonde_cli_escape (data != NULL ? data : "");
+
+    g_printerr (_("sonde: the daemon closed the connection (%u %s)\n"),
+                soup_websocket_connection_get_close_code (ws), reason);
+  }
   watch_finish (watch, SONDE_CLI_EXIT_FAILED);
 }
 
@@ -303,8 +319,8 @@ connected_cb (GObject      *source,
   if (watch->ws == NULL)
     {
       if (msg != NULL && soup_message_get_status (msg) == SOUP_STATUS_UNAUTHORIZED)
-        g_set_error (&reported, SONDE_CLI_ERROR, SONDE_CLI_ERROR_REFUSED,
-                     _("the daemon wants a token: give it with --token or $SONDE_TOKEN"));
+        g_set_error_literal (&reported, SONDE_CLI_ERROR, SONDE_CLI_ERROR_REFUSED,
+                             sonde_cli_token_hint (watch->cli));
       else
         sonde_cli_set_unreachable (watch->cli, error, &reported);
       sonde_cli_fail (watch->cli, reported);
@@ -312,8 +328,9 @@ connected_cb (GObject      *source,
       return;
     }
 
-  /* Snapshots of many processes or mounts can be large. */
-  soup_websocket_connection_set_max_incoming_payload_size (watch->ws, 16 * 1024 * 1024);
+  /* Snapshots of many processes or mounts can be large, but not larger
+   * than the parser takes. */
+  soup_websocket_connection_set_max_incoming_payload_size (watch->ws, SONDE_CLI_MAX_JSON_SIZE);
   g_signal_connect (watch->ws, "message", G_CALLBACK (message_cb), watch);
   g_signal_connect (watch->ws, "closed", G_CALLBACK (closed_cb), watch);
   subscribe (watch);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <unistd.h>
 
 #include "ipc-sonde1-impl.h"
 #include "sonde-version.h"
@@ -330,6 +331,64 @@ ipc_sonde1_impl_init (IpcSonde1Impl *self)
   self->callers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
+/* The user of the caller of @invocation, or (guint) -1. */
+static guint
+caller_uid (GDBusMethodInvocation *invocation)
+{
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  g_autoptr(GVariant) reply = NULL;
+  GCredentials *credentials;
+  guint32 uid;
+
+  /* A peer-to-peer connection has no bus to ask. */
+  if (sender == NULL)
+    {
+      credentials = g_dbus_connection_get_peer_credentials (connection);
+      return credentials != NULL ? (guint) g_credentials_get_unix_user (credentials, NULL) : (guint) -1;
+    }
+
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixUser",
+                                       g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+  if (reply == NULL)
+    return (guint) -1;
+  g_variant_get (reply, "(u)", &uid);
+  return uid;
+}
+
+/* The Token property is for the daemon's own user: Get of it, and GetAll,
+ * are refused to others (who may read the other properties one by one). */
+static gboolean
+authorize_method_cb (GDBusInterfaceSkeleton *skeleton,
+                     GDBusMethodInvocation  *invocation,
+                     gpointer                user_data)
+{
+  const char *interface = g_dbus_method_invocation_get_interface_name (invocation);
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  GVariant *parameters = g_dbus_method_invocation_get_parameters (invocation);
+  const char *property = NULL;
+
+  if (g_strcmp0 (interface, "org.freedesktop.DBus.Properties") != 0)
+    return TRUE;
+
+  if (g_str_equal (method, "Get"))
+    g_variant_get (parameters, "(&s&s)", NULL, &property);
+  else if (!g_str_equal (method, "GetAll"))
+    return TRUE;
+
+  if (property != NULL && !g_str_equal (property, "Token"))
+    return TRUE;
+
+  if (caller_uid (invocation) == (guint) getuid ())
+    return TRUE;
+
+  g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                                                 _("The token is for the daemon's own user"));
+  return FALSE;
+}
+
 IpcSonde1Impl *
 ipc_sonde1_impl_new (GApplication *application,
                      SondeEngine  *engine,
@@ -342,6 +401,8 @@ ipc_sonde1_impl_new (GApplication *application,
   self->server = g_object_ref (server);
 
   ipc_sonde1_set_version (IPC_SONDE1 (self), SONDE_VERSION_S);
+  ipc_sonde1_set_token (IPC_SONDE1 (self), sonde_server_get_token (server) ? sonde_server_get_token (server) : "");
+  g_signal_connect (self, "g-authorize-method", G_CALLBACK (authorize_method_cb), NULL);
   ipc_sonde1_set_history_seconds (IPC_SONDE1 (self), sonde_engine_get_history_length (self->engine));
   update_server (self);
   update_collectors (self);

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sonde.h"
 
@@ -145,7 +146,7 @@ check_known (SondeConfig  *self,
           g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                        /* Translators: the first %s is a file name, the second a [group] */
                        _("%s: [%s]: unknown group (known: [server], [collectors], [history], [compat], "
-                         "[resolvix], [logs], [alerts], [alert NAME], [discovery])"),
+                         "[resolvix], [logs], [alerts], [alert NAME], [discovery], [exec])"),
                        self->path, groups[i]);
           return FALSE;
         }
@@ -317,6 +318,38 @@ resolve_path (SondeConfig *self,
   return g_build_filename (dir, path, NULL);
 }
 
+/* An origin, as browsers send it: "http" or "https", "://", a host, and
+ * an optional port; nothing else. Not "null", which sandboxed frames and
+ * file:// pages send: allowing it would let any of them in. */
+static gboolean
+is_origin (const char *origin)
+{
+  g_autoptr(GUri) uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
+  const char *scheme;
+  const char *host;
+
+  if (uri == NULL)
+    return FALSE;
+
+  scheme = g_uri_get_scheme (uri);
+  host = g_uri_get_host (uri);
+  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
+    return FALSE;
+  if (host == NULL || *host == '\0' || g_uri_get_userinfo (uri) != NULL)
+    return FALSE;
+  if (*g_uri_get_path (uri) != '\0' || g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
+    return FALSE;
+  /* A name, an IPv4 address, or an IPv6 one (GUri drops its brackets):
+   * nothing a browser would send differently. */
+  for (const char *p = host; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != ':')
+      return FALSE;
+
+  /* GUri takes "http://host:" as the default port: a browser never
+   * sends it so. */
+  return !g_str_has_suffix (origin, ":");
+}
+
 static gboolean
 load_server (SondeConfig  *self,
              GKeyFile     *file,
@@ -403,11 +436,11 @@ load_server (SondeConfig  *self,
     {
       const char *origin = self->allowed_origins[i];
 
-      if (!g_str_has_prefix (origin, "http://") && !g_str_has_prefix (origin, "https://") &&
-          !g_str_equal (origin, "null"))
+      if (!is_origin (origin))
         {
           sonde_config_set_error (self, error, "server", "allowed-origins",
-                                  _("%s is not an origin (such as http://localhost:8080)"),
+                                  _("%s is not an origin: scheme://host[:port] with http or https "
+                                    "(such as http://localhost:8080)"),
                                   origin);
           return FALSE;
         }
@@ -455,7 +488,7 @@ sonde_config_parse_compat (const char  *entry,
     {
       g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
                    _("%s is not a compatibility listener (kairos, resolvix-telemetry, "
-                     "resolvix-logs, resolvix-control, ziggie)"), parsed_name);
+                     "resolvix-logs, resolvix-control, servercontrol, ziggie)"), parsed_name);
       return FALSE;
     }
 
@@ -701,6 +734,23 @@ load_alerts_and_discovery (SondeConfig  *self,
   return TRUE;
 }
 
+/* A token that other users can read is no secret: said, but not refused,
+ * so that a daemon whose file was copied carelessly still starts. */
+static void
+warn_if_token_readable (SondeConfig *self)
+{
+  struct stat st;
+
+  if (self->token == NULL || stat (self->path, &st) < 0)
+    return;
+
+  if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+    g_printerr (_("sonded: warning: %s holds a token and is readable by %s (mode %04o); "
+                  "make it private with chmod 600 %s\n"),
+                self->path, (st.st_mode & S_IROTH) ? _("every user") : _("its group"),
+                (unsigned) (st.st_mode & 07777), self->path);
+}
+
 /* Checks and reads a configuration, from a file or from text. */
 static gboolean
 load_keyfile (SondeConfig  *self,
@@ -761,7 +811,11 @@ sonde_config_load (SondeConfig  *self,
       return FALSE;
     }
 
-  return load_keyfile (self, file, error);
+  if (!load_keyfile (self, file, error))
+    return FALSE;
+
+  warn_if_token_readable (self);
+  return TRUE;
 }
 
 /**

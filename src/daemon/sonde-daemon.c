@@ -8,6 +8,7 @@
 
 #include "ipc-sonde1-impl.h"
 #include "sonde-config.h"
+#include "sonde-daemon-token.h"
 #include "sonde-daemon-alerts.h"
 #include "sonde-daemon.h"
 #include "sonde-version.h"
@@ -133,22 +134,82 @@ apply_collectors (SondeDaemon  *self,
   return TRUE;
 }
 
+/* A configured token guards every route (apply_server_config() sets it).
+ * Without one, sonded makes one for its user: what reveals more than
+ * metrics or changes state (log lines, /control, agents) needs it, and
+ * the metric streams stay open on loopback, where the replaced products'
+ * clients, which send no token, read them. Command tasks still need a
+ * configured token: the formats were configured before this one is set. */
+static gboolean
+apply_generated_token (SondeDaemon  *self,
+             SondeConfig  *config,
+             const char   *address,
+             GError      **error)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  gboolean loopback = g_str_equal (address, "localhost") ||
+                      (inet != NULL && g_inet_address_get_is_loopback (inet));
+  g_autofree char *token = NULL;
+
+  if (config->token != NULL)
+    return TRUE;
+
+  token = sonde_daemon_load_token (error);
+  if (token == NULL)
+    return FALSE;
+
+  sonde_server_set_token (self->server, token);
+  sonde_server_set_reads_need_token (self->server, !loopback);
+  return TRUE;
+}
+
+/* Listening beyond this machine is allowed, but never by accident: without
+ * a configured token every client must be handed the one sonded made,
+ * and without TLS the token and the metrics cross the network in clear. */
+static void
+warn_if_exposed (const char  *address,
+                 SondeConfig *config)
+{
+  g_autoptr(GInetAddress) inet = NULL;
+
+  if (g_str_equal (address, "localhost"))
+    return;
+  inet = g_inet_address_new_from_string (address);
+  if (inet == NULL || g_inet_address_get_is_loopback (inet))
+    return;
+
+  if (config->token == NULL)
+    g_printerr (_("sonded: warning: listening on %s, beyond this machine, without a configured "
+                  "token: every client needs the token in %s; set [server] token\n"),
+                address, SONDE_TOKEN_FILE);
+  if (config->tls_certificate == NULL)
+    g_printerr (_("sonded: warning: listening on %s, beyond this machine, without TLS: "
+                  "the token and the metrics cross the network in clear; "
+                  "set [server] tls-certificate and tls-key\n"), address);
+}
+
 static gboolean
 apply_server_config (SondeDaemon  *self,
                      SondeConfig  *config,
+                     const char   *address,
                      GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
   guint min_ms, max_ms;
 
+  /* The formats see the configured token only: command tasks need one. */
   if (config->token != NULL)
-    sonde_server_set_token (self->server, config->token);
+    {
+      sonde_server_set_token (self->server, config->token);
+      sonde_server_set_reads_need_token (self->server, TRUE);
+    }
   if (config->allowed_origins != NULL)
     sonde_server_set_allowed_origins (self->server, (const char * const *) config->allowed_origins);
   if (config->tls_certificate != NULL)
     sonde_server_set_tls_certificate (self->server, config->tls_certificate);
 
-  if (!sonde_config_apply_to_server (config, self->server, error))
+  if (!sonde_config_apply_to_server (config, self->server, error) ||
+      !apply_generated_token (self, config, address, error))
     return FALSE;
 
   min_ms = config->interval_min_ms >= 0 ? (guint) config->interval_min_ms : SONDE_INTERVAL_MIN_MS;
@@ -323,9 +384,10 @@ sonde_daemon_setup (SondeDaemon  *self,
     return FALSE;
 
   self->server = sonde_server_new (self->engine);
-  if (!apply_server_config (self, config, error))
+  if (!apply_server_config (self, config, address, error))
     return FALSE;
 
+  warn_if_exposed (address, config);
   if (!sonde_server_listen (self->server, address, port, &local_error))
     {
       g_set_error (error, SONDE_ERROR, SONDE_ERROR_FAILED,
@@ -629,7 +691,8 @@ sonde_daemon_init (SondeDaemon *self)
       _("Also load collector plugins from DIR"), _("DIR") },
     { "compat", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_compat,
       _("Also serve a replaced product's format on its own port: kairos, resolvix-telemetry, "
-        "resolvix-logs, resolvix-control, ziggie (NAME:PORT for another port)"), _("NAME[:PORT]") },
+        "resolvix-logs, resolvix-control, servercontrol, ziggie (NAME:PORT for another port)"),
+      _("NAME[:PORT]") },
     { "disable", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &self->opt_disable,
       _("Do not serve the collector COLLECTOR"), _("COLLECTOR") },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &self->opt_config,

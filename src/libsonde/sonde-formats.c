@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include "native/sonde-native-format-private.h"
+#include "prometheus/sonde-prometheus-private.h"
 #include "compat/kairos/sonde-kairos-private.h"
 #include "compat/resolvix/sonde-resolvix-private.h"
+#include "compat/servercontrol/sonde-servercontrol-private.h"
 #include "compat/ziggie/sonde-ziggie-private.h"
 
 #include "sonde-format-private.h"
@@ -17,9 +19,11 @@
  */
 static const SondeFormat * const formats[] = {
   &_sonde_native_format,
+  &_sonde_prometheus_format,
   &_sonde_ziggie_format,
   &_sonde_kairos_format,
   &_sonde_resolvix_format,
+  &_sonde_servercontrol_format,
   NULL
 };
 

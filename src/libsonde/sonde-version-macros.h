@@ -17,6 +17,16 @@
  * release of libsonde-1 keeps the symbols of the earlier ones). */
 #define SONDE_AVAILABLE_IN_0_2 _SONDE_EXTERN
 
+/**
+ * SONDE_DEPRECATED_IN_0_2_FOR:
+ * @f: the symbol to use instead
+ *
+ * Marks a symbol deprecated in 0.2 in favour of @f. Define
+ * `SONDE_DISABLE_DEPRECATION_WARNINGS` before including `sonde.h` to
+ * silence the compiler's warnings.
+ *
+ * Since: 0.2
+ */
 #ifdef SONDE_DISABLE_DEPRECATION_WARNINGS
 # define SONDE_DEPRECATED_IN_0_2_FOR(f) _SONDE_EXTERN
 #else

@@ -23,7 +23,10 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <limits.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,10 +304,13 @@ close_fd (gpointer data)
   close (GPOINTER_TO_INT (data) - 1);
 }
 
+/* The pid -> fd table allocates only when it grows: a scan of known
+ * processes allocates nothing. */
 static void
-bare_proc_init (BareProc *proc)
+bare_proc_init (BareProc   *proc,
+                const char *root)
 {
-  proc->dir = opendir ("/proc");
+  proc->dir = opendir (root);
   proc->fds = g_hash_table_new_full (NULL, NULL, NULL, close_fd);
 }
 
@@ -418,6 +424,7 @@ typedef struct
   const char *statvfs_path;
   OpSet       set;
   gboolean    available;
+  gboolean    floor;         /* in the kernel-read floor of the paced run */
   Stats       stats;
 } BareOp;
 
@@ -527,6 +534,305 @@ disk_mounts (SondeCollector *disk)
   return mounts;
 }
 
+static void
+print_rule (void)
+{
+  printf ("%s\n", "----------------------------------------------------------------------------");
+}
+
+/* Paced: the floor against a full sample, at the daemon's rate ---------- */
+
+/* CPU time of the process, user + system, in µs. */
+static double
+process_cpu_us (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
+         usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+}
+
+typedef struct
+{
+  double *wall_us;
+  double  cpu_us;       /* sum */
+  gint    allocs;       /* sum */
+  guint   n;
+} Paced;
+
+static void
+run_floor (BareOp   *ops,
+           guint     n_ops,
+           BareProc *proc)
+{
+  for (guint o = 0; o < n_ops; o++)
+    if (ops[o].available && ops[o].floor)
+      bare_op_run (&ops[o], proc);
+}
+
+static void
+run_full (SondeCollector **collectors,
+          guint            n_collectors)
+{
+  for (guint c = 0; c < n_collectors; c++)
+    {
+      SondeSample *sample = sonde_collector_collect (collectors[c], NULL);
+
+      if (sample != NULL)
+        sonde_sample_unref (sample);
+    }
+}
+
+/*
+ * At @rate Hz for @seconds, each tick runs the kernel-read floor and a full
+ * sample one after the other, the order alternating so that neither always
+ * finds the caches warmed by the other. A loop of back-to-back calls keeps
+ * every cache hot; a daemon sampling at 10 Hz does not, so this is the
+ * figure to hold a daemon's CPU per sample against.
+ */
+static void
+bench_paced (BareOp          *ops,
+             guint            n_ops,
+             BareProc        *proc,
+             SondeCollector **collectors,
+             guint            n_collectors,
+             guint            rate,
+             guint            seconds,
+             Paced           *floor,
+             Paced           *full)
+{
+  guint ticks = rate * seconds;
+  gint64 period_ns = 1000000000 / rate;
+  struct timespec next;
+
+  floor->wall_us = g_new0 (double, ticks);
+  full->wall_us = g_new0 (double, ticks);
+  clock_gettime (CLOCK_MONOTONIC, &next);
+  for (guint t = 0; t < ticks; t++)
+    {
+      gint64 ns = next.tv_nsec + period_ns;
+
+      next.tv_sec += ns / 1000000000;
+      next.tv_nsec = ns % 1000000000;
+      while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+        ;
+
+      for (guint k = 0; k < 2; k++)
+        {
+          gboolean is_floor = (k ^ (t & 1)) == 0;
+          Paced *paced = is_floor ? floor : full;
+          gint allocs = g_atomic_int_get (&n_allocs);
+          double cpu = process_cpu_us ();
+          gint64 start = now_ns ();
+
+          if (is_floor)
+            run_floor (ops, n_ops, proc);
+          else
+            run_full (collectors, n_collectors);
+
+          paced->wall_us[paced->n++] = (now_ns () - start) / 1000.0;
+          paced->cpu_us += process_cpu_us () - cpu;
+          paced->allocs += g_atomic_int_get (&n_allocs) - allocs;
+        }
+    }
+}
+
+static void
+print_paced (const char *label,
+             Paced      *paced)
+{
+  Stats wall = compute_stats (paced->wall_us, paced->n);
+
+  printf ("%-34s %12.1f %11.1f %11.1f %11.1f %9.1f\n", label,
+          paced->n ? paced->cpu_us / paced->n : 0.0, wall.p50_us, wall.mean_us,
+          paced->wall_us[MIN (paced->n - 1, (guint) (paced->n * 0.9))],
+          paced->n ? (double) paced->allocs / paced->n : 0.0);
+}
+
+/* Fixture /proc trees ----------------------------------------------------- */
+
+/* The processes collector reads ROOT/meminfo and ROOT/PID/stat, nothing
+ * else (see plugins/processes/): a tree of @n_processes such stat files
+ * is enough to see how its cost grows with the processes. */
+static char *
+fixture_create (guint    n_processes,
+                GError **error)
+{
+  g_autofree char *root = g_dir_make_tmp ("sonde-proc-XXXXXX", error);
+  g_autofree char *meminfo = NULL;
+  g_autofree char *meminfo_path = NULL;
+
+  if (root == NULL)
+    return NULL;
+  meminfo_path = g_build_filename (root, "meminfo", NULL);
+  if (!g_file_get_contents ("/proc/meminfo", &meminfo, NULL, error) ||
+      !g_file_set_contents (meminfo_path, meminfo, -1, error))
+    return NULL;
+
+  for (guint i = 0; i < n_processes; i++)
+    {
+      guint pid = 100 + i;
+      char path[PATH_MAX], line[512];
+      int length, fd;
+
+      g_snprintf (path, sizeof path, "%s/%u", root, pid);
+      if (mkdir (path, 0755) != 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                       "mkdir %s: %s", path, g_strerror (errno));
+          return NULL;
+        }
+      /* 52 fields, as Linux 6 writes them; the collector keeps the name,
+       * the state (3), utime (14), stime (15), starttime (22), rss (24). */
+      length = g_snprintf (line, sizeof line,
+                           "%u (worker-%u) %c 1 %u %u 0 -1 4194560 %u 0 0 0 %u %u 0 0 20 0 1 0 %u "
+                           "%u %u 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 %u 0 0 0 0 0 "
+                           "0 0 0 0 0 0 0 0\n",
+                           pid, pid, i % 50 == 0 ? 'R' : 'S', pid, pid, 1000 + i, i % 997, i % 331,
+                           5000 + i, 10000000 + i * 4096, 200 + (i * 7919) % 100000, i % 2);
+      g_strlcat (path, "/stat", sizeof path);
+      fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0 || write (fd, line, length) != length)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write %s", path);
+          if (fd >= 0)
+            close (fd);
+          return NULL;
+        }
+      close (fd);
+    }
+
+  return g_steal_pointer (&root);
+}
+
+static void
+fixture_remove (const char *root,
+                guint       n_processes)
+{
+  char path[PATH_MAX];
+
+  for (guint i = 0; i < n_processes; i++)
+    {
+      g_snprintf (path, sizeof path, "%s/%u/stat", root, 100 + i);
+      unlink (path);
+      *strrchr (path, '/') = '\0';
+      rmdir (path);
+    }
+  g_snprintf (path, sizeof path, "%s/meminfo", root);
+  unlink (path);
+  rmdir (root);
+}
+
+/* Times the processes collector and the bare scan on one root. */
+static void
+bench_processes_at (SondeCollector *collector,
+                    const char     *root,
+                    const char     *label,
+                    guint           n)
+{
+  g_autofree double *collect_us = g_new (double, n);
+  g_autofree double *scan_us = g_new (double, n);
+  g_autoptr(GError) error = NULL;
+  BareProc proc;
+  Stats collect, scan;
+  double cpu, collect_cpu_us;
+
+  sonde_collector_stop (collector);
+  sonde_collector_set_proc_root (collector, root);
+  if (!sonde_collector_start (collector, &error) ||
+      !collect_once (collector, NULL) || !collect_once (collector, NULL))
+    {
+      printf ("%-22s failed: %s\n", label, error ? error->message : "collect");
+      return;
+    }
+
+  cpu = process_cpu_us ();
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 start = now_ns ();
+      SondeSample *sample = sonde_collector_collect (collector, NULL);
+
+      collect_us[i] = (now_ns () - start) / 1000.0;
+      g_clear_pointer (&sample, sonde_sample_unref);
+    }
+  collect_cpu_us = (process_cpu_us () - cpu) / n;
+  collect = compute_stats (collect_us, n);
+
+  bare_proc_init (&proc, root);
+  bare_proc_scan (&proc);
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 start = now_ns ();
+
+      bare_proc_scan (&proc);
+      scan_us[i] = (now_ns () - start) / 1000.0;
+    }
+  scan = compute_stats (scan_us, n);
+
+  printf ("%-22s %6u %6u %10.1f %10.1f %10.1f %10.1f %7.2fx %9.2f\n",
+          label, proc.count, n, collect.p50_us, collect.p99_us, collect_cpu_us, scan.p50_us,
+          collect.p50_us / scan.p50_us, proc.count ? collect.p50_us / proc.count : 0.0);
+  bare_proc_clear (&proc);
+  sonde_collector_stop (collector);
+}
+
+static int
+bench_fixtures (SondeEngine *engine,
+                const char  *sizes,
+                guint        iterations)
+{
+  SondeCollector *collector = sonde_engine_get_collector (engine, "processes");
+  g_auto(GStrv) list = g_strsplit (sizes, ",", 0);
+  struct rlimit limit;
+
+  if (collector == NULL)
+    {
+      g_printerr ("bench-collect: no processes collector\n");
+      return EXIT_FAILURE;
+    }
+
+  /* The bare scan keeps every stat file open; the collector keeps at most
+   * min (4096, RLIMIT_NOFILE / 4) of them and reopens the rest each tick. */
+  getrlimit (RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit (RLIMIT_NOFILE, &limit);
+  getrlimit (RLIMIT_NOFILE, &limit);
+
+  printf ("processes collector on fixture trees of ROOT/PID/stat in %s (RLIMIT_NOFILE %lu)\n",
+          g_get_tmp_dir (), (unsigned long) limit.rlim_cur);
+  printf ("(µs of wall time per collect; CPU = getrusage user+sys per collect; bare = readdir + pread\n"
+          " of every kept-open PID/stat; a fixture's files are not procfs: the kernel does not\n"
+          " generate them, so a fixture measures the collector's own work per process)\n\n");
+  printf ("%-22s %6s %6s %10s %10s %10s %10s %8s %9s\n",
+          "root", "procs", "n", "p50 µs", "p99 µs", "CPU µs", "bare p50", "ratio", "µs/proc");
+  print_rule ();
+  bench_processes_at (collector, "/proc", "live /proc", MIN (iterations, 500u));
+
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      guint n_processes = atoi (list[i]);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *root = NULL;
+      char label[64];
+
+      if (n_processes == 0)
+        continue;
+      root = fixture_create (n_processes, &error);
+      if (root == NULL)
+        {
+          g_printerr ("bench-collect: fixture of %u processes: %s\n", n_processes, error->message);
+          return EXIT_FAILURE;
+        }
+      g_snprintf (label, sizeof label, "fixture %u", n_processes);
+      bench_processes_at (collector, root, label,
+                          CLAMP (500000 / n_processes, 50u, iterations));
+      fixture_remove (root, n_processes);
+    }
+
+  return EXIT_SUCCESS;
+}
+
 /* Output ---------------------------------------------------------------- */
 
 static guint
@@ -576,12 +882,6 @@ load_average (void)
   return text;
 }
 
-static void
-print_rule (void)
-{
-  printf ("%s\n", "----------------------------------------------------------------------------");
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -589,11 +889,17 @@ main (int   argc,
   static const char * const full_names[] = {
     "cpu", "memory", "disk", "network", "processes", "host", NULL
   };
-  int iterations = 2000;
+  int iterations = 2000, paced_seconds = 10, rate = 10;
+  gboolean paced_only = FALSE;
+  g_autofree char *fixture_sizes = NULL;
   g_auto(GStrv) only = NULL;
   GOptionEntry entries[] = {
     { "iterations", 'n', 0, G_OPTION_ARG_INT, &iterations, "Collections per collector (default 2000)", "N" },
     { "only", 0, 0, G_OPTION_ARG_STRING_ARRAY, &only, "Benchmark only this collector (repeatable)", "NAME" },
+    { "paced", 0, 0, G_OPTION_ARG_INT, &paced_seconds, "Seconds of the paced floor-vs-full-sample run (default 10; 0 skips it)", "S" },
+    { "rate", 0, 0, G_OPTION_ARG_INT, &rate, "Samples per second of the paced run (default 10, sonded's fastest)", "HZ" },
+    { "paced-only", 0, 0, G_OPTION_ARG_NONE, &paced_only, "Only the paced run: no back-to-back tables", NULL },
+    { "fixture-processes", 0, 0, G_OPTION_ARG_STRING, &fixture_sizes, "Only the processes collector, on generated /proc trees of these sizes (e.g. 100,1000,10000)", "LIST" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -621,9 +927,9 @@ main (int   argc,
       g_printerr ("bench-collect: %s\n", error->message);
       return EXIT_FAILURE;
     }
-  if (iterations < 1)
+  if (iterations < 1 || paced_seconds < 0 || rate < 1 || rate > 1000)
     {
-      g_printerr ("bench-collect: --iterations must be positive\n");
+      g_printerr ("bench-collect: --iterations and --rate must be positive, --paced not negative\n");
       return EXIT_FAILURE;
     }
   n = iterations;
@@ -632,7 +938,7 @@ main (int   argc,
   if (sonde_engine_load_plugins (engine, NULL) == 0)
     {
       g_printerr ("bench-collect: no collector plugins found; set SONDE_PLUGIN_PATH, e.g.\n"
-                  "  SONDE_PLUGIN_PATH=$(ls -d BUILD/plugins/*/ | tr '\\n' :) %s\n", argv[0]);
+                  "  SONDE_PLUGIN_PATH=BUILD/plugins %s\n", argv[0]);
       return EXIT_FAILURE;
     }
   collectors = sonde_engine_list_collectors (engine);
@@ -644,11 +950,17 @@ main (int   argc,
    * included: a benchmark that just closed 10,000 connections leaves them). */
   printf ("host: %u processes, %u lines in /proc/net/tcp + tcp6, load average %s\n",
           count_processes (), count_tcp_sockets (), load_average ());
-  printf ("(µs of wall time per call, one thread; allocs = malloc/calloc/realloc calls per collect)\n\n");
 
-  printf ("%-12s %9s %9s %9s %9s %8s %8s %10s\n",
-          "collector", "mean µs", "p50 µs", "p99 µs", "max µs", "allocs", "bytes", "to_json µs");
-  print_rule ();
+  if (fixture_sizes != NULL)
+    return bench_fixtures (engine, fixture_sizes, n);
+
+  if (!paced_only)
+    {
+      printf ("(µs of wall time per call, one thread; allocs = malloc/calloc/realloc calls per collect)\n\n");
+      printf ("%-12s %9s %9s %9s %9s %8s %8s %10s\n",
+              "collector", "mean µs", "p50 µs", "p99 µs", "max µs", "allocs", "bytes", "to_json µs");
+      print_rule ();
+    }
   for (guint i = 0; i < collectors->len; i++)
     {
       SondeCollector *collector = g_ptr_array_index (collectors, i);
@@ -656,6 +968,18 @@ main (int   argc,
 
       if (only != NULL && !g_strv_contains ((const char * const *) only, result.name))
         continue;
+
+      if (paced_only)
+        {
+          /* Started and warmed up as bench_collector() does, untimed. */
+          if (g_strv_contains (full_names, result.name) &&
+              sonde_collector_start (collector, NULL))
+            {
+              collect_once (collector, NULL);
+              collect_once (collector, NULL);
+            }
+          continue;
+        }
 
       bench_collector (&result, n);
       g_array_append_val (results, result);
@@ -677,7 +1001,7 @@ main (int   argc,
         g_ptr_array_add (full, collector);
     }
 
-  if (full->len > 0)
+  if (full->len > 0 && !paced_only)
     {
       full_stats = bench_full_sample ((SondeCollector **) full->pdata, full->len, n,
                                       &full_allocs, &full_bytes);
@@ -706,7 +1030,7 @@ main (int   argc,
     g_array_append_val (ops, op_); \
   } G_STMT_END
 
-  bare_proc_init (&proc);
+  bare_proc_init (&proc, "/proc");
   bare_proc_scan (&proc);
 
   ADD_FILE ("pread /proc/stat", "/proc/stat", SET_BASIC);
@@ -747,34 +1071,72 @@ main (int   argc,
 #undef ADD_FILE
 #undef ADD_STATVFS
 
-  bench_bare ((BareOp *) ops->data, ops->len, &proc, n, &basic_stats, &all_stats);
-
-  printf ("\nbare kernel reads (fds opened once, re-read with pread; %u iterations)\n", n);
-  printf ("%-40s %9s %9s %9s\n", "read", "mean µs", "p50 µs", "p99 µs");
-  print_rule ();
+  /* The floor: every file the collectors read, each once, with TCP counted
+   * from /proc/net/snmp (O(1)) instead of /proc/net/tcp and tcp6 (a walk of
+   * the whole established hash, twice). */
   for (guint o = 0; o < ops->len; o++)
     {
       BareOp *op = &g_array_index (ops, BareOp, o);
+      gboolean tcp_walk = op->kind == OP_FILE && g_str_has_prefix (op->file.path, "/proc/net/tcp");
+      gboolean snmp = op->kind == OP_FILE && g_str_equal (op->file.path, "/proc/net/snmp");
 
-      if (!op->available)
-        printf ("%-40s %9s\n", op->label, "absent");
-      else
-        printf ("%-40s %9.1f %9.1f %9.1f%s\n", op->label, op->stats.mean_us, op->stats.p50_us,
-                op->stats.p99_us,
-                op->set == SET_BASIC ? "" : op->set == SET_EXTRA ? "  (extra)" : "  (alternative)");
+      op->floor = ((op->set == SET_BASIC || op->set == SET_EXTRA) && !tcp_walk) || snmp;
     }
-  print_rule ();
-  printf ("%-40s %9.1f %9.1f %9.1f\n", "basic set (first six), together",
-          basic_stats.mean_us, basic_stats.p50_us, basic_stats.p99_us);
-  printf ("%-40s %9.1f %9.1f %9.1f\n", "basic + extra, together",
-          all_stats.mean_us, all_stats.p50_us, all_stats.p99_us);
 
-  if (full->len > 0)
+  if (!paced_only)
     {
-      printf ("\nA full sample costs %.0f µs (p50) vs %.0f µs of bare kernel reads "
-              "(%.0f µs with every file the collectors read): %.2fx / %.2fx.\n",
-              full_stats.p50_us, basic_stats.p50_us, all_stats.p50_us,
-              full_stats.p50_us / basic_stats.p50_us, full_stats.p50_us / all_stats.p50_us);
+      bench_bare ((BareOp *) ops->data, ops->len, &proc, n, &basic_stats, &all_stats);
+
+      printf ("\nbare kernel reads (fds opened once, re-read with pread; %u iterations)\n", n);
+      printf ("%-40s %9s %9s %9s\n", "read", "mean µs", "p50 µs", "p99 µs");
+      print_rule ();
+      for (guint o = 0; o < ops->len; o++)
+        {
+          BareOp *op = &g_array_index (ops, BareOp, o);
+
+          if (!op->available)
+            printf ("%-40s %9s\n", op->label, "absent");
+          else
+            printf ("%-40s %9.1f %9.1f %9.1f%s\n", op->label, op->stats.mean_us, op->stats.p50_us,
+                    op->stats.p99_us,
+                    op->set == SET_BASIC ? "" : op->set == SET_EXTRA ? "  (extra)" : "  (alternative)");
+        }
+      print_rule ();
+      printf ("%-40s %9.1f %9.1f %9.1f\n", "basic set (first six), together",
+              basic_stats.mean_us, basic_stats.p50_us, basic_stats.p99_us);
+      printf ("%-40s %9.1f %9.1f %9.1f\n", "basic + extra, together",
+              all_stats.mean_us, all_stats.p50_us, all_stats.p99_us);
+
+      if (full->len > 0)
+        printf ("\nA full sample costs %.0f µs (p50) vs %.0f µs of bare kernel reads "
+                "(%.0f µs with every file the collectors read): %.2fx / %.2fx.\n",
+                full_stats.p50_us, basic_stats.p50_us, all_stats.p50_us,
+                full_stats.p50_us / basic_stats.p50_us, full_stats.p50_us / all_stats.p50_us);
+    }
+
+  if (paced_seconds > 0 && full->len > 0)
+    {
+      Paced floor = { 0, }, sample = { 0, };
+
+      bench_paced ((BareOp *) ops->data, ops->len, &proc, (SondeCollector **) full->pdata,
+                   full->len, rate, paced_seconds, &floor, &sample);
+      printf ("\npaced: %d Hz for %d s, the floor and a full sample each tick, order alternating\n",
+              rate, paced_seconds);
+      printf ("(floor = every file the collectors read, once, kept open and pread, TCP from\n"
+              " /proc/net/snmp CurrEstab, /proc scan with kept-open PID/stat; CPU = getrusage\n"
+              " user+sys / samples; wall = time of the sample)\n");
+      printf ("%-34s %12s %11s %11s %11s %9s\n",
+              "", "CPU µs/smp", "wall p50", "wall mean", "wall p90", "allocs");
+      print_rule ();
+      print_paced ("kernel-read floor", &floor);
+      print_paced ("full sample", &sample);
+      print_rule ();
+      printf ("%-34s %11.2fx %10.2fx\n", "full / floor",
+              sample.cpu_us / MAX (floor.cpu_us, 1.0),
+              compute_stats (sample.wall_us, sample.n).p50_us /
+                MAX (compute_stats (floor.wall_us, floor.n).p50_us, 0.001));
+      g_free (floor.wall_us);
+      g_free (sample.wall_us);
     }
 
   for (guint o = 0; o < ops->len; o++)
@@ -786,12 +1148,8 @@ main (int   argc,
     }
   bare_proc_clear (&proc);
 
-  for (guint i = 0; i < results->len; i++)
-    {
-      CollectorResult *result = &g_array_index (results, CollectorResult, i);
-
-      sonde_collector_stop (result->collector);
-    }
+  for (guint i = 0; i < collectors->len; i++)
+    sonde_collector_stop (g_ptr_array_index (collectors, i));
 
   return EXIT_SUCCESS;
 }

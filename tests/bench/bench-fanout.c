@@ -39,6 +39,7 @@ static int grace_s = 3;
 static char *metrics = NULL;
 static int interval_ms = 0;
 static gboolean parse_json = FALSE;
+static gboolean offer_deflate = FALSE;
 
 /*
  * Why several client threads: libsoup 3.2 destroys and re-creates a
@@ -83,6 +84,7 @@ struct _Worker
   /* Results, read by the main thread once the worker stopped, or (the
    * counters) with atomics while it runs. */
   gint          n_connected;
+  gint          n_deflate;       /* connections that negotiated permessage-deflate */
   gint          n_failed;
   char         *first_error;
   guint         n_closed;
@@ -332,6 +334,9 @@ connected_cb (GObject      *source,
   else
     {
       soup_websocket_connection_set_max_incoming_payload_size (conn->ws, 4 * 1024 * 1024);
+      for (GList *l = soup_websocket_connection_get_extensions (conn->ws); l != NULL; l = l->next)
+        if (SOUP_IS_WEBSOCKET_EXTENSION_DEFLATE (l->data))
+          g_atomic_int_inc (&worker->n_deflate);
       g_signal_connect (conn->ws, "message", G_CALLBACK (message_cb), conn);
       g_signal_connect (conn->ws, "closed", G_CALLBACK (closed_cb), conn);
       g_atomic_int_inc (&worker->n_connected);
@@ -401,6 +406,13 @@ worker_main (gpointer data)
                                                    "timeout", 0,    /* long --interval-ms */
                                                    "idle-timeout", 0,
                                                    NULL);
+  /* Browsers offer permessage-deflate; a server that accepts it compresses
+   * every frame for every client. A libsoup 3.2 session offers nothing
+   * until it has the extension manager, which brings deflate. */
+  if (offer_deflate && !soup_session_has_feature (worker->session, SOUP_TYPE_WEBSOCKET_EXTENSION_MANAGER))
+    soup_session_add_feature_by_type (worker->session, SOUP_TYPE_WEBSOCKET_EXTENSION_MANAGER);
+  else if (!offer_deflate)
+    soup_session_remove_feature_by_type (worker->session, SOUP_TYPE_WEBSOCKET_EXTENSION_MANAGER);
   connect_more (worker);
   g_source_set_callback (timer, connect_timer_cb, worker, NULL);
   worker->connect_timer = g_source_attach (timer, worker->context);
@@ -631,6 +643,7 @@ main (int   argc,
     { "threads", 't', 0, G_OPTION_ARG_INT, &n_threads, "Client threads, each with its own main context (default: one per 500 connections)", "T" },
     { "grace", 0, 0, G_OPTION_ARG_INT, &grace_s, "Seconds to wait for the window's last frames (default 3)", "S" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &parse_json, "Parse every frame with json-glib instead of scanning its head", NULL },
+    { "deflate", 0, 0, G_OPTION_ARG_NONE, &offer_deflate, "Offer permessage-deflate, as browsers do, and report whether the server accepted it", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("URL");
@@ -716,9 +729,10 @@ main (int   argc,
       return EXIT_FAILURE;
     }
 
-  printf ("bench-fanout: %d connections to %s, %d s window, interval %u ms, %d client thread%s, %s\n",
+  printf ("bench-fanout: %d connections to %s, %d s window, interval %u ms, %d client thread%s, %s%s\n",
           n_connections, url->str, duration_s, interval, n_threads, n_threads > 1 ? "s" : "",
-          parse_json ? "full JSON parse" : "frame heads scanned");
+          parse_json ? "full JSON parse" : "frame heads scanned",
+          offer_deflate ? ", permessage-deflate offered" : "");
   fflush (stdout);
 
   /* Connect. */
@@ -758,6 +772,9 @@ main (int   argc,
   connect_us = g_get_monotonic_time () - connect_start_us;
   printf ("connect      %u/%d connected in %.2f s (%.0f handshakes/s), %u failed\n",
           n_connected, n_connections, connect_us / 1e6, n_connected / (connect_us / 1e6), n_failed);
+  printf ("deflate      %s; %" G_GINT64_FORMAT " of %u connections negotiated permessage-deflate\n",
+          offer_deflate ? "offered" : "not offered",
+          sum_atomic (workers, G_STRUCT_OFFSET (Worker, n_deflate)), n_connected);
   fflush (stdout);
 
   /* Let the first frames settle, then measure whole ticks. */
@@ -887,10 +904,10 @@ main (int   argc,
               n_connected ? (double) (end.rss_kib - before.rss_kib) / n_connected : 0.0,
               n_connected < 100 ? " (mostly the first sample and worker stacks: use a large N)" : "",
               end.threads);
-      printf ("daemon CPU   %.1f s in %d s = %.1f %% of one core\n",
+      printf ("daemon CPU   %.2f s in %d s = %.2f %% of one core\n",
               daemon_cpu, duration_s, 100.0 * daemon_cpu / duration_s);
     }
-  printf ("client CPU   %.1f s in %d s = %.1f %% of one core (this process, same %u CPUs)\n",
+  printf ("client CPU   %.2f s in %d s = %.2f %% of one core (this process, same %u CPUs)\n",
           client_cpu_end - client_cpu_start, duration_s,
           100.0 * (client_cpu_end - client_cpu_start) / duration_s, g_get_num_processors ());
   if (have_status_start && have_status_end)

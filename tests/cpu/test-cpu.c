@@ -65,7 +65,7 @@ assert_per_core (SondeSample  *sample,
     g_assert_cmpfloat_with_epsilon (json_array_get_double_element (cores, i), expected[i], EPSILON);
 }
 
-/* Exactly the DESIGN.md fields, no more. */
+/* Exactly the docs/formats/native.md fields, no more. */
 static void
 assert_fields (SondeSample *sample)
 {

@@ -65,6 +65,27 @@ class ConfigTest(unittest.TestCase):
              '[server] tls-certificate: /nonexistent/cert.pem: no such file'),
             ('[server]\nallowed-origins=evil.example\n',
              '[server] allowed-origins: evil.example is not an origin'),
+            # Sandboxed frames and file:// pages send "null": any of them
+            # would be let in.
+            ('[server]\nallowed-origins=null\n',
+             '[server] allowed-origins: null is not an origin: scheme://host[:port] with http or https'),
+            ('[server]\nallowed-origins=http://good.example;null\n',
+             '[server] allowed-origins: null is not an origin'),
+            ('[server]\nallowed-origins=ftp://good.example\n',
+             '[server] allowed-origins: ftp://good.example is not an origin'),
+            ('[server]\nallowed-origins=http://\n', '[server] allowed-origins: http:// is not an origin'),
+            ('[server]\nallowed-origins=http://good.example/\n',
+             '[server] allowed-origins: http://good.example/ is not an origin'),
+            ('[server]\nallowed-origins=http://good.example/path\n',
+             '[server] allowed-origins: http://good.example/path is not an origin'),
+            ('[server]\nallowed-origins=http://user@good.example\n',
+             '[server] allowed-origins: http://user@good.example is not an origin'),
+            ('[server]\nallowed-origins=http://good.example:\n',
+             '[server] allowed-origins: http://good.example: is not an origin'),
+            ('[server]\nallowed-origins=http://good.example:99999\n',
+             '[server] allowed-origins: http://good.example:99999 is not an origin'),
+            ('[server]\nallowed-origins=http://good.example?x=1\n',
+             '[server] allowed-origins: http://good.example?x=1 is not an origin'),
             ('[server]\ninterval-min-ms=50\n',
              '[server] interval-min-ms: 50 is not an interval in milliseconds (100-60000)'),
             ('[server]\ninterval-max-ms=70000\n',
@@ -210,6 +231,60 @@ class ConfigTest(unittest.TestCase):
         finally:
             self.assertEqual(daemon.stop(), 0)
 
+    def test_allowed_origins_forms(self):
+        # Ports, IPv6 literals and https are origins too.
+        daemon = self.start('[server]\nport=0\n'
+                            'allowed-origins=https://good.example:8443;http://[::1]:8080;HTTP://Up.Example\n')
+        try:
+            status, _ = http_get(f'{daemon.http}/status', {'Origin': 'https://good.example:8443'})
+            self.assertEqual(status, 200)
+        finally:
+            self.assertEqual(daemon.stop(), 0)
+
+    def test_readable_token_warns(self):
+        text = '[server]\nport=0\ntoken=s3cret\n'
+        for mode, warned in ((0o644, 'every user'), (0o640, 'its group'), (0o600, None)):
+            with self.subTest(mode=oct(mode)):
+                path = self.write(text)
+                os.chmod(path, mode)
+                # It still starts: the warning is on stderr.
+                daemon = Sonded('--config', path)
+                self.assertEqual(daemon.stop(), 0)
+                if warned is None:
+                    self.assertNotIn('warning', daemon.stderr_text)
+                else:
+                    self.assertIn(f'sonded: warning: {path} holds a token and is readable by {warned} '
+                                  f'(mode {mode:04o}); make it private with chmod 600 {path}',
+                                  daemon.stderr_text)
+        # Readable without a token is fine.
+        path = self.write('[server]\nport=0\n')
+        os.chmod(path, 0o644)
+        daemon = Sonded('--config', path)
+        self.assertEqual(daemon.stop(), 0)
+        self.assertNotIn('warning', daemon.stderr_text)
+
+    def test_exposed_address_warns(self):
+        # 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it
+        # fails, and nothing is ever sent; the warning comes first.
+        result = run_sonded('--port', '0', '--address', '192.0.2.1')
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('sonded: warning: listening on 192.0.2.1, beyond this machine, without a configured token',
+                      result.stderr)
+        self.assertIn('sonded: warning: listening on 192.0.2.1, beyond this machine, without TLS',
+                      result.stderr)
+        path = self.write('[server]\naddress=192.0.2.1\nport=0\ntoken=s3cret\n')
+        os.chmod(path, 0o600)
+        result = run_sonded('--config', path)
+        self.assertEqual(result.returncode, 1)
+        self.assertNotIn('without a configured token', result.stderr)
+        self.assertIn('without TLS', result.stderr)
+        # Loopback, by address or name, is quiet.
+        for address in ('127.0.0.1', 'localhost', '::1'):
+            with self.subTest(address=address):
+                daemon = Sonded('--port', '0', '--address', address, env=no_bus_env())
+                self.assertEqual(daemon.stop(), 0)
+                self.assertNotIn('warning', daemon.stderr_text)
+
     def test_interval_bounds(self):
         daemon = self.start('[server]\nport=0\ninterval-min-ms=500\ninterval-max-ms=5000\n')
         try:
@@ -266,7 +341,8 @@ class ConfigTest(unittest.TestCase):
                                 'idle-timeout', 'enabled', 'disabled', 'seconds', 'listeners',
                                 'node-id', 'telemetry-interval', 'files', 'allowed-paths',
                                 'notify', 'metric', 'above', 'for-seconds', 'cooldown-seconds',
-                                'message'})
+                                'message', 'allowed-programs', 'working-directory',
+                                'timeout-seconds', 'max-output-bytes', 'max-concurrent'})
         path = self.write('\n'.join(uncommented) + '\n')
         daemon = Sonded('--config', path, '--port', '0')
         self.assertEqual(daemon.stop(), 0)

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -53,9 +54,10 @@ def receive(uri, count, send=None, timeout=TIMEOUT):
     return asyncio.run(run())
 
 
-def post_json(url, body):
+def post_json(url, body, token):
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
         return json.loads(response.read().decode())
 
@@ -75,7 +77,8 @@ class CompatListenersTest(unittest.TestCase):
         return daemon
 
     def test_every_listener_on_its_path(self):
-        names = ["kairos", "resolvix-telemetry", "resolvix-logs", "resolvix-control", "ziggie"]
+        names = ["kairos", "resolvix-telemetry", "resolvix-logs", "resolvix-control", "servercontrol",
+                 "ziggie"]
         daemon = self.start(*[f"--compat={name}:0" for name in names])
         ports = compat_ports(daemon, names)
         # The URL stays the first line; every listener got a port of its own.
@@ -89,13 +92,26 @@ class CompatListenersTest(unittest.TestCase):
         self.assertIn("cpu_usage_percent", telemetry["metrics"]["cpu"])
 
         answer = post_json(f"http://127.0.0.1:{ports['resolvix-control']}/control",
-                           {"command": "start_telemetry"})
+                           {"command": "start_telemetry"}, daemon.token)
         self.assertIn(answer["status"], ("started", "already_running"))
         status = get_json(f"http://127.0.0.1:{ports['resolvix-control']}/status")
         self.assertEqual(sorted(status), ["livelogs", "log_file", "node_id", "telemetry"])
 
         ziggie, = receive(f"ws://127.0.0.1:{ports['ziggie']}/api/system/metrics", 1)
         self.assertTrue({"cpu", "memory", "disk", "timestamp"} <= set(ziggie) or "error" in ziggie)
+
+        stats, = receive(f"ws://127.0.0.1:{ports['servercontrol']}/", 1)
+        self.assertIn(stats["type"], ("stats_update", "error"))
+        # Without a configured token, exec is off on its listener too (asked
+        # with the token sonded made: without it, 401 before anything).
+        request = urllib.request.Request(f"http://127.0.0.1:{ports['servercontrol']}/exec",
+                                         data=b'{"command": "uptime"}', method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {daemon.token}"})
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=TIMEOUT)
+        self.assertEqual(refused.exception.code, 404)
+        self.assertEqual(json.loads(refused.exception.read())["code"], "exec_disabled")
 
     def test_kairos_guide_example_unchanged_on_5900(self):
         if not port_is_free(5900):
@@ -104,7 +120,7 @@ class CompatListenersTest(unittest.TestCase):
 
         printed = []
 
-        # seeds/kairos-ws-metrics-guide.md's Python example, with its own
+        # The kairos guide's Python example (docs/formats/kairos.md), with its own
         # URI; only the loop stops after a few messages and prints to a list.
         async def consume_metrics():
             uri = "ws://localhost:5900/ws/metrics"
@@ -143,11 +159,11 @@ class CompatListenersTest(unittest.TestCase):
     def test_resolvix_guide_commands_on_their_ports(self):
         if not all(port_is_free(port) for port in (8754, 8755, 8756)):
             self.skipTest("one of the ports 8754-8756 is in use on this machine")
-        self.start("--compat", "resolvix-telemetry", "--compat", "resolvix-logs",
-                   "--compat", "resolvix-control")
+        daemon = self.start("--compat", "resolvix-telemetry", "--compat", "resolvix-logs",
+                            "--compat", "resolvix-control")
 
-        # The guide's curl commands, through urllib.
-        answer = post_json("http://localhost:8754/control", {"command": "start_telemetry"})
+        # The guide's curl commands, through urllib, with the token.
+        answer = post_json("http://localhost:8754/control", {"command": "start_telemetry"}, daemon.token)
         self.assertEqual(answer["ws_port"], 8756)
         self.assertEqual(answer["interval"], 60)
         status = get_json("http://localhost:8754/status")
@@ -223,7 +239,8 @@ class DialectConfigTest(unittest.TestCase):
         self.assertEqual(status["log_file"], self.log_file)
 
         async def one_line():
-            async with websockets.connect(f"ws://127.0.0.1:{daemon.port}/ws/logs") as ws:
+            # Log lines reveal more than metrics: the stream needs the token.
+            async with websockets.connect(f"ws://127.0.0.1:{daemon.port}/ws/logs?token={daemon.token}") as ws:
                 await asyncio.sleep(1.5)
                 with open(self.log_file, "a") as f:
                     f.write("hello sonde\n")
@@ -235,6 +252,29 @@ class DialectConfigTest(unittest.TestCase):
         frame = asyncio.run(one_line())
         self.assertEqual(frame["log_file"], self.log_file)
         self.assertEqual(frame["node_id"], "node-7")
+
+    def test_missing_log_file_is_named(self):
+        # A followed file that does not exist yet is still the log file:
+        # resolvix clients expect its path, not null.
+        later = os.path.join(self.logs, "later.log")
+        config = self.write_config(
+            "[compat]\nlisteners=resolvix-control:0\n"
+            f"[logs]\nfiles={later}\nallowed-paths={self.logs}\n")
+        daemon = Daemon("--port", "0", "--config", config).start()
+        self.addCleanup(daemon.close)
+        daemon.wait_for_url()
+        port = compat_ports(daemon, ["resolvix-control"])["resolvix-control"]
+        self.assertEqual(daemon.get_json("/status")["log_file"], later)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=TIMEOUT) as response:
+            self.assertEqual(json.loads(response.read())["log_file"], later)
+        daemon.close()
+
+        # Nothing configured: the default, whether it exists here or not.
+        config = self.write_config("[compat]\nlisteners=resolvix-control:0\n")
+        daemon = Daemon("--port", "0", "--config", config).start()
+        self.addCleanup(daemon.close)
+        daemon.wait_for_url()
+        self.assertEqual(daemon.get_json("/status")["log_file"], "/var/log/syslog")
 
     def test_bad_values_are_refused(self):
         cases = [

@@ -16,6 +16,7 @@ any client sees. After a deliberate change of a format, record anew:
 import json
 import os
 import sys
+import tempfile
 import time
 import unittest
 import urllib.error
@@ -71,8 +72,12 @@ def differences(expected, actual, path=""):
     return [f"{path}: {json.dumps(expected)} became {json.dumps(actual)}"]
 
 
-def http(daemon, method, path, body=None, content_type=None):
+def http(daemon, method, path, body=None, content_type=None, token=None):
     request = urllib.request.Request(daemon.http_url(path), data=body, method=method)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    elif method != "GET":
+        request.add_header("Authorization", f"Bearer {daemon.token}")
     if content_type:
         request.add_header("Content-Type", content_type)
     try:
@@ -89,6 +94,36 @@ def next_of_type(ws, key, value, timeout=10):
         if frame.get(key) == value:
             return frame
     raise AssertionError(f"no frame with {key}={value!r}")
+
+
+EXEC_TOKEN = "frame-shapes-token"
+
+
+def record_exec(frames):
+    """servercontrol's task frames and the /exec answers: they need a
+    sonded with a token and [exec] enabled, started here and stopped by
+    its PID."""
+    with tempfile.TemporaryDirectory(prefix="sonde-frame-shapes-") as tmp:
+        config = os.path.join(tmp, "sonde.conf")
+        with open(config, "w") as f:
+            f.write(f"[server]\ntoken={EXEC_TOKEN}\n"
+                    "[exec]\nenabled=true\nallowed-programs=/usr/bin/printf\n")
+        daemon = Daemon("--port", "0", "--config", config).start()
+        try:
+            daemon.wait_for_url()
+            ws = RawWebSocket(daemon.port, f"/ws/servercontrol?token={EXEC_TOKEN}")
+            status, answer = http(daemon, "POST", "/exec", json.dumps({"argv": ["printf", "shape"]}).encode(),
+                                  "application/json", EXEC_TOKEN)
+            frames[f"POST /exec {status}"] = answer
+            frames["servercontrol task_start"] = next_of_type(ws, "type", "task_start")
+            frames["servercontrol task_output"] = next_of_type(ws, "type", "task_output")
+            frames["servercontrol task_complete"] = next_of_type(ws, "type", "task_complete")
+            ws.close()
+            status, frames["GET /exec"] = http(daemon, "GET", "/exec", token=EXEC_TOKEN)
+            status, frames["GET /exec/TASK_ID"] = http(daemon, "GET", f"/exec/{answer['task_id']}",
+                                                       token=EXEC_TOKEN)
+        finally:
+            daemon.close()
 
 
 def record(daemon):
@@ -144,6 +179,21 @@ def record(daemon):
         status, answer = http(daemon, "GET", path)
         name = f"GET {path.split('?')[0]}" if status == 200 and path != "/api/v1/snapshot?metrics=cpu.*" else f"GET {path} {status}"
         frames[name] = answer
+
+    # Last: a client connected while the gateway is sampled would change
+    # the routes of the snapshot above.
+    ws = RawWebSocket(port, "/ws/servercontrol")
+    frames["servercontrol stats_update"] = next_of_type(ws, "type", "stats_update")
+    ws.send_json({"type": "ping"})
+    frames["servercontrol pong"] = next_of_type(ws, "type", "pong")
+    ws.send_text("{not json")
+    frames["servercontrol error"] = next_of_type(ws, "type", "error")
+    ws.close()
+
+    # Without a token, exec is off whatever the configuration.
+    status, answer = http(daemon, "POST", "/exec", b'{"command": "uptime"}', "application/json")
+    frames[f"POST /exec {status}"] = answer
+    record_exec(frames)
     return {name: shape(frame, name) for name, frame in frames.items()}
 
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The kairos guide's clients against a real sonded.
 
-seeds/kairos-ws-metrics-guide.md documents the /ws/metrics stream with
+kairos's guide (docs/formats/kairos.md) documents the /ws/metrics stream with
 client examples. Its Python example runs here as written, but for the URI
 (sonded's port, on 127.0.0.1) and a loop that stops after a few messages;
 the subscriptions of its JavaScript, Node.js and Rust examples and its

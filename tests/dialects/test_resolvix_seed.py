@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The resolvix telemetry guide's clients against a real sonded.
 
-seeds/resolvix-telemetry-guide.md documents a telemetry stream, a control
+resolvix's guide (docs/formats/resolvix.md) documents a telemetry stream, a control
 API and a status route. Its Python client (stream_telemetry) runs here as
 written, but for the URI (sonded's /ws/telemetry on 127.0.0.1) and a loop
 that stops after a bounded number of messages; its curl commands are
@@ -105,17 +105,21 @@ def run_guide_example(uri, n_messages):
 
 def curl_control(sonded, command):
     """curl -X POST http://localhost:8754/control
-         -H "Content-Type: application/json" -d '{"command": "..."}'"""
+         -H "Content-Type: application/json" -d '{"command": "..."}'
+    plus the token that Sonde asks of whatever changes state (the guide's
+    agent had none)."""
     body = json.dumps({"command": command}).encode()
     request = urllib.request.Request(sonded.http_url("/control"), data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {sonded.token}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status, json.load(response)
 
 
 def post_raw(sonded, body):
     request = urllib.request.Request(sonded.http_url("/control"), data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {sonded.token}"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.load(response)

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The ziggie quick reference's Python client against a real sonded.
 
-seeds/ziggie-metrics-quickref.md documents ws://127.0.0.1:54112/api/system/metrics,
-sonded's own default port: when that port is free the example runs exactly
-as written; otherwise only its port is changed.
+ziggie's quick reference (docs/formats/ziggie.md) documents
+ws://127.0.0.1:54112/api/system/metrics, sonded's own default port: when
+that port is free the example runs exactly as written; otherwise only its
+port is changed.
 """
 
 import ast

@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 
-URL_LINE = re.compile(r"^listening on (ws://([0-9.]+):(\d+)/ws/v1)$")
+URL_LINE = re.compile(r"^listening on (wss?://([0-9.]+):(\d+)/ws/v1)$")
 
 
 def sonded_path():
@@ -108,6 +108,12 @@ class Daemon:
     def close(self):
         self.stop()
         self.tmpdir.cleanup()
+
+    @property
+    def token(self):
+        """The token sonded made for this test's user (none configured)."""
+        with open(os.path.join(self.env["XDG_CONFIG_HOME"], "sonde", "token")) as f:
+            return f.read().strip()
 
     def http_url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"

@@ -6,7 +6,7 @@ libsoup reads a request's whole body into memory before any handler runs,
 even when an early handler has already refused the request. sonded must
 refuse a body above 64 KiB, or a chunked one, from its headers alone: answer
 at once, close the connection, and never hold the body. A page from another
-site must not read the stream or post commands (DESIGN.md, "Qualities":
+site must not read the stream or post commands (docs/architecture.md, "Qualities":
 secure defaults).
 """
 
@@ -116,7 +116,9 @@ class BodyLimitTest(unittest.TestCase):
         return sock
 
     def head(self, method, path, *headers):
-        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.daemon.port}", *headers]
+        # POST /control changes state: it needs the token sonded made.
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.daemon.port}",
+                 f"Authorization: Bearer {self.daemon.token}", *headers]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
     def assertRefused(self, status, body, code, expected_status):
@@ -281,12 +283,68 @@ class OriginTest(unittest.TestCase):
             f"Content-Length: {len(command)}\n\n" + command.decode("ascii"))
         self.assertEqual(status, 403)
 
-    def test_loopback_pages_and_tools_allowed(self):
+    def test_own_pages_and_tools_allowed(self):
+        # The daemon's own pages (its dashboard) and clients that are not
+        # browsers; not the other pages of this machine.
         self.assertEqual(self.handshake(f"http://127.0.0.1:{self.daemon.port}"), 101)
-        self.assertEqual(self.handshake("http://localhost:8080"), 101)
+        self.assertEqual(self.handshake("http://localhost:8080"), 403)
         status, headers, body, closed = self.request(
             f"GET /status HTTP/1.1\nHost: 127.0.0.1:{self.daemon.port}\n\n")
         self.assertEqual(status, 200)
+
+
+class SensitiveEventsTest(unittest.TestCase):
+    """Metrics are open to this machine; what log files say and what
+    commands print is not: those events need the token sonded made."""
+
+    def setUp(self):
+        self.daemon = sondedtest.Daemon("--port", "0").start()
+        self.addCleanup(self.daemon.close)
+        self.daemon.wait_for_url()
+
+    def open(self, path):
+        ws = sondedtest.RawWebSocket(self.daemon.port, path)
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.recv_json()["type"], "hello")
+        return ws
+
+    def answer(self, ws, message=None):
+        """The error @message earns, or None: sonded answers in order, so
+        a pong before any error means it was accepted."""
+        if message is not None:
+            ws.send_json(message)
+        ws.send_json({"type": "ping", "id": "after"})
+        error = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            frame = ws.recv_json()
+            if frame["type"] == "error":
+                error = frame
+            if frame["type"] == "pong":
+                return error
+        self.fail("no pong")
+
+    def test_events_without_token_refused(self):
+        ws = self.open("/ws/v1")
+        for event in ("log_line", "task_output"):
+            error = self.answer(ws, {"type": "subscribe", "id": "s", "events": [event]})
+            self.assertEqual(error["code"], "unauthorized")
+            self.assertIn(event, error["message"])
+        # Metrics and the other events stay open, on the same connection.
+        self.assertIsNone(self.answer(ws, {"type": "subscribe", "id": "m", "metrics": ["cpu.*"],
+                                           "events": ["alert", "collector_error"]}))
+
+    def test_query_preset_without_token_refused(self):
+        ws = self.open("/ws/v1?events=log_line")
+        self.assertEqual(self.answer(ws)["code"], "unauthorized")
+
+    def test_token_on_handshake_allows(self):
+        ws = self.open(f"/ws/v1?token={self.daemon.token}")
+        self.assertIsNone(self.answer(ws, {"type": "subscribe", "id": "s",
+                                           "events": ["log_line", "task_output"]}))
+        wrong = self.open("/ws/v1?token=" + "0" * len(self.daemon.token))
+        error = self.answer(wrong, {"type": "subscribe", "id": "s", "events": ["log_line"]})
+        self.assertEqual(error["code"], "unauthorized")
 
 
 if __name__ == "__main__":

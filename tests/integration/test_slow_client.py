@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A client that stops reading must cost the daemon neither memory nor the
-other clients' data (DESIGN.md, "Qualities").
+other clients' data (docs/architecture.md, "Qualities").
 
 A raw-socket client with a 4 KiB receive buffer subscribes 16 times to
 everything at 100 ms and then reads nothing, while a well-behaved client

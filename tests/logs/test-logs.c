@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sonde.h"
+#include "sonde-collector-private.h"
 #include "sonde-log-follower.h"
 #include "sonde-logs-collector.h"
 
@@ -285,14 +287,33 @@ test_follower_burst (Fixture       *fixture,
 {
   g_autoptr(SondeLogFollower) follower = NULL;
   g_autoptr(GString) text = g_string_new (NULL);
-  g_auto(GStrv) first = NULL;
-  g_auto(GStrv) second = NULL;
+  g_autofree char *last = NULL;
   guint n_lines = 0;
+  guint n_polls = 0;
+  guint64 handed = 0;
 
   write_file (fixture->path, "w", "", -1);
   follower = sonde_log_follower_new (fixture->path, NULL, FALSE);
 
-  /* 5 MiB at once: more than one poll reads. */
+  /* 2,500 lines, below the backlog bound: spread over three polls,
+   * nothing lost. */
+  for (guint i = 0; i < 2500; i++)
+    g_string_append_printf (text, "line %06u\n", i);
+  append (fixture->path, text->str);
+  for (n_polls = 0; n_polls < 3; n_polls++)
+    {
+      g_auto(GStrv) lines = poll_lines (follower);
+
+      g_assert_cmpuint (g_strv_length (lines), ==, n_polls < 2 ? 1000 : 500);
+      if (n_polls == 2)
+        g_assert_cmpstr (lines[499], ==, "line 002499");
+    }
+  assert_lines (follower, NONE);
+  g_assert_cmpuint (sonde_log_follower_get_dropped (follower), ==, 0);
+
+  /* 5 MiB at once: the oldest are skipped, counted; what is left comes
+   * at most 1,000 lines a poll, ending with the last line. */
+  g_string_truncate (text, 0);
   while (text->len < 5 * 1024 * 1024)
     {
       g_string_append_printf (text, "line %06u of the burst, padded to a decent length..........\n", n_lines);
@@ -300,12 +321,108 @@ test_follower_burst (Fixture       *fixture,
     }
   append (fixture->path, text->str);
 
-  first = poll_lines (follower);
-  second = poll_lines (follower);
-  g_assert_cmpuint (g_strv_length (first), <, n_lines);
-  g_assert_cmpuint (g_strv_length (first) + g_strv_length (second), ==, n_lines);
-  g_assert_true (g_str_has_prefix (second[g_strv_length (second) - 1], "line "));
-  g_assert_cmpuint (sonde_log_follower_get_lines_total (follower), ==, n_lines);
+  for (n_polls = 0; n_polls < 1000; n_polls++)
+    {
+      g_auto(GStrv) lines = poll_lines (follower);
+      guint n = g_strv_length (lines);
+
+      g_assert_cmpuint (n, <=, SONDE_LOG_MAX_LINES);
+      if (n == 0)
+        break;
+      handed += n;
+      g_clear_pointer (&last, g_free);
+      last = g_strdup (lines[n - 1]);
+    }
+  g_assert_cmpuint (sonde_log_follower_get_dropped (follower), >, 0);
+  g_assert_cmpuint (handed, <=, SONDE_LOG_MAX_READ / 60 + 1);
+  g_assert_cmpuint (handed + sonde_log_follower_get_dropped (follower), ==, n_lines);
+  g_assert_true (g_str_has_prefix (last, "line "));
+  g_assert_cmpuint (atoi (last + 5), ==, n_lines - 1);
+  g_assert_cmpuint (sonde_log_follower_get_lines_total (follower), ==, 2500 + handed);
+}
+
+/* A megabyte of empty lines is a million lines: each poll hands over at
+ * most SONDE_LOG_MAX_LINES of them, and the backlog past
+ * SONDE_LOG_MAX_BACKLOG is skipped and counted. */
+static void
+test_follower_flood (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(SondeLogFollower) follower = NULL;
+  g_autofree char *flood = g_malloc (1024 * 1024);
+  guint64 handed = 0;
+  guint n_polls;
+
+  memset (flood, '\n', 1024 * 1024);
+  write_file (fixture->path, "w", "", -1);
+  follower = sonde_log_follower_new (fixture->path, NULL, FALSE);
+  write_file (fixture->path, "a", flood, 1024 * 1024);
+
+  {
+    g_auto(GStrv) lines = poll_lines (follower);
+
+    g_assert_cmpuint (g_strv_length (lines), ==, SONDE_LOG_MAX_LINES);
+    /* All but the last SONDE_LOG_MAX_READ bytes, one line each. */
+    g_assert_cmpuint (sonde_log_follower_get_dropped (follower), ==,
+                      1024 * 1024 - SONDE_LOG_MAX_READ);
+    handed = SONDE_LOG_MAX_LINES;
+  }
+
+  for (n_polls = 1; n_polls < 1000; n_polls++)
+    {
+      g_auto(GStrv) lines = poll_lines (follower);
+      guint n = g_strv_length (lines);
+
+      g_assert_cmpuint (n, <=, SONDE_LOG_MAX_LINES);
+      if (n == 0)
+        break;
+      handed += n;
+    }
+  g_assert_cmpuint (handed, ==, SONDE_LOG_MAX_READ);
+  g_assert_cmpuint (n_polls, ==, (SONDE_LOG_MAX_READ + SONDE_LOG_MAX_LINES - 1) / SONDE_LOG_MAX_LINES);
+
+  /* Then lines are lines again. */
+  append (fixture->path, "after the flood\n");
+  assert_lines (follower, LINES ("after the flood"));
+}
+
+/* A skip drops the partial line held before it, counted once: it never
+ * joins text from both sides of the skipped part. */
+static void
+test_follower_skip_drops_held (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(SondeLogFollower) follower = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *line = g_strnfill (999, 'x');
+  guint64 n_lines = 0;
+  guint64 handed = 0;
+
+  write_file (fixture->path, "w", "", -1);
+  follower = sonde_log_follower_new (fixture->path, NULL, FALSE);
+  append (fixture->path, "held");
+  assert_lines (follower, NONE);
+
+  /* 1 MiB of 1000-byte lines; "held" starts the first of them. */
+  while (text->len < 1024 * 1024)
+    {
+      g_string_append (text, line);
+      g_string_append_c (text, '\n');
+      n_lines++;
+    }
+  append (fixture->path, text->str);
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_auto(GStrv) lines = poll_lines (follower);
+
+      if (lines[0] == NULL)
+        break;
+      for (guint j = 0; lines[j] != NULL; j++)
+        g_assert_false (g_str_has_prefix (lines[j], "held"));
+      handed += g_strv_length (lines);
+    }
+  g_assert_cmpuint (handed + sonde_log_follower_get_dropped (follower), ==, n_lines);
 }
 
 static void
@@ -339,6 +456,144 @@ test_follower_refuses (Fixture       *fixture,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
   g_assert_cmpuint (lines->len, ==, 0);
   g_ptr_array_unref (lines);
+}
+
+/* Confinement: what the follower opens stays in the allowed directory,
+ * with openat2() (data: TRUE) and without it (FALSE). */
+
+typedef struct
+{
+  const char *victim;   /* replaced by a link to... */
+  const char *target;
+  gboolean    directory;
+  gboolean    done;
+} Swap;
+
+/* Between the check of the path and its open: the race an attacker
+ * would try to win, won every time. */
+static void
+swap_hook (const char *path,
+           gpointer    user_data)
+{
+  Swap *swap = user_data;
+  g_autofree char *old = NULL;
+
+  if (swap->done)
+    return;
+  swap->done = TRUE;
+
+  old = g_strconcat (swap->victim, ".old", NULL);
+  g_assert_cmpint (g_rename (swap->victim, old), ==, 0);
+  g_assert_cmpint (symlink (swap->target, swap->victim), ==, 0);
+}
+
+/* Polls a follower of @path from the start, asserting that it is refused
+ * with @code and hands over nothing. */
+static void
+assert_refused (const char         *path,
+                const char * const *allowed,
+                int                 code,
+                const char         *message)
+{
+  g_autoptr(SondeLogFollower) follower = sonde_log_follower_new (path, allowed, TRUE);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (sonde_log_follower_poll (follower, line_cb, lines, &error));
+  g_assert_error (error, G_IO_ERROR, code);
+  if (message != NULL && strstr (error->message, message) == NULL)
+    g_error ("%s: expected \"%s\" in \"%s\"", path, message, error->message);
+  g_assert_cmpuint (lines->len, ==, 0);
+}
+
+static void
+test_follower_confined (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  gboolean use_openat2 = GPOINTER_TO_INT (data);
+  const char * const allowed[] = { fixture->dir, NULL };
+  g_autofree char *secret = g_build_filename (fixture->outside, "secret", NULL);
+  g_autofree char *inside_link = g_build_filename (fixture->dir, "inside-link.log", NULL);
+  g_autofree char *hard = g_build_filename (fixture->dir, "hard.log", NULL);
+  g_autofree char *escape = g_build_filename (fixture->dir, "escape.log", NULL);
+  g_autofree char *swapped = g_build_filename (fixture->dir, "swapped.log", NULL);
+  g_autofree char *sub = g_build_filename (fixture->dir, "sub", NULL);
+  g_autofree char *sub_file = g_build_filename (sub, "app.log", NULL);
+  g_autofree char *outside_file = g_build_filename (fixture->outside, "app.log", NULL);
+  g_autofree char *rotated = g_build_filename (fixture->dir, "rotated.log", NULL);
+  g_autoptr(SondeLogFollower) follower = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *lines;
+  Swap swap = { 0, };
+
+  sonde_log_follower_set_openat2_for_testing (use_openat2);
+  write_file (secret, "w", "secret\n", -1);
+  write_file (outside_file, "w", "secret too\n", -1);
+
+  /* A plain file works, and so does a link that stays inside. */
+  write_file (fixture->path, "w", "plain\n", -1);
+  follower = sonde_log_follower_new (fixture->path, allowed, TRUE);
+  assert_lines (follower, LINES ("plain"));
+  g_clear_pointer (&follower, sonde_log_follower_free);
+  if (use_openat2 && !sonde_log_follower_get_uses_openat2 ())
+    g_test_message ("openat2() is not available: the fallback was tested twice");
+  if (!use_openat2)
+    g_assert_false (sonde_log_follower_get_uses_openat2 ());
+  g_assert_cmpint (symlink ("app.log", inside_link), ==, 0);
+  follower = sonde_log_follower_new (inside_link, allowed, TRUE);
+  assert_lines (follower, LINES ("plain"));
+  g_clear_pointer (&follower, sonde_log_follower_free);
+
+  /* A hard link inside to a file outside: same file, and no path check
+   * can tell. */
+  g_assert_cmpint (link (secret, hard), ==, 0);
+  assert_refused (hard, allowed, G_IO_ERROR_PERMISSION_DENIED, "has 2 hard links");
+
+  /* A symbolic link leading out. */
+  g_assert_cmpint (symlink (secret, escape), ==, 0);
+  assert_refused (escape, allowed, G_IO_ERROR_PERMISSION_DENIED, "outside the allowed paths");
+
+  /* A file swapped for a link out between the check and the open. */
+  write_file (swapped, "w", "harmless\n", -1);
+  swap = (Swap) { swapped, secret, FALSE, FALSE };
+  sonde_log_follower_set_open_hook_for_testing (swap_hook, &swap);
+  assert_refused (swapped, allowed, G_IO_ERROR_PERMISSION_DENIED, NULL);
+  g_assert_true (swap.done);
+
+  /* A directory on the way swapped likewise: the last component is no
+   * link, the one before it is. */
+  g_assert_cmpint (g_mkdir (sub, 0700), ==, 0);
+  write_file (sub_file, "w", "harmless\n", -1);
+  swap = (Swap) { sub, fixture->outside, TRUE, FALSE };
+  assert_refused (sub_file, allowed, G_IO_ERROR_PERMISSION_DENIED, NULL);
+  g_assert_true (swap.done);
+  sonde_log_follower_set_open_hook_for_testing (NULL, NULL);
+
+  /* Rotation opens anew, and checks anew: a log replaced by a second name
+   * of a file outside is not followed there. */
+  write_file (rotated, "w", "", -1);
+  follower = sonde_log_follower_new (rotated, allowed, FALSE);
+  append (rotated, "before\n");
+  assert_lines (follower, LINES ("before"));
+  g_assert_cmpint (g_unlink (rotated), ==, 0);
+  g_assert_cmpint (link (outside_file, rotated), ==, 0);
+  lines = g_ptr_array_new_with_free_func (g_free);
+  g_assert_false (sonde_log_follower_poll (follower, line_cb, lines, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_cmpuint (lines->len, ==, 0);
+  g_ptr_array_unref (lines);
+  g_clear_pointer (&follower, sonde_log_follower_free);
+
+  /* Without openat2() nor /proc, nothing can be checked: refused, not
+   * opened blindly. */
+  if (!use_openat2)
+    {
+      sonde_log_follower_set_proc_fd_dir_for_testing ("/nonexistent/proc/self/fd");
+      assert_refused (fixture->path, allowed, G_IO_ERROR_PERMISSION_DENIED, "Cannot check where");
+      sonde_log_follower_set_proc_fd_dir_for_testing (NULL);
+    }
+
+  sonde_log_follower_set_openat2_for_testing (TRUE);
 }
 
 /* Allowlist ------------------------------------------------------------------ */
@@ -423,6 +678,63 @@ event_cb (SondeCollector *collector,
           GPtrArray      *events)
 {
   g_ptr_array_add (events, sonde_event_ref (event));
+}
+
+/* The collector under a flood: at most SONDE_LOG_MAX_LINES events a poll,
+ * a queue of at most 10,000 events however long the main context is
+ * away, drops counted in the sample, and delivery in batches of 500. */
+static void
+test_collector_flood (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  const char * const files[] = { fixture->path, NULL };
+  const char * const allowed[] = { fixture->dir, NULL };
+  g_autoptr(SondeCollector) collector = sonde_logs_collector_new ();
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) sonde_event_unref);
+  g_autofree char *flood = g_malloc (1024 * 1024);
+  g_autoptr(GError) error = NULL;
+  JsonObject *entry;
+  guint64 emitted = 0;
+
+  write_file (fixture->path, "w", "", -1);
+  g_object_set (collector, "files", files, "allowed-paths", allowed, NULL);
+  g_signal_connect (collector, "event", G_CALLBACK (event_cb), events);
+  g_assert_true (sonde_collector_start (collector, &error));
+  g_assert_no_error (error);
+
+  memset (flood, '\n', 1024 * 1024);
+  write_file (fixture->path, "a", flood, 1024 * 1024);
+
+  /* The main context is away for 12 polls. */
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autoptr(SondeSample) sample = sonde_collector_collect (collector, &error);
+      guint queued;
+
+      g_assert_no_error (error);
+      queued = _sonde_collector_get_events_queued (collector);
+      g_assert_cmpuint (queued, <=, 10000);
+      g_assert_cmpuint (queued, ==, MIN (emitted + SONDE_LOG_MAX_LINES, 10000));
+      emitted += SONDE_LOG_MAX_LINES;
+
+      entry = json_array_get_object_element (json_object_get_array_member (sonde_sample_get_data (sample), "files"), 0);
+      g_assert_cmpint (json_object_get_int_member (entry, "dropped"), ==, 1024 * 1024 - SONDE_LOG_MAX_READ);
+      g_assert_cmpint (json_object_get_int_member (entry, "lines_total"), ==, emitted);
+      g_assert_cmpint (json_object_get_int_member (sonde_sample_get_data (sample), "events_dropped"), ==,
+                       emitted > 10000 ? emitted - 10000 : 0);
+    }
+  g_assert_cmpuint (sonde_collector_get_events_dropped (collector), ==, 2000);
+
+  /* One main context iteration delivers one batch, not the whole queue. */
+  g_assert_true (g_main_context_iteration (NULL, FALSE));
+  g_assert_cmpuint (events->len, ==, 500);
+  g_assert_cmpuint (_sonde_collector_get_events_queued (collector), ==, 9500);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (events->len, ==, 10000);
+  g_assert_cmpuint (_sonde_collector_get_events_queued (collector), ==, 0);
+
+  sonde_collector_stop (collector);
 }
 
 static void
@@ -521,9 +833,16 @@ main (int    argc,
   ADD ("/logs/follower/long-lines", test_follower_long_lines);
   ADD ("/logs/follower/invalid-utf8", test_follower_invalid_utf8);
   ADD ("/logs/follower/burst", test_follower_burst);
+  ADD ("/logs/follower/flood", test_follower_flood);
+  ADD ("/logs/follower/skip-drops-held", test_follower_skip_drops_held);
   ADD ("/logs/follower/refuses", test_follower_refuses);
+  g_test_add ("/logs/follower/confined/openat2", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_follower_confined, fixture_tear_down);
+  g_test_add ("/logs/follower/confined/fallback", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_follower_confined, fixture_tear_down);
   ADD ("/logs/allowlist", test_allowlist);
   ADD ("/logs/collector", test_collector);
+  ADD ("/logs/collector/flood", test_collector_flood);
 
   return g_test_run ();
 }

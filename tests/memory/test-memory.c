@@ -50,7 +50,7 @@ assert_sample (SondeSample    *sample,
   };
   JsonObject *data = sonde_sample_get_data (sample);
 
-  /* Exactly the DESIGN.md fields, no more. */
+  /* Exactly the docs/formats/native.md fields, no more. */
   g_assert_cmpuint (json_object_get_size (data), ==, G_N_ELEMENTS (fields));
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     g_assert_true (json_object_has_member (data, fields[i]));

@@ -46,7 +46,7 @@ except ImportError:
     websockets = None
 WEBSOCKETS_SKIP = None if websockets else "python3-websockets is not available"
 
-# Collectors and fields of DESIGN.md ("Collectors and their fields").
+# Collectors and fields of docs/formats/native.md ("Collectors and their fields").
 DESIGN_FIELDS = {
     "cpu": ["usage_percent", "user_percent", "system_percent", "iowait_percent",
             "per_core_percent", "load_avg_1min", "load_avg_5min", "load_avg_15min",
@@ -67,7 +67,7 @@ DESIGN_FIELDS = {
 
 
 def expected_unit(collector, field):
-    """The native unit DESIGN.md gives a field, or None when it states none."""
+    """The native unit docs/formats/native.md gives a field, or None when it states none."""
     if field.endswith("_percent") or field == "success_rate":
         return "percent"
     if field.endswith("_bytes_per_sec"):

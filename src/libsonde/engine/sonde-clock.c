@@ -531,6 +531,8 @@ _sonde_clock_forget_state (SondeClock     *self,
  * collector. Holds at the same interval share the collection.
  *
  * Returns: a hold id for sonde_engine_release(), or 0 on error
+ *
+ * Since: 0.1
  */
 guint
 sonde_engine_hold (SondeEngine  *self,
@@ -583,6 +585,8 @@ sonde_engine_hold (SondeEngine  *self,
  * @hold_id: an id returned by sonde_engine_hold()
  *
  * Drops a hold. The last hold on a collector stops it.
+ *
+ * Since: 0.1
  */
 void
 sonde_engine_release (SondeEngine *self,
@@ -703,6 +707,8 @@ refresh_timeout_cb (gpointer data)
  * sampled are collected now and kept sampled at 1 s for a short while
  * after the last refresh, so that a client polling once a second gets
  * rates, not first samples.
+ *
+ * Since: 0.1
  */
 void
 sonde_engine_refresh_async (SondeEngine         *self,
@@ -772,6 +778,8 @@ sonde_engine_refresh_async (SondeEngine         *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE once the samples are as fresh as they can be
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_engine_refresh_finish (SondeEngine   *self,

@@ -77,6 +77,8 @@ snapshot_refreshed_cb (GObject      *source,
  *
  * Takes a snapshot of fresh values: collectors that are not being sampled
  * are collected now (see sonde_engine_refresh_async()).
+ *
+ * Since: 0.1
  */
 void
 sonde_engine_snapshot_async (SondeEngine         *self,
@@ -131,6 +133,8 @@ sonde_engine_snapshot_async (SondeEngine         *self,
  *   %SONDE_ERROR_INVALID_FILTER for bad patterns
  *
  * Returns: (transfer full) (nullable): the snapshot as JSON text
+ *
+ * Since: 0.1
  */
 char *
 sonde_engine_snapshot_finish (SondeEngine   *self,

@@ -33,6 +33,8 @@
  * `collector_error` event is only raised when a collector starts failing
  * or fails with another message: a collector failing at every tick raises
  * one event, not one a tick.
+ *
+ * Since: 0.1
  */
 
 enum {
@@ -277,6 +279,8 @@ sonde_engine_class_init (SondeEngineClass *klass)
    *
    * The procfs root given to every collector added from now on; %NULL
    * leaves each collector's own setting alone.
+   *
+   * Since: 0.1
    */
   properties[PROP_PROC_ROOT] =
     g_param_spec_string ("proc-root", NULL, NULL,
@@ -289,6 +293,8 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * How many seconds of history are kept for each numeric metric, at one
    * point per second; 0, the default, keeps none. While it is not 0, the
    * engine's #SondeHistory keeps every collector sampled at 1 s.
+   *
+   * Since: 0.1
    */
   properties[PROP_HISTORY_LENGTH] =
     g_param_spec_uint ("history-length", NULL, NULL,
@@ -305,6 +311,8 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * Emitted once the collections due at a tick have answered (or missed
    * their deadline). The tick time is a multiple of every interval that
    * was due at it.
+   *
+   * Since: 0.1
    */
   signals[TICK] =
     g_signal_new ("tick",
@@ -323,6 +331,8 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * late collection) or fails with another message than before, and an
    * `alert` event when an alert rule fires (see
    * sonde_engine_add_alert_rule()).
+   *
+   * Since: 0.1
    */
   signals[EVENT] =
     g_signal_new ("event",
@@ -335,6 +345,11 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * SondeEngine::collector-added:
    * @self: a #SondeEngine
    * @collector: the new collector
+   *
+   * Emitted when a collector joins the engine: loaded from a plugin,
+   * added with sonde_engine_add_collector() or enabled again.
+   *
+   * Since: 0.1
    */
   signals[COLLECTOR_ADDED] =
     g_signal_new ("collector-added",
@@ -347,6 +362,11 @@ sonde_engine_class_init (SondeEngineClass *klass)
    * SondeEngine::collector-removed:
    * @self: a #SondeEngine
    * @collector: the collector that left
+   *
+   * Emitted when a collector leaves the engine: removed, skipped because
+   * it cannot start, or disabled.
+   *
+   * Since: 0.1
    */
   signals[COLLECTOR_REMOVED] =
     g_signal_new ("collector-removed",
@@ -372,6 +392,8 @@ sonde_engine_init (SondeEngine *self)
  * sonde_engine_new:
  *
  * Returns: (transfer full): a new engine with no collectors
+ *
+ * Since: 0.1
  */
 SondeEngine *
 sonde_engine_new (void)
@@ -389,6 +411,8 @@ sonde_engine_new (void)
  * exactly like a collector from a plugin.
  *
  * Returns: %TRUE on success, %FALSE if a collector of that name exists
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_engine_add_collector (SondeEngine     *self,
@@ -442,6 +466,8 @@ sonde_engine_add_collector (SondeEngine     *self,
  * consumers stop seeing its data at the next tick.
  *
  * Returns: %TRUE if a collector was removed
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_engine_remove_collector (SondeEngine *self,
@@ -585,6 +611,8 @@ sonde_engine_get_collector_enabled (SondeEngine *self,
  * @name: a collector name
  *
  * Returns: (transfer none) (nullable): the collector named @name
+ *
+ * Since: 0.1
  */
 SondeCollector *
 sonde_engine_get_collector (SondeEngine *self,
@@ -605,6 +633,8 @@ sonde_engine_get_collector (SondeEngine *self,
  *
  * Returns: (transfer container) (element-type SondeCollector): the
  *   collectors, in the order they were added
+ *
+ * Since: 0.1
  */
 GPtrArray *
 sonde_engine_list_collectors (SondeEngine *self)
@@ -628,6 +658,8 @@ sonde_engine_list_collectors (SondeEngine *self)
  *
  * Returns: (transfer container) (element-type SondeMetric): the catalog of
  *   every collector
+ *
+ * Since: 0.1
  */
 GPtrArray *
 sonde_engine_list_metrics (SondeEngine *self)
@@ -654,6 +686,8 @@ sonde_engine_list_metrics (SondeEngine *self)
  * @name: a full metric name, such as "cpu.usage_percent"
  *
  * Returns: (transfer none) (nullable): the catalog entry of @name
+ *
+ * Since: 0.1
  */
 SondeMetric *
 sonde_engine_lookup_metric (SondeEngine *self,
@@ -672,6 +706,8 @@ sonde_engine_lookup_metric (SondeEngine *self,
  *
  * Returns: (transfer none) (nullable): the most recent sample of
  *   @collector, if it was ever collected
+ *
+ * Since: 0.1
  */
 SondeSample *
 sonde_engine_get_latest (SondeEngine *self,
@@ -827,6 +863,8 @@ _sonde_engine_is_stale (SondeEngine *self,
  *
  * Returns: (transfer none): the traffic statistics that servers built on
  *   this engine record and the `gateway` collector reports
+ *
+ * Since: 0.1
  */
 SondeGatewayStats *
 sonde_engine_get_gateway_stats (SondeEngine *self)
@@ -840,6 +878,8 @@ sonde_engine_get_gateway_stats (SondeEngine *self)
  * @self: a #SondeEngine
  *
  * Returns: (nullable): the procfs root given to new collectors
+ *
+ * Since: 0.1
  */
 const char *
 sonde_engine_get_proc_root (SondeEngine *self)
@@ -852,6 +892,8 @@ sonde_engine_get_proc_root (SondeEngine *self)
  * sonde_engine_set_proc_root:
  * @self: a #SondeEngine
  * @proc_root: (nullable): a procfs root for the collectors added from now on
+ *
+ * Since: 0.1
  */
 void
 sonde_engine_set_proc_root (SondeEngine *self,
@@ -872,6 +914,8 @@ sonde_engine_set_proc_root (SondeEngine *self,
  * @self: a #SondeEngine
  *
  * Returns: the seconds of history kept per numeric metric
+ *
+ * Since: 0.1
  */
 guint
 sonde_engine_get_history_length (SondeEngine *self)
@@ -887,6 +931,8 @@ sonde_engine_get_history_length (SondeEngine *self)
  *   0 keeps none
  *
  * Starts, resizes (dropping what was kept) or stops the engine's history.
+ *
+ * Since: 0.1
  */
 void
 sonde_engine_set_history_length (SondeEngine *self,
@@ -912,6 +958,8 @@ sonde_engine_set_history_length (SondeEngine *self,
  *
  * Returns: (transfer none) (nullable): the engine's history, while
  *   #SondeEngine:history-length is not 0
+ *
+ * Since: 0.1
  */
 SondeHistory *
 sonde_engine_get_history (SondeEngine *self)

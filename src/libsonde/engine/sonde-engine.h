@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * SONDE_INTERVAL_MIN_MS:
  *
  * The shortest sampling interval, in milliseconds.
+ *
+ * Since: 0.1
  */
 #define SONDE_INTERVAL_MIN_MS 100
 
@@ -25,6 +27,8 @@ G_BEGIN_DECLS
  * SONDE_INTERVAL_MAX_MS:
  *
  * The longest sampling interval, in milliseconds.
+ *
+ * Since: 0.1
  */
 #define SONDE_INTERVAL_MAX_MS 60000
 

@@ -16,6 +16,8 @@
  * per point, so `length × 12` bytes per metric (42 KiB for the default
  * hour) and at most %SONDE_HISTORY_MAX_METRICS metrics; the daemon's
  * collectors produce about 60, which is some 2.5 MiB for an hour.
+ *
+ * Since: 0.1
  */
 
 typedef struct
@@ -200,6 +202,8 @@ sonde_history_init (SondeHistory *self)
  * sampled at 1 s from now on, for as long as the history lives.
  *
  * Returns: (transfer full): a new #SondeHistory
+ *
+ * Since: 0.1
  */
 SondeHistory *
 sonde_history_new (SondeEngine *engine,
@@ -231,6 +235,8 @@ sonde_history_new (SondeEngine *engine,
  * @self: a #SondeHistory
  *
  * Returns: how many seconds are kept
+ *
+ * Since: 0.1
  */
 guint
 sonde_history_get_length (SondeHistory *self)
@@ -244,6 +250,8 @@ sonde_history_get_length (SondeHistory *self)
  * @self: a #SondeHistory
  *
  * Returns: how many metrics are being recorded
+ *
+ * Since: 0.1
  */
 guint
 sonde_history_get_n_metrics (SondeHistory *self)
@@ -257,6 +265,8 @@ sonde_history_get_n_metrics (SondeHistory *self)
  * @self: a #SondeHistory
  *
  * Returns: the bytes the rings take: 12 per point, length points per metric
+ *
+ * Since: 0.1
  */
 gsize
 sonde_history_get_memory_size (SondeHistory *self)
@@ -271,6 +281,8 @@ sonde_history_get_memory_size (SondeHistory *self)
  * @metric: a full metric name, such as "cpu.usage_percent"
  *
  * Returns: whether @metric has been recorded
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_history_has_metric (SondeHistory *self,
@@ -341,6 +353,8 @@ add_to_arrays (gpointer data,
  * Seconds in which the metric was not sampled have no point.
  *
  * Returns: the number of points
+ *
+ * Since: 0.1
  */
 guint
 sonde_history_get_points (SondeHistory  *self,

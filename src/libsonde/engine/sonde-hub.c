@@ -8,17 +8,18 @@ typedef struct
 {
   SondeHubSendFunc send;   /* NULL once the member left during a dispatch */
   gpointer         member;
+  char            *label;
 } Member;
 
 struct _SondeHubGroup
 {
   SondeHub           *hub;
   char               *key;
-  char               *subscription_id;
+  char               *params;
   SondeFilter        *filter;
   guint               interval_ms;
-  SondeHubEncodeFunc  encode;
-  GArray             *members;   /* Member */
+  const SondeHubEncoding *encoding;
+  GArray             *members;   /* Member, those of one label side by side */
   GArray             *hold_ids;  /* guint */
   guint64             seq;
   gpointer            encoder_data;
@@ -56,6 +57,12 @@ group_hold (SondeHubGroup  *group,
 }
 
 static void
+member_clear (Member *member)
+{
+  g_clear_pointer (&member->label, g_free);
+}
+
+static void
 group_free (SondeHubGroup *group)
 {
   if (group->hub->engine != NULL)
@@ -67,9 +74,35 @@ group_free (SondeHubGroup *group)
   g_array_unref (group->hold_ids);
   g_array_unref (group->members);
   _sonde_filter_free (group->filter);
-  g_free (group->subscription_id);
+  g_free (group->params);
   g_free (group->key);
   g_free (group);
+}
+
+typedef struct
+{
+  const char *label;
+  GBytes     *frame;
+} Labelled;
+
+/* Members of one label sit side by side, so each distinct label costs
+ * one labelling per tick, and nothing is kept past the tick. */
+static GBytes *
+member_frame (SondeHubGroup *group,
+              Member        *member,
+              GBytes        *frame,
+              Labelled      *labelled)
+{
+  if (frame == NULL || member->label == NULL || group->encoding->label == NULL)
+    return frame;
+
+  if (labelled->frame == NULL || !g_str_equal (labelled->label, member->label))
+    {
+      g_clear_pointer (&labelled->frame, g_bytes_unref);
+      labelled->frame = group->encoding->label (frame, member->label);
+      labelled->label = member->label;
+    }
+  return labelled->frame;
 }
 
 static void
@@ -77,9 +110,10 @@ group_dispatch (SondeHubGroup *group,
                 SondeTickView *view)
 {
   g_autoptr(GBytes) frame = NULL;
+  Labelled labelled = { NULL, NULL };
 
   group->seq++;
-  frame = group->encode (group, view);
+  frame = group->encoding->encode (group, view);
   group->hub->n_encoded++;
 
   /* Members may leave from their send function (a closed connection):
@@ -90,15 +124,16 @@ group_dispatch (SondeHubGroup *group,
       Member *member = &g_array_index (group->members, Member, i);
 
       if (member->send != NULL)
-        member->send (member->member, group, frame);
+        member->send (member->member, group, member_frame (group, member, frame, &labelled));
     }
   group->dispatching = FALSE;
+  g_clear_pointer (&labelled.frame, g_bytes_unref);
 
   if (group->has_departed)
     {
       for (guint i = group->members->len; i > 0; i--)
         if (g_array_index (group->members, Member, i - 1).send == NULL)
-          g_array_remove_index_fast (group->members, i - 1);
+          g_array_remove_index (group->members, i - 1);
       group->has_departed = FALSE;
     }
 }
@@ -175,22 +210,39 @@ _sonde_hub_free (SondeHub *self)
   g_free (self);
 }
 
+/* Where a member with @label goes: after the last one with the same
+ * label. During a dispatch, at the end, so no member is skipped or
+ * served twice. */
+static guint
+member_position (SondeHubGroup *group,
+                 const char    *label)
+{
+  if (label == NULL || group->dispatching)
+    return group->members->len;
+
+  for (guint i = group->members->len; i > 0; i--)
+    if (g_strcmp0 (g_array_index (group->members, Member, i - 1).label, label) == 0)
+      return i;
+
+  return group->members->len;
+}
+
 /* Takes ownership of @filter. */
 SondeHubGroup *
-_sonde_hub_join (SondeHub           *self,
-                 const char         *dialect,
-                 const char         *subscription_id,
-                 SondeFilter        *filter,
-                 guint               interval_ms,
-                 SondeHubEncodeFunc  encode,
-                 SondeHubSendFunc    send,
-                 gpointer            member)
+_sonde_hub_join (SondeHub               *self,
+                 const SondeHubEncoding *encoding,
+                 const char             *params,
+                 SondeFilter            *filter,
+                 guint                   interval_ms,
+                 const char             *label,
+                 SondeHubSendFunc        send,
+                 gpointer                member)
 {
   g_autofree char *key = NULL;
   SondeHubGroup *group;
-  Member entry = { send, member };
+  Member entry = { send, member, g_strdup (label) };
 
-  key = g_strdup_printf ("%s\n%s\n%u\n%s", dialect, subscription_id, interval_ms,
+  key = g_strdup_printf ("%s\n%s\n%u\n%s", encoding->dialect, params ? params : "", interval_ms,
                          _sonde_filter_get_key (filter));
   group = g_hash_table_lookup (self->groups, key);
 
@@ -201,11 +253,12 @@ _sonde_hub_join (SondeHub           *self,
       group = g_new0 (SondeHubGroup, 1);
       group->hub = self;
       group->key = g_steal_pointer (&key);
-      group->subscription_id = g_strdup (subscription_id);
+      group->params = g_strdup (params);
       group->filter = g_steal_pointer (&filter);
       group->interval_ms = interval_ms;
-      group->encode = encode;
+      group->encoding = encoding;
       group->members = g_array_new (FALSE, FALSE, sizeof (Member));
+      g_array_set_clear_func (group->members, (GDestroyNotify) member_clear);
       group->hold_ids = g_array_new (FALSE, FALSE, sizeof (guint));
       g_hash_table_insert (self->groups, group->key, group);
 
@@ -215,7 +268,7 @@ _sonde_hub_join (SondeHub           *self,
   else
     _sonde_filter_free (filter);
 
-  g_array_append_val (group->members, entry);
+  g_array_insert_val (group->members, member_position (group, label), entry);
   group->n_active++;
   return group;
 }
@@ -238,7 +291,7 @@ _sonde_hub_leave (SondeHub      *self,
           group->has_departed = TRUE;
         }
       else
-        g_array_remove_index_fast (group->members, i);
+        g_array_remove_index (group->members, i);
       group->n_active--;
       break;
     }
@@ -261,9 +314,9 @@ _sonde_hub_get_n_encoded (SondeHub *self)
 }
 
 const char *
-_sonde_hub_group_get_subscription_id (SondeHubGroup *group)
+_sonde_hub_group_get_params (SondeHubGroup *group)
 {
-  return group->subscription_id;
+  return group->params;
 }
 
 SondeFilter *

@@ -72,6 +72,8 @@ compare_extensions (gconstpointer a,
  * be created is logged and skipped.
  *
  * Returns: the number of collectors added
+ *
+ * Since: 0.1
  */
 guint
 sonde_engine_load_plugins (SondeEngine        *self,

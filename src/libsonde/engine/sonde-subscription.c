@@ -19,6 +19,8 @@
  * sub = Sonde.Subscription.new(engine, "default", ["cpu.usage_percent"], 1000)
  * sub.connect("frame", lambda sub, text: print(text))
  * ```
+ *
+ * Since: 0.1
  */
 struct _SondeSubscription
 {
@@ -73,6 +75,8 @@ sonde_subscription_class_init (SondeSubscriptionClass *klass)
    * @json: the snapshot message, as sent on `/ws/v1`
    *
    * Emitted at each due tick with the subscription's snapshot.
+   *
+   * Since: 0.1
    */
   signals[FRAME] =
     g_signal_new ("frame",
@@ -116,6 +120,8 @@ frame_cb (gpointer       member,
  *
  * Returns: (transfer full) (nullable): a new #SondeSubscription, or %NULL
  *   if a pattern is invalid or names an unknown metric
+ *
+ * Since: 0.1
  */
 SondeSubscription *
 sonde_subscription_new (SondeEngine         *engine,
@@ -145,8 +151,8 @@ sonde_subscription_new (SondeEngine         *engine,
   self->engine = g_object_ref (engine);
   self->id = g_strdup (id ? id : "default");
   self->interval_ms = interval_ms;
-  self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), "native", self->id, filter,
-                                 interval_ms, _sonde_native_encode_snapshot, frame_cb, self);
+  self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), &_sonde_native_snapshot_encoding,
+                                 NULL, filter, interval_ms, self->id, frame_cb, self);
   return self;
 }
 
@@ -155,6 +161,8 @@ sonde_subscription_new (SondeEngine         *engine,
  * @self: a #SondeSubscription
  *
  * Returns: the subscription id that frames carry
+ *
+ * Since: 0.1
  */
 const char *
 sonde_subscription_get_id (SondeSubscription *self)
@@ -168,6 +176,8 @@ sonde_subscription_get_id (SondeSubscription *self)
  * @self: a #SondeSubscription
  *
  * Returns: the interval between frames, in milliseconds
+ *
+ * Since: 0.1
  */
 guint
 sonde_subscription_get_interval (SondeSubscription *self)
@@ -181,6 +191,8 @@ sonde_subscription_get_interval (SondeSubscription *self)
  * @self: a #SondeSubscription
  *
  * Stops the frames. Collectors nobody else needs stop too.
+ *
+ * Since: 0.1
  */
 void
 sonde_subscription_cancel (SondeSubscription *self)

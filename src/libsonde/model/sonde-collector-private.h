@@ -24,4 +24,7 @@ gboolean _sonde_collector_is_collecting      (SondeCollector *self);
  * collector know they are out of date. */
 guint    _sonde_collector_get_metrics_serial (SondeCollector *self);
 
+/* Events emitted and not yet delivered on the main context. */
+guint    _sonde_collector_get_events_queued  (SondeCollector *self);
+
 G_END_DECLS

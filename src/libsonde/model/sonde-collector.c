@@ -5,6 +5,15 @@
 #include "sonde-error.h"
 #include "sonde-event-private.h"
 
+/* Events wait for the main context in a queue of at most this many: a
+ * collector that reports faster than the main loop delivers (a log flood)
+ * loses its oldest events, counted, rather than growing without bound.
+ * The newest are kept: they say what is happening now. */
+#define MAX_QUEUED_EVENTS 10000
+/* Delivered per main loop iteration, so that a long queue does not keep
+ * the loop from serving anything else. */
+#define MAX_EVENTS_PER_DISPATCH 500
+
 /**
  * SondeCollector:
  *
@@ -20,6 +29,8 @@
  * Collectors that read /proc or /sys do so below #SondeCollector:proc-root
  * and #SondeCollector:sys-root, so that they can be tested on recorded
  * fixture trees.
+ *
+ * Since: 0.1
  */
 
 typedef struct
@@ -38,6 +49,7 @@ typedef struct
   GRecMutex     call_lock;
   GMutex        events_lock;
   GQueue        events;       /* SondeEvent waiting for the main context */
+  guint64       events_dropped;
   gboolean      events_scheduled;
   guint         running : 1;
 } SondeCollectorPrivate;
@@ -194,6 +206,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    * SondeCollector:name:
    *
    * The collector's name: the first part of its metric names.
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL,
@@ -205,6 +219,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    *
    * Where procfs is read from; "/proc" unless a test points it at fixtures.
    * Set it before the collector starts.
+   *
+   * Since: 0.1
    */
   properties[PROP_PROC_ROOT] =
     g_param_spec_string ("proc-root", NULL, NULL,
@@ -216,6 +232,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    *
    * Where sysfs is read from; "/sys" unless a test points it at fixtures.
    * Set it before the collector starts.
+   *
+   * Since: 0.1
    */
   properties[PROP_SYS_ROOT] =
     g_param_spec_string ("sys-root", NULL, NULL,
@@ -226,6 +244,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    * SondeCollector:running:
    *
    * Whether the collector has been started and not stopped since.
+   *
+   * Since: 0.1
    */
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL,
@@ -240,6 +260,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    * @sample: the new sample
    *
    * Emitted on the main thread after each successful collection.
+   *
+   * Since: 0.1
    */
   signals[SAMPLED] =
     g_signal_new ("sampled",
@@ -257,6 +279,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    *
    * Emitted on the main thread when a collection fails or misses its
    * deadline.
+   *
+   * Since: 0.1
    */
   signals[FAILED] =
     g_signal_new ("failed",
@@ -273,6 +297,8 @@ sonde_collector_class_init (SondeCollectorClass *klass)
    * @event: what happened
    *
    * Emitted on the main thread when the collector reports an event.
+   *
+   * Since: 0.1
    */
   signals[EVENT] =
     g_signal_new ("event",
@@ -304,6 +330,8 @@ sonde_collector_init (SondeCollector *self)
  * @self: a #SondeCollector
  *
  * Returns: the collector's name, such as "cpu"
+ *
+ * Since: 0.1
  */
 const char *
 sonde_collector_get_name (SondeCollector *self)
@@ -320,6 +348,8 @@ sonde_collector_get_name (SondeCollector *self)
  * @self: a #SondeCollector
  *
  * Returns: the directory procfs is read from
+ *
+ * Since: 0.1
  */
 const char *
 sonde_collector_get_proc_root (SondeCollector *self)
@@ -338,6 +368,8 @@ sonde_collector_get_proc_root (SondeCollector *self)
  *
  * Points the collector at another procfs tree, typically recorded fixtures.
  * It waits for a collection in progress to end.
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_set_proc_root (SondeCollector *self,
@@ -366,6 +398,8 @@ sonde_collector_set_proc_root (SondeCollector *self,
  * @self: a #SondeCollector
  *
  * Returns: the directory sysfs is read from
+ *
+ * Since: 0.1
  */
 const char *
 sonde_collector_get_sys_root (SondeCollector *self)
@@ -384,6 +418,8 @@ sonde_collector_get_sys_root (SondeCollector *self)
  *
  * Points the collector at another sysfs tree, typically recorded fixtures.
  * It waits for a collection in progress to end.
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_set_sys_root (SondeCollector *self,
@@ -418,6 +454,8 @@ sonde_collector_set_sys_root (SondeCollector *self,
  * drops it in stop().
  *
  * Returns: (transfer none) (nullable): the engine @self was added to, if any
+ *
+ * Since: 0.1
  */
 SondeEngine *
 sonde_collector_get_engine (SondeCollector *self)
@@ -450,6 +488,8 @@ _sonde_collector_set_engine (SondeCollector *self,
  *
  * Returns: %TRUE between a successful sonde_collector_start() and
  *   sonde_collector_stop()
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_collector_get_running (SondeCollector *self)
@@ -472,6 +512,8 @@ sonde_collector_get_running (SondeCollector *self)
  *
  * Declares a metric of the collector's catalog. Collectors call this from
  * their instance init (or Python `__init__`).
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_add_metric (SondeCollector  *self,
@@ -501,6 +543,8 @@ sonde_collector_add_metric (SondeCollector  *self,
  * @self: a #SondeCollector
  *
  * Returns: (transfer container) (element-type SondeMetric): the catalog
+ *
+ * Since: 0.1
  */
 GPtrArray *
 sonde_collector_get_metrics (SondeCollector *self)
@@ -522,6 +566,8 @@ sonde_collector_get_metrics (SondeCollector *self)
  * @field: a field name
  *
  * Returns: (transfer none) (nullable): the catalog entry of @field
+ *
+ * Since: 0.1
  */
 SondeMetric *
 sonde_collector_lookup_metric (SondeCollector *self,
@@ -552,6 +598,8 @@ sonde_collector_lookup_metric (SondeCollector *self,
  * does nothing.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_collector_start (SondeCollector  *self,
@@ -582,6 +630,8 @@ sonde_collector_start (SondeCollector  *self,
  *
  * Releases what sonde_collector_start() acquired. The next start begins
  * afresh: rates restart from a first sample.
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_stop (SondeCollector *self)
@@ -613,6 +663,8 @@ sonde_collector_stop (SondeCollector *self)
  *
  * Returns: (transfer full) (nullable): a new #SondeSample, or %NULL with
  *   @error set
+ *
+ * Since: 0.1
  */
 SondeSample *
 sonde_collector_collect (SondeCollector  *self,
@@ -641,7 +693,8 @@ sonde_collector_collect (SondeCollector  *self,
 }
 
 /* Delivers the queued events, in the order they were emitted, on the
- * collector's main context. */
+ * collector's main context: a batch at a time, the source staying while
+ * events are left. */
 static gboolean
 deliver_events_cb (gpointer data)
 {
@@ -649,11 +702,13 @@ deliver_events_cb (gpointer data)
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
   GQueue events = G_QUEUE_INIT;
   SondeEvent *event;
+  gboolean more;
 
   g_mutex_lock (&priv->events_lock);
-  events = priv->events;
-  g_queue_init (&priv->events);
-  priv->events_scheduled = FALSE;
+  while (events.length < MAX_EVENTS_PER_DISPATCH && (event = g_queue_pop_head (&priv->events)) != NULL)
+    g_queue_push_tail (&events, event);
+  more = priv->events.length > 0;
+  priv->events_scheduled = more;
   g_mutex_unlock (&priv->events_lock);
 
   while ((event = g_queue_pop_head (&events)) != NULL)
@@ -662,7 +717,7 @@ deliver_events_cb (gpointer data)
       sonde_event_unref (event);
     }
 
-  return G_SOURCE_REMOVE;
+  return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 /**
@@ -678,6 +733,12 @@ deliver_events_cb (gpointer data)
  * caller keeps @data, which is not sealed, and may change or unref it at
  * once, whatever thread the event is emitted on. (json-glib's reference
  * counts are not atomic, so no JSON object is ever shared across threads.)
+ *
+ * At most 10,000 events wait for the main context; past that the oldest
+ * waiting one is dropped for each new one, and counted by
+ * sonde_collector_get_events_dropped().
+ *
+ * Since: 0.1
  */
 void
 sonde_collector_emit_event (SondeCollector *self,
@@ -687,6 +748,8 @@ sonde_collector_emit_event (SondeCollector *self,
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
   g_autoptr(JsonObject) copy = NULL;
   SondeEvent *event;
+  SondeEvent *dropped = NULL;
+  gboolean first_drop = FALSE;
   gboolean schedule;
 
   g_return_if_fail (SONDE_IS_COLLECTOR (self));
@@ -697,10 +760,21 @@ sonde_collector_emit_event (SondeCollector *self,
   event = sonde_event_new (event_type, priv->name, g_get_real_time (), copy);
 
   g_mutex_lock (&priv->events_lock);
+  if (priv->events.length >= MAX_QUEUED_EVENTS)
+    {
+      dropped = g_queue_pop_head (&priv->events);
+      first_drop = priv->events_dropped == 0;
+      priv->events_dropped++;
+    }
   g_queue_push_tail (&priv->events, event);
   schedule = !priv->events_scheduled;
   priv->events_scheduled = TRUE;
   g_mutex_unlock (&priv->events_lock);
+
+  g_clear_pointer (&dropped, sonde_event_unref);
+  if (first_drop)
+    g_message ("Collector %s reports events faster than they are delivered: "
+               "the oldest waiting ones are dropped", priv->name);
 
   /* An idle source rather than g_main_context_invoke(), which runs the
    * callback right away, in this thread, whenever the context happens to
@@ -713,6 +787,44 @@ sonde_collector_emit_event (SondeCollector *self,
       g_source_set_name (source, "[sonde] collector events");
       g_source_attach (source, priv->main_context);
     }
+}
+
+/**
+ * sonde_collector_get_events_dropped:
+ * @self: a #SondeCollector
+ *
+ * Events are dropped, the oldest first, when more than 10,000 wait for
+ * the main context. It may be called from any thread.
+ *
+ * Returns: how many events of sonde_collector_emit_event() were dropped
+ *   since the collector was created
+ *
+ * Since: 0.2
+ */
+guint64
+sonde_collector_get_events_dropped (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  guint64 dropped;
+
+  g_return_val_if_fail (SONDE_IS_COLLECTOR (self), 0);
+
+  g_mutex_lock (&priv->events_lock);
+  dropped = priv->events_dropped;
+  g_mutex_unlock (&priv->events_lock);
+  return dropped;
+}
+
+guint
+_sonde_collector_get_events_queued (SondeCollector *self)
+{
+  SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
+  guint queued;
+
+  g_mutex_lock (&priv->events_lock);
+  queued = priv->events.length;
+  g_mutex_unlock (&priv->events_lock);
+  return queued;
 }
 
 void

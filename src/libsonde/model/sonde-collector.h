@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  *
  * The #GIOExtensionPoint that collector plugins implement, with the
  * collector's name as the extension name.
+ *
+ * Since: 0.1
  */
 #define SONDE_COLLECTOR_EXTENSION_POINT "sonde-collector"
 
@@ -75,6 +77,8 @@ typedef struct _SondeEngine SondeEngine;
  * (and the setters that hold sonde_collector_lock_settings()): none runs
  * while another does, so a subclass needs no lock for the state they
  * share, whichever threads call them.
+ *
+ * Since: 0.1
  */
 struct _SondeCollectorClass
 {
@@ -136,8 +140,17 @@ SONDE_AVAILABLE_IN_ALL
 void          sonde_collector_emit_event      (SondeCollector   *self,
                                                const char       *event_type,
                                                JsonObject       *data);
+SONDE_AVAILABLE_IN_0_2
+guint64       sonde_collector_get_events_dropped (SondeCollector *self);
 
-/* What a subclass's setters hold while they change what collect() reads. */
+/**
+ * SondeCollectorLocker:
+ *
+ * What a subclass's setters hold while they change what
+ * #SondeCollectorClass.collect reads: see sonde_collector_lock_settings().
+ *
+ * Since: 0.2
+ */
 typedef struct _SondeCollectorLocker SondeCollectorLocker;
 
 SONDE_AVAILABLE_IN_0_2

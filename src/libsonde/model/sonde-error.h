@@ -25,6 +25,8 @@ G_BEGIN_DECLS
  * @SONDE_ERROR_INVALID_ARGUMENT: an argument is out of range
  *
  * Error codes in the %SONDE_ERROR domain.
+ *
+ * Since: 0.1
  */
 typedef enum
 {

@@ -8,6 +8,8 @@
  *
  * Something that happened, as opposed to something measured: an alert,
  * a log line, a task's output, a collector error. Events are immutable.
+ *
+ * Since: 0.1
  */
 struct _SondeEvent
 {
@@ -28,6 +30,8 @@ G_DEFINE_BOXED_TYPE (SondeEvent, sonde_event, sonde_event_ref, sonde_event_unref
  * @data: (nullable): details; the event takes a reference and seals it
  *
  * Returns: (transfer full): a new #SondeEvent
+ *
+ * Since: 0.1
  */
 SondeEvent *
 sonde_event_new (const char *event_type,
@@ -55,6 +59,8 @@ sonde_event_new (const char *event_type,
  * @self: a #SondeEvent
  *
  * Returns: (transfer full): @self
+ *
+ * Since: 0.1
  */
 SondeEvent *
 sonde_event_ref (SondeEvent *self)
@@ -67,6 +73,8 @@ sonde_event_ref (SondeEvent *self)
 /**
  * sonde_event_unref:
  * @self: (transfer full): a #SondeEvent
+ *
+ * Since: 0.1
  */
 void
 sonde_event_unref (SondeEvent *self)
@@ -87,6 +95,8 @@ sonde_event_unref (SondeEvent *self)
  * @self: a #SondeEvent
  *
  * Returns: the protocol name of the event, such as "collector_error"
+ *
+ * Since: 0.1
  */
 const char *
 sonde_event_get_event_type (SondeEvent *self)
@@ -100,6 +110,8 @@ sonde_event_get_event_type (SondeEvent *self)
  * @self: a #SondeEvent
  *
  * Returns: (nullable): the collector or component that raised the event
+ *
+ * Since: 0.1
  */
 const char *
 sonde_event_get_source (SondeEvent *self)
@@ -113,6 +125,8 @@ sonde_event_get_source (SondeEvent *self)
  * @self: a #SondeEvent
  *
  * Returns: wall-clock time of the event, in microseconds since the epoch
+ *
+ * Since: 0.1
  */
 gint64
 sonde_event_get_timestamp (SondeEvent *self)
@@ -126,6 +140,8 @@ sonde_event_get_timestamp (SondeEvent *self)
  * @self: a #SondeEvent
  *
  * Returns: (transfer none): the sealed details object
+ *
+ * Since: 0.1
  */
 JsonObject *
 sonde_event_get_data (SondeEvent *self)

@@ -12,6 +12,8 @@
  *
  * All methods are thread-safe: the server records from the main thread
  * while the collector reads from a worker thread.
+ *
+ * Since: 0.1
  */
 struct _SondeGatewayStats
 {
@@ -58,6 +60,8 @@ sonde_gateway_stats_init (SondeGatewayStats *self)
  * sonde_gateway_stats_new:
  *
  * Returns: (transfer full): new, zeroed statistics
+ *
+ * Since: 0.1
  */
 SondeGatewayStats *
 sonde_gateway_stats_new (void)
@@ -70,6 +74,8 @@ sonde_gateway_stats_new (void)
  * @self: a #SondeGatewayStats
  * @success: whether the request succeeded (2xx, or an accepted upgrade)
  * @duration_us: how long the server took to answer, in microseconds
+ *
+ * Since: 0.1
  */
 void
 sonde_gateway_stats_record_request (SondeGatewayStats *self,
@@ -92,6 +98,8 @@ sonde_gateway_stats_record_request (SondeGatewayStats *self,
  * sonde_gateway_stats_connection_opened:
  * @self: a #SondeGatewayStats
  * @route: the path the WebSocket connected to, such as "/ws/v1"
+ *
+ * Since: 0.1
  */
 void
 sonde_gateway_stats_connection_opened (SondeGatewayStats *self,
@@ -113,6 +121,8 @@ sonde_gateway_stats_connection_opened (SondeGatewayStats *self,
  * sonde_gateway_stats_connection_closed:
  * @self: a #SondeGatewayStats
  * @route: the path given to sonde_gateway_stats_connection_opened()
+ *
+ * Since: 0.1
  */
 void
 sonde_gateway_stats_connection_closed (SondeGatewayStats *self,
@@ -138,6 +148,8 @@ sonde_gateway_stats_connection_closed (SondeGatewayStats *self,
  * sonde_gateway_stats_add_messages_sent:
  * @self: a #SondeGatewayStats
  * @n_messages: how many messages were handed to clients
+ *
+ * Since: 0.1
  */
 void
 sonde_gateway_stats_add_messages_sent (SondeGatewayStats *self,
@@ -154,6 +166,8 @@ sonde_gateway_stats_add_messages_sent (SondeGatewayStats *self,
  * sonde_gateway_stats_add_frames_dropped:
  * @self: a #SondeGatewayStats
  * @n_frames: how many frames were coalesced away for slow clients
+ *
+ * Since: 0.1
  */
 void
 sonde_gateway_stats_add_frames_dropped (SondeGatewayStats *self,
@@ -171,6 +185,8 @@ sonde_gateway_stats_add_frames_dropped (SondeGatewayStats *self,
  * @self: a #SondeGatewayStats
  *
  * Returns: the number of open WebSocket connections
+ *
+ * Since: 0.1
  */
 guint
 sonde_gateway_stats_get_active_connections (SondeGatewayStats *self)
@@ -196,6 +212,8 @@ sonde_gateway_stats_get_active_connections (SondeGatewayStats *self)
  * clients_by_route.
  *
  * Returns: (transfer full): a new JSON object
+ *
+ * Since: 0.1
  */
 JsonObject *
 sonde_gateway_stats_to_json (SondeGatewayStats *self)

@@ -9,6 +9,9 @@ char   *_sonde_format_timestamp   (gint64       timestamp_us);
 char   *_sonde_format_timestamp_seconds (gint64 timestamp_us);
 void    _sonde_append_double      (GString     *out,
                                    double       value);
+/* @text as a JSON string literal, quotes included, made valid UTF-8. */
+void    _sonde_append_json_string (GString     *out,
+                                   const char  *text);
 GBytes *_sonde_json_object_to_bytes (JsonObject *object);
 GBytes *_sonde_json_node_to_bytes (JsonNode    *node);
 GBytes *_sonde_error_frame_new    (const char  *code,

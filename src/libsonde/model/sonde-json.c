@@ -33,9 +33,9 @@ _sonde_format_timestamp (gint64 timestamp_us)
 
 static void write_node (GString *out, JsonNode *node);
 
-static void
-write_string (GString    *out,
-              const char *text)
+void
+_sonde_append_json_string (GString    *out,
+                           const char *text)
 {
   g_autofree char *valid = NULL;
 
@@ -119,7 +119,7 @@ write_value (GString  *out,
       break;
 
     case G_TYPE_STRING:
-      write_string (out, json_node_get_string (node));
+      _sonde_append_json_string (out, json_node_get_string (node));
       break;
 
     default:
@@ -147,7 +147,7 @@ write_node (GString  *out,
             if (!first)
               g_string_append_c (out, ',');
             first = FALSE;
-            write_string (out, member);
+            _sonde_append_json_string (out, member);
             g_string_append_c (out, ':');
             write_node (out, child);
           }

@@ -10,6 +10,8 @@
  * (`collector.field`), its unit, its kind and a description.
  *
  * A #SondeMetric is immutable once created.
+ *
+ * Since: 0.1
  */
 struct _SondeMetric
 {
@@ -33,6 +35,8 @@ G_DEFINE_BOXED_TYPE (SondeMetric, sonde_metric, sonde_metric_ref, sonde_metric_u
  * @description: a one-line human description
  *
  * Returns: (transfer full): a new #SondeMetric
+ *
+ * Since: 0.1
  */
 SondeMetric *
 sonde_metric_new (const char      *collector,
@@ -63,6 +67,8 @@ sonde_metric_new (const char      *collector,
  * @self: a #SondeMetric
  *
  * Returns: (transfer full): @self
+ *
+ * Since: 0.1
  */
 SondeMetric *
 sonde_metric_ref (SondeMetric *self)
@@ -75,6 +81,8 @@ sonde_metric_ref (SondeMetric *self)
 /**
  * sonde_metric_unref:
  * @self: (transfer full): a #SondeMetric
+ *
+ * Since: 0.1
  */
 void
 sonde_metric_unref (SondeMetric *self)
@@ -97,6 +105,8 @@ sonde_metric_unref (SondeMetric *self)
  * @self: a #SondeMetric
  *
  * Returns: the full metric name, `collector.field`
+ *
+ * Since: 0.1
  */
 const char *
 sonde_metric_get_name (SondeMetric *self)
@@ -110,6 +120,8 @@ sonde_metric_get_name (SondeMetric *self)
  * @self: a #SondeMetric
  *
  * Returns: the name of the collector producing the metric
+ *
+ * Since: 0.1
  */
 const char *
 sonde_metric_get_collector (SondeMetric *self)
@@ -123,6 +135,8 @@ sonde_metric_get_collector (SondeMetric *self)
  * @self: a #SondeMetric
  *
  * Returns: the field name inside the collector's sample
+ *
+ * Since: 0.1
  */
 const char *
 sonde_metric_get_field (SondeMetric *self)
@@ -136,6 +150,8 @@ sonde_metric_get_field (SondeMetric *self)
  * @self: a #SondeMetric
  *
  * Returns: the unit, or "" for unitless values
+ *
+ * Since: 0.1
  */
 const char *
 sonde_metric_get_unit (SondeMetric *self)
@@ -149,6 +165,8 @@ sonde_metric_get_unit (SondeMetric *self)
  * @self: a #SondeMetric
  *
  * Returns: the kind of value
+ *
+ * Since: 0.1
  */
 SondeMetricKind
 sonde_metric_get_kind (SondeMetric *self)
@@ -162,6 +180,8 @@ sonde_metric_get_kind (SondeMetric *self)
  * @self: a #SondeMetric
  *
  * Returns: a one-line description
+ *
+ * Since: 0.1
  */
 const char *
 sonde_metric_get_description (SondeMetric *self)
@@ -175,6 +195,8 @@ sonde_metric_get_description (SondeMetric *self)
  * @kind: a #SondeMetricKind
  *
  * Returns: the protocol name of @kind ("gauge", "counter", "rate", "info", "table")
+ *
+ * Since: 0.1
  */
 const char *
 sonde_metric_kind_to_string (SondeMetricKind kind)

@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * @SONDE_METRIC_KIND_TABLE: an array of per-instance objects (cores, mounts, processes)
  *
  * What kind of value a metric carries.
+ *
+ * Since: 0.1
  */
 typedef enum
 {

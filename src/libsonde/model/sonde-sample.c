@@ -16,6 +16,8 @@
  *
  * A sample is immutable: its JSON object is sealed when the sample is
  * created, so it can be shared between threads and clients.
+ *
+ * Since: 0.1
  */
 struct _SondeSample
 {
@@ -34,6 +36,8 @@ G_DEFINE_BOXED_TYPE (SondeSample, sonde_sample, sonde_sample_ref, sonde_sample_u
  * @data: the fields; the sample takes a reference and seals the object
  *
  * Returns: (transfer full): a new #SondeSample
+ *
+ * Since: 0.1
  */
 SondeSample *
 sonde_sample_new (const char *collector,
@@ -67,6 +71,8 @@ sonde_sample_new (const char *collector,
  *
  * Returns: (transfer full) (nullable): a new #SondeSample, or %NULL if
  *   @json is not a JSON object
+ *
+ * Since: 0.1
  */
 SondeSample *
 sonde_sample_new_from_json (const char  *collector,
@@ -103,6 +109,8 @@ sonde_sample_new_from_json (const char  *collector,
  * @self: a #SondeSample
  *
  * Returns: (transfer full): @self
+ *
+ * Since: 0.1
  */
 SondeSample *
 sonde_sample_ref (SondeSample *self)
@@ -115,6 +123,8 @@ sonde_sample_ref (SondeSample *self)
 /**
  * sonde_sample_unref:
  * @self: (transfer full): a #SondeSample
+ *
+ * Since: 0.1
  */
 void
 sonde_sample_unref (SondeSample *self)
@@ -134,6 +144,8 @@ sonde_sample_unref (SondeSample *self)
  * @self: a #SondeSample
  *
  * Returns: the name of the collector that produced @self
+ *
+ * Since: 0.1
  */
 const char *
 sonde_sample_get_collector (SondeSample *self)
@@ -147,6 +159,8 @@ sonde_sample_get_collector (SondeSample *self)
  * @self: a #SondeSample
  *
  * Returns: wall-clock time of the sample, in microseconds since the epoch
+ *
+ * Since: 0.1
  */
 gint64
 sonde_sample_get_timestamp (SondeSample *self)
@@ -160,6 +174,8 @@ sonde_sample_get_timestamp (SondeSample *self)
  * @self: a #SondeSample
  *
  * Returns: (transfer none): the sealed JSON object holding the fields
+ *
+ * Since: 0.1
  */
 JsonObject *
 sonde_sample_get_data (SondeSample *self)
@@ -174,6 +190,8 @@ sonde_sample_get_data (SondeSample *self)
  * @field: a field name, such as "usage_percent"
  *
  * Returns: %TRUE if @self holds @field
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_sample_has_field (SondeSample *self,
@@ -202,6 +220,8 @@ lookup_value (SondeSample *self,
  *
  * Returns: the numeric value of @field, or NaN if @field is missing or
  *   not a number
+ *
+ * Since: 0.1
  */
 double
 sonde_sample_get_double (SondeSample *self,
@@ -234,6 +254,8 @@ sonde_sample_get_double (SondeSample *self,
  *
  * Returns: the integer value of @field (a double is truncated), or 0 if
  *   @field is missing or not a number
+ *
+ * Since: 0.1
  */
 gint64
 sonde_sample_get_int (SondeSample *self,
@@ -266,6 +288,8 @@ sonde_sample_get_int (SondeSample *self,
  *
  * Returns: (nullable): the string value of @field, or %NULL if @field is
  *   missing or not a string
+ *
+ * Since: 0.1
  */
 const char *
 sonde_sample_get_string (SondeSample *self,
@@ -287,6 +311,8 @@ sonde_sample_get_string (SondeSample *self,
  * @self: a #SondeSample
  *
  * Returns: (transfer full): the fields as compact JSON text
+ *
+ * Since: 0.1
  */
 char *
 sonde_sample_to_json (SondeSample *self)

@@ -24,6 +24,16 @@
  */
 
 #define MAX_SUBSCRIPTIONS        16
+/* Patterns are kept (and compiled) for as long as a subscription lives:
+ * one connection's, all subscriptions together, stay this small. A
+ * dashboard naming every metric one by one needs a few KiB. */
+#define MAX_PATTERN_BYTES        (32 * 1024)
+
+/* What log files say and what commands print: more than metrics, so only
+ * for a client whose handshake carried the token, when there is one. */
+static const char * const sensitive_events[] = {
+  "log_line", "task_start", "task_output", "task_complete", NULL
+};
 
 typedef struct
 {
@@ -42,6 +52,7 @@ struct _SondeNativeClient
   SondeConnection *connection;
   GHashTable      *subscriptions;  /* id -> Subscription */
   gboolean         implicit_default;
+  gboolean         trusted;        /* may have sensitive events */
 };
 
 static void
@@ -133,6 +144,27 @@ error_code_for (const GError *error)
   return "invalid_subscription";
 }
 
+/* The pattern bytes the connection's subscriptions hold, but @replaced's. */
+static gsize
+pattern_bytes (SondeNativeClient *self,
+               const char        *replaced)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gsize total = 0;
+
+  g_hash_table_iter_init (&iter, self->subscriptions);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      Subscription *sub = value;
+
+      if (!g_str_equal (key, replaced))
+        total += strlen (_sonde_filter_get_key (_sonde_hub_group_get_filter (sub->group)));
+    }
+
+  return total;
+}
+
 static gboolean
 add_subscription (SondeNativeClient  *self,
                   const char         *id,
@@ -161,6 +193,16 @@ add_subscription (SondeNativeClient  *self,
       return FALSE;
     }
 
+  if (pattern_bytes (self, id) + strlen (_sonde_filter_get_key (filter)) > MAX_PATTERN_BYTES)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("The subscriptions of one connection name at most %d bytes of patterns",
+                         MAX_PATTERN_BYTES);
+      _sonde_filter_free (filter);
+      send_error (self, "invalid_subscription", message, id);
+      return FALSE;
+    }
+
   sub = g_new0 (Subscription, 1);
   sub->client = self;
   sub->id = g_strdup (id);
@@ -170,9 +212,8 @@ add_subscription (SondeNativeClient  *self,
   if (events != NULL && g_strv_contains (events, "log_line") &&
       sonde_engine_get_collector (engine, "logs") != NULL)
     sub->logs_hold = sonde_engine_hold (engine, "logs", 1000, NULL);
-  sub->group = _sonde_hub_join (_sonde_server_get_hub (self->server), "native", id, filter,
-                                interval_ms, _sonde_native_encode_snapshot,
-                                subscription_send_cb, sub);
+  sub->group = _sonde_hub_join (_sonde_server_get_hub (self->server), &_sonde_native_snapshot_encoding,
+                                NULL, filter, interval_ms, id, subscription_send_cb, sub);
 
   /* Only now does the old subscription leave: joining first keeps the
    * collectors both need running, with their rates. A subscribe with an
@@ -194,6 +235,36 @@ default_interval (SondeNativeClient *self)
 {
   return _sonde_native_default_interval (sonde_server_get_interval_min (self->server),
                                          sonde_server_get_interval_max (self->server));
+}
+
+/* Event types a message or the query asked for: known ones only (a
+ * subscribe message's were checked when it was read, in
+ * sonde-native-messages.c), and the sensitive ones only with the token. */
+static gboolean
+check_events (SondeNativeClient  *self,
+              const char * const *events,
+              const char         *id)
+{
+  for (guint i = 0; events != NULL && events[i] != NULL; i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (!_sonde_native_is_known_event (events[i]))
+        {
+          text = g_strdup_printf ("Unknown event type '%s'", events[i]);
+          send_error (self, "invalid_subscription", text, id);
+          return FALSE;
+        }
+      if (!self->trusted && g_strv_contains (sensitive_events, events[i]))
+        {
+          text = g_strdup_printf ("'%s' events need the token (Authorization: Bearer TOKEN, "
+                                  "or ?token=TOKEN on the handshake)", events[i]);
+          send_error (self, "unauthorized", text, id);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
 }
 
 /* The `history` messages of a new subscription, before its live stream:
@@ -283,6 +354,9 @@ handle_subscribe (SondeNativeClient  *self,
 {
   static const char * const everything[] = { "*", NULL };
   const char * const *patterns = message->metrics ? (const char * const *) message->metrics : everything;
+
+  if (!check_events (self, (const char * const *) message->events, message->id))
+    return;
 
   if (add_subscription (self, message->id, patterns, (const char * const *) message->events,
                         message->interval_ms) &&
@@ -429,15 +503,8 @@ apply_query (SondeNativeClient *self,
   if (events != NULL)
     event_types = g_strsplit (events, ",", -1);
 
-  for (guint i = 0; event_types != NULL && event_types[i] != NULL; i++)
-    {
-      if (!_sonde_native_is_known_event (event_types[i]))
-        {
-          g_autofree char *text = g_strdup_printf ("Unknown event type '%s'", event_types[i]);
-          send_error (self, "invalid_subscription", text, "default");
-          return;
-        }
-    }
+  if (!check_events (self, (const char * const *) event_types, "default"))
+    return;
 
   /* As in a subscribe message: not an integer is a malformed
    * subscription, an integer out of bounds is out of range. */
@@ -476,6 +543,7 @@ native_client_accept (SondeServer             *server,
   self->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                (GDestroyNotify) subscription_free);
   self->connection = _sonde_connection_new (server, websocket, route, &native_callbacks, self);
+  self->trusted = _sonde_server_websocket_is_trusted (server, websocket);
 
   send_control (self, _sonde_native_get_hello_frame (self->format));
   apply_query (self, query);

@@ -9,9 +9,10 @@ G_BEGIN_DECLS
 
 /* Encoders of the native protocol's server messages. */
 
+/* Snapshots: members join with their subscription id as the label. */
+extern const SondeHubEncoding _sonde_native_snapshot_encoding;
+
 GBytes     *_sonde_native_encode_catalog  (SondeEngine   *engine);
-GBytes     *_sonde_native_encode_snapshot (SondeHubGroup *group,
-                                           SondeTickView *view);
 GBytes     *_sonde_native_encode_hello    (SondeEngine   *engine,
                                            guint          interval_min_ms,
                                            guint          interval_max_ms);

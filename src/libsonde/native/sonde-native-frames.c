@@ -9,9 +9,15 @@
 #include "sonde-native-frames-private.h"
 #include "sonde-version.h"
 
-GBytes *
-_sonde_native_encode_snapshot (SondeHubGroup *group,
-                               SondeTickView *view)
+/* A group's snapshot is shared by every client that asked for the same
+ * metrics at the same interval, whatever it named its subscription: the
+ * shared frame has no "subscription" member, and each subscription id
+ * gets it spliced in after the type, once per tick. */
+#define SNAPSHOT_HEAD "{\"type\":\"snapshot\","
+
+static GBytes *
+encode_snapshot (SondeHubGroup *group,
+                 SondeTickView *view)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
   g_autofree char *timestamp = _sonde_format_timestamp (_sonde_tick_view_get_timestamp (view));
@@ -21,7 +27,6 @@ _sonde_native_encode_snapshot (SondeHubGroup *group,
   data = _sonde_tick_view_to_json (view, _sonde_hub_group_get_filter (group), &stale);
 
   json_object_set_string_member (frame, "type", "snapshot");
-  json_object_set_string_member (frame, "subscription", _sonde_hub_group_get_subscription_id (group));
   json_object_set_int_member (frame, "seq", _sonde_hub_group_get_seq (group));
   json_object_set_string_member (frame, "timestamp", timestamp);
   json_object_set_object_member (frame, "data", data);
@@ -30,6 +35,30 @@ _sonde_native_encode_snapshot (SondeHubGroup *group,
 
   return _sonde_json_object_to_bytes (frame);
 }
+
+static GBytes *
+label_snapshot (GBytes     *frame,
+                const char *subscription_id)
+{
+  gsize length;
+  const char *text = g_bytes_get_data (frame, &length);
+  gsize head = strlen (SNAPSHOT_HEAD);
+  GString *out;
+
+  g_return_val_if_fail (length > head && memcmp (text, SNAPSHOT_HEAD, head) == 0, g_bytes_ref (frame));
+
+  out = g_string_sized_new (length + strlen (subscription_id) + 20);
+  g_string_append_len (out, text, head);
+  g_string_append (out, "\"subscription\":");
+  _sonde_append_json_string (out, subscription_id);
+  g_string_append_c (out, ',');
+  g_string_append_len (out, text + head, length - head);
+  return g_string_free_to_bytes (out);
+}
+
+const SondeHubEncoding _sonde_native_snapshot_encoding = {
+  "native", encode_snapshot, label_snapshot
+};
 
 GBytes *
 _sonde_native_encode_catalog (SondeEngine *engine)

@@ -3,12 +3,16 @@
 
 #include <sys/socket.h>
 
+#include "sonde-budget-stream-private.h"
 #include "sonde-connection-private.h"
 #include "sonde-server-private.h"
 
 /* Token bucket against floods: a burst of 50 messages, then 20 per second. */
 #define RATE_BURST       50.0
 #define RATE_PER_SECOND  20.0
+/* The longest header of a client frame (with a 64-bit length and a mask):
+ * a frame of SONDE_MAX_INCOMING_PAYLOAD bytes is still whole. */
+#define MAX_FRAME_HEADER 14
 /* See _sonde_connection_limit_send_buffer(). */
 #define CLIENT_SEND_BUFFER (256 * 1024)
 
@@ -24,13 +28,14 @@ struct _SondeConnection
   double                          tokens;
   gint64                          tokens_updated_us;
   gint64                          last_rate_report_us;
-  guint                           heartbeat_source;
+  GSource                        *heartbeat_source;
   /* A bulk reply (history) produced one frame at a time, as fast as the
    * client reads it. */
   SondeBulkProducer               bulk_produce;
   gpointer                        bulk_data;
   GDestroyNotify                  bulk_destroy;
   GSource                        *bulk_source;
+  SondeBudgetStream              *budget;   /* unowned: under the websocket */
   gulong                          message_handler;
   gulong                          closed_handler;
   gboolean                        closing;
@@ -273,6 +278,9 @@ message_cb (SoupWebsocketConnection *websocket,
             GBytes                  *message,
             SondeConnection         *self)
 {
+  if (self->budget != NULL)
+    _sonde_budget_stream_mark (self->budget);
+
   if (!take_token (self))
     {
       gint64 now = g_get_monotonic_time ();
@@ -289,22 +297,68 @@ message_cb (SoupWebsocketConnection *websocket,
   self->callbacks->message (self->owner, type, message);
 }
 
+/* More than a whole message's worth of bytes and no message: a
+ * fragmented message that never ends, or a flood of control frames. */
+static gboolean
+message_too_big_cb (gpointer data)
+{
+  SondeConnection *self = data;
+
+  _sonde_connection_close (self, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
+  return G_SOURCE_REMOVE;
+}
+
+/* Heartbeats ---------------------------------------------------------------
+ *
+ * One after each interval of silence, due exactly an interval after the
+ * last frame sent, not at the next tick of a periodic timer (a frame just
+ * after a tick put the heartbeat off to almost two intervals). One source
+ * per connection, whose ready time is moved, rather than one per frame:
+ * sending only notes the time; a source that wakes up early, because
+ * something was sent since it was armed, is put off to the new due time.
+ */
+
+/* Waking up this much early is on time. */
+#define HEARTBEAT_SLACK_US (10 * G_TIME_SPAN_MILLISECOND)
+
+static gboolean
+heartbeat_dispatch (GSource     *source,
+                    GSourceFunc  callback,
+                    gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs heartbeat_funcs = { NULL, NULL, heartbeat_dispatch, NULL, NULL, NULL };
+
+static gint64
+heartbeat_interval_us (SondeConnection *self)
+{
+  return (gint64) sonde_server_get_heartbeat_interval (self->server) * G_USEC_PER_SEC;
+}
+
 static gboolean
 heartbeat_cb (gpointer data)
 {
   SondeConnection *self = data;
   gint64 now = g_get_monotonic_time ();
-  guint interval = sonde_server_get_heartbeat_interval (self->server);
+  gint64 due = self->last_send_us + heartbeat_interval_us (self);
 
-  /* Only after a whole interval of silence. */
-  if (now - self->last_send_us >= (gint64) interval * G_USEC_PER_SEC - G_USEC_PER_SEC / 10)
+  if (now >= due - HEARTBEAT_SLACK_US)
     {
+      g_autoptr(GSource) source = g_source_ref (self->heartbeat_source);
       g_autoptr(GBytes) frame = self->callbacks->heartbeat (self->owner);
 
       if (frame != NULL)
         _sonde_connection_send_stream (self, frame);
+      /* Sending may have closed the connection, and freed it. */
+      if (g_source_is_destroyed (source))
+        return G_SOURCE_REMOVE;
+      /* Not sent (a full socket): an interval later. */
+      due = MAX (self->last_send_us, now) + heartbeat_interval_us (self);
     }
 
+  g_source_set_ready_time (self->heartbeat_source, due);
   return G_SOURCE_CONTINUE;
 }
 
@@ -374,15 +428,24 @@ _sonde_connection_new (SondeServer                    *server,
   self->tokens_updated_us = g_get_monotonic_time ();
   self->last_send_us = g_get_monotonic_time ();
 
-  soup_websocket_connection_set_max_incoming_payload_size (websocket, SONDE_MAX_INCOMING_PAYLOAD);
+  /* libsoup would drop the connection (no close frame, a reset) at its
+   * limit, and keeps an unfinished fragmented message without any: the
+   * byte budget's limit comes first and closes with 1009. */
+  soup_websocket_connection_set_max_incoming_payload_size (websocket, 2 * SONDE_MAX_INCOMING_PAYLOAD);
+  self->budget = _sonde_budget_stream_find (soup_websocket_connection_get_io_stream (websocket));
+  if (self->budget != NULL)
+    _sonde_budget_stream_set_message_limit (self->budget, SONDE_MAX_INCOMING_PAYLOAD + MAX_FRAME_HEADER,
+                                            message_too_big_cb, self);
   self->message_handler = g_signal_connect (websocket, "message", G_CALLBACK (message_cb), self);
   self->closed_handler = g_signal_connect (websocket, "closed", G_CALLBACK (closed_cb), self);
 
   if (callbacks->heartbeat != NULL)
     {
-      self->heartbeat_source = g_timeout_add_seconds (sonde_server_get_heartbeat_interval (server),
-                                                      heartbeat_cb, self);
-      g_source_set_name_by_id (self->heartbeat_source, "[sonde] heartbeat");
+      self->heartbeat_source = g_source_new (&heartbeat_funcs, sizeof (GSource));
+      g_source_set_callback (self->heartbeat_source, heartbeat_cb, self, NULL);
+      g_source_set_name (self->heartbeat_source, "[sonde] heartbeat");
+      g_source_set_ready_time (self->heartbeat_source, self->last_send_us + heartbeat_interval_us (self));
+      g_source_attach (self->heartbeat_source, NULL);
     }
 
   sonde_gateway_stats_connection_opened (stats (self), route);
@@ -395,7 +458,14 @@ _sonde_connection_free (SondeConnection *self)
   if (self == NULL)
     return;
 
-  g_clear_handle_id (&self->heartbeat_source, g_source_remove);
+  if (self->budget != NULL)
+    _sonde_budget_stream_set_message_limit (self->budget, 0, NULL, NULL);
+
+  if (self->heartbeat_source != NULL)
+    {
+      g_source_destroy (self->heartbeat_source);
+      g_clear_pointer (&self->heartbeat_source, g_source_unref);
+    }
   clear_bulk (self);
   g_clear_signal_handler (&self->message_handler, self->websocket);
   g_clear_signal_handler (&self->closed_handler, self->websocket);

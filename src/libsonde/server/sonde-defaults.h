@@ -13,6 +13,8 @@
  * SONDE_DEFAULT_PORT:
  *
  * The port sonded listens on unless told otherwise.
+ *
+ * Since: 0.1
  */
 #define SONDE_DEFAULT_PORT 54112
 
@@ -61,3 +63,13 @@
  * Since: 0.2
  */
 #define SONDE_CONFIG_FILE "sonde/sonde.conf"
+
+/**
+ * SONDE_TOKEN_FILE:
+ *
+ * The token sonded makes for its user when none is configured, relative
+ * to the user's configuration directory; readable by that user only.
+ *
+ * Since: 0.2
+ */
+#define SONDE_TOKEN_FILE "sonde/token"

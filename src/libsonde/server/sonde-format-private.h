@@ -32,6 +32,9 @@ typedef struct
                       const char              *route,
                       GHashTable              *query);
   void     (*free)   (gpointer                 client);
+  /* The stream reveals more than metrics (log lines, commands): the
+   * handshake needs the token whenever there is one. */
+  gboolean   sensitive;
 } SondeClientOps;
 
 /* Where a format is served: a path on the main listener, and a path and

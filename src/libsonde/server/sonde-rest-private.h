@@ -20,4 +20,9 @@ void _sonde_rest_respond_error (SoupServerMessage *msg,
                                 const char        *code,
                                 const char        *message);
 
+/* For handlers that pause a message: whether its connection went away
+ * meanwhile (then it must not be unpaused). Watch before pausing. */
+void     _sonde_rest_watch_disconnection (SoupServerMessage *msg);
+gboolean _sonde_rest_is_disconnected     (SoupServerMessage *msg);
+
 G_END_DECLS

@@ -23,6 +23,8 @@ _sonde_rest_respond_json (SoupServerMessage *msg,
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  /* Never sniffed as HTML, whatever an error message quotes. */
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
                                     g_bytes_get_data (body, NULL), g_bytes_get_size (body));
@@ -40,6 +42,26 @@ _sonde_rest_respond_error (SoupServerMessage *msg,
   json_object_set_string_member (object, "code", code);
   json_object_set_string_member (object, "message", message);
   _sonde_rest_respond_json (msg, status, object);
+}
+
+#define DISCONNECTED_KEY "sonde-disconnected"
+
+static void
+disconnected_cb (SoupServerMessage *msg)
+{
+  g_object_set_data (G_OBJECT (msg), DISCONNECTED_KEY, GINT_TO_POINTER (TRUE));
+}
+
+void
+_sonde_rest_watch_disconnection (SoupServerMessage *msg)
+{
+  g_signal_connect (msg, "disconnected", G_CALLBACK (disconnected_cb), NULL);
+}
+
+gboolean
+_sonde_rest_is_disconnected (SoupServerMessage *msg)
+{
+  return g_object_get_data (G_OBJECT (msg), DISCONNECTED_KEY) != NULL;
 }
 
 static gboolean
@@ -133,6 +155,10 @@ snapshot_taken_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *json = sonde_engine_snapshot_finish (SONDE_ENGINE (source), result, &error);
 
+  /* The client left while the samples were being refreshed. */
+  if (_sonde_rest_is_disconnected (msg))
+    return;
+
   if (json == NULL)
     _sonde_rest_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
                                g_error_matches (error, SONDE_ERROR, SONDE_ERROR_UNKNOWN_METRIC)
@@ -144,6 +170,8 @@ snapshot_taken_cb (GObject      *source,
 
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "Cache-Control", "no-store");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "X-Content-Type-Options", "nosniff");
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
                                         g_steal_pointer (&json), length);
@@ -167,6 +195,7 @@ snapshot_cb (SoupServer        *soup_server,
   if (!require_get (msg))
     return;
 
+  _sonde_rest_watch_disconnection (msg);
   soup_server_message_pause (msg);
   sonde_engine_snapshot_async (sonde_server_get_engine (self), (const char * const *) patterns, NULL,
                                snapshot_taken_cb, g_object_ref (msg));
@@ -235,8 +264,13 @@ not_found_cb (SoupServer        *soup_server,
               GHashTable        *query,
               gpointer           user_data)
 {
-  g_autofree char *message = g_strdup_printf ("No such route: %s", path);
+  g_autofree char *message = NULL;
 
+  /* The path is the client's: quoted short. */
+  if (strlen (path) > 80 || !g_utf8_validate (path, -1, NULL))
+    message = g_strdup ("No such route");
+  else
+    message = g_strdup_printf ("No such route: %s", path);
   _sonde_rest_respond_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", message);
 }
 

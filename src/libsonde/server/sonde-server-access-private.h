@@ -20,9 +20,23 @@ void                _sonde_access_set_token           (SondeAccess        *self,
 const char * const *_sonde_access_get_allowed_origins (SondeAccess        *self);
 void                _sonde_access_set_allowed_origins (SondeAccess        *self,
                                                        const char * const *origins);
+/* @sensitive: the route reveals more than metrics or changes state, and
+ * needs the token whenever there is one; other routes need it for
+ * anything but GET and HEAD, and for those too unless reads are open. */
 void                _sonde_access_guard_path          (SondeAccess        *self,
                                                        SoupServer         *soup_server,
-                                                       const char         *path);
+                                                       const char         *path,
+                                                       gboolean            sensitive);
+/* No token is set, or @msg carries it: what sensitive routes ask. */
+gboolean            _sonde_access_request_is_trusted  (SondeAccess        *self,
+                                                       SoupServerMessage  *msg);
+gboolean            _sonde_access_get_token_for_reads (SondeAccess        *self);
+void                _sonde_access_set_token_for_reads (SondeAccess        *self,
+                                                       gboolean            for_reads);
+void                _sonde_access_set_allowed_hosts   (SondeAccess        *self,
+                                                       const char * const *hosts);
+void                _sonde_access_add_listen_address  (SondeAccess        *self,
+                                                       GInetAddress       *address);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeAccess, _sonde_access_free)
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sonde-refusal-private.h"
 #include "sonde-rest-private.h"
 #include "sonde-server-access-private.h"
 
@@ -14,27 +15,37 @@
 /* No route takes more: POST /control's commands are a few dozen bytes. */
 #define MAX_REQUEST_BODY (64 * 1024)
 
-/* How long, and how much, a refused request's unread body is read and
- * thrown away after the answer, so that a client that sent it all before
- * reading gets the answer rather than a reset connection. */
-#define LINGER_TIMEOUT_MS 2000
-#define LINGER_MAX_BYTES  (1024 * 1024)
 
 struct _SondeAccess
 {
   SondeGatewayStats *stats;            /* where refused requests are counted */
   char              *token;
+  gboolean           token_for_reads;  /* read-only routes need it too */
   GStrv              allowed_origins;
+  GStrv              allowed_hosts;    /* besides loopback names and local addresses */
+  GPtrArray         *local_hosts;      /* the addresses listened on, as text */
+  gboolean           any_address;      /* listening on 0.0.0.0 or :: */
 };
 
+/* What a route guards: read-only metrics, or more (log lines, commands,
+ * state changes) that always needs the token when there is one. */
+typedef struct
+{
+  SondeAccess *access;
+  gboolean     sensitive;
+} Guard;
+
+/* Tokens ------------------------------------------------------------------ */
+
 /* Constant time in the length of @expected, so that timing does not
- * reveal how much of a guess was right. */
+ * reveal how much of a guess was right; @given may hold NUL bytes, which
+ * then never match. */
 static gboolean
 tokens_equal (const char *expected,
-              const char *given)
+              const char *given,
+              gsize       given_length)
 {
   gsize expected_length = strlen (expected);
-  gsize given_length = strlen (given);
   guchar diff = expected_length != given_length;
 
   for (gsize i = 0; i < expected_length; i++)
@@ -44,256 +55,68 @@ tokens_equal (const char *expected,
 }
 
 static gboolean
+is_websocket_upgrade (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  return soup_message_headers_header_contains (headers, "Upgrade", "websocket");
+}
+
+/* The raw `token` of the query, percent-decoded with its length: the
+ * decoded parameter table would end it at a %00. */
+static GBytes *
+query_token (SoupServerMessage *msg)
+{
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_auto(GStrv) parts = NULL;
+
+  if (query == NULL)
+    return NULL;
+
+  parts = g_strsplit (query, "&", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (g_str_has_prefix (parts[i], "token="))
+      return g_uri_unescape_bytes (parts[i] + strlen ("token="), -1, NULL, NULL);
+
+  return NULL;
+}
+
+/* `Authorization: Bearer TOKEN` on any request; `?token=TOKEN` only on a
+ * WebSocket handshake, which browsers cannot give headers: elsewhere a
+ * token in the URL ends up in logs and histories. */
+static gboolean
 request_has_token (SondeAccess       *self,
-                   SoupServerMessage *msg,
-                   GHashTable        *query)
+                   SoupServerMessage *msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *authorization = soup_message_headers_get_one (headers, "Authorization");
-  const char *given = query ? g_hash_table_lookup (query, "token") : NULL;
+  g_autoptr(GBytes) from_query = NULL;
+  gconstpointer data;
+  gsize length;
 
   if (authorization != NULL && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0)
-    given = authorization + 7;
+    return tokens_equal (self->token, authorization + 7, strlen (authorization + 7));
 
-  return given != NULL && tokens_equal (self->token, given);
-}
+  if (!is_websocket_upgrade (msg))
+    return FALSE;
 
-/* Refusing without reading the body -------------------------------------- */
+  from_query = query_token (msg);
+  if (from_query == NULL)
+    return FALSE;
 
-/* libsoup 3.2 reads a request's whole body into memory before it writes
- * any response, even when an early handler has set the status (and
- * "Connection: close" only takes effect after that): a 300 MB POST grew
- * the process by 300 MB, 600 MB once /control had flattened it. So a
- * refused body is never left to libsoup: the message is paused right
- * after its headers and, from the main loop, the connection is taken from
- * libsoup, the response written by hand, and the connection closed. */
-typedef struct
-{
-  GIOStream    *stream;
-  GSocket      *socket;       /* to half-close and drain */
-  GBytes       *response;
-  GCancellable *cancellable;  /* cancelled when the linger time is up */
-  GSource      *socket_source;
-  GSource      *timeout;
-  gsize         drained;
-  char          buffer[16 * 1024];
-} Refusal;
-
-static void
-refusal_closed_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  Refusal *refusal = user_data;
-
-  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
-  g_clear_object (&refusal->stream);
-  g_clear_object (&refusal->socket);
-  g_clear_object (&refusal->cancellable);
-  g_clear_pointer (&refusal->response, g_bytes_unref);
-  g_free (refusal);
-}
-
-static void
-refusal_finish (Refusal *refusal)
-{
-  if (refusal->timeout != NULL)
-    {
-      g_source_destroy (refusal->timeout);
-      g_clear_pointer (&refusal->timeout, g_source_unref);
-    }
-  if (refusal->socket_source != NULL)
-    {
-      g_source_destroy (refusal->socket_source);
-      g_clear_pointer (&refusal->socket_source, g_source_unref);
-    }
-  g_io_stream_close_async (refusal->stream, G_PRIORITY_DEFAULT, NULL, refusal_closed_cb, refusal);
+  data = g_bytes_get_data (from_query, &length);
+  return tokens_equal (self->token, data ? data : "", length);
 }
 
 static gboolean
-refusal_timeout_cb (gpointer user_data)
+needs_token (SondeAccess       *self,
+             SoupServerMessage *msg,
+             gboolean           sensitive)
 {
-  Refusal *refusal = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  gboolean reads = method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD;
 
-  g_clear_pointer (&refusal->timeout, g_source_unref);
-  g_cancellable_cancel (refusal->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-/* Reads what the client still sends and throws it away, until it closes,
- * the linger time is up or enough was read. */
-static gboolean
-refusal_drain_cb (GSocket      *socket,
-                  GIOCondition  condition,
-                  gpointer      user_data)
-{
-  Refusal *refusal = user_data;
-  g_autoptr(GError) error = NULL;
-  gssize n;
-
-  if (g_cancellable_is_cancelled (refusal->cancellable))
-    goto done;
-
-  n = g_socket_receive_with_blocking (socket, refusal->buffer, sizeof refusal->buffer,
-                                      FALSE, NULL, &error);
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return G_SOURCE_CONTINUE;
-  if (n > 0)
-    {
-      refusal->drained += n;
-      if (refusal->drained < LINGER_MAX_BYTES)
-        return G_SOURCE_CONTINUE;
-    }
-
-done:
-  g_clear_pointer (&refusal->socket_source, g_source_unref);
-  refusal_finish (refusal);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-refusal_written_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  Refusal *refusal = user_data;
-
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL) ||
-      !g_socket_shutdown (refusal->socket, FALSE, TRUE, NULL))
-    {
-      refusal_finish (refusal);
-      return;
-    }
-
-  /* Half-closed: the client has the whole answer and sees the end of it.
-   * (With TLS this skips close_notify; the answer has a Content-Length.) */
-  refusal->socket_source = g_socket_create_source (refusal->socket, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                                   refusal->cancellable);
-  g_source_set_callback (refusal->socket_source, G_SOURCE_FUNC (refusal_drain_cb), refusal, NULL);
-  g_source_attach (refusal->socket_source, g_main_context_get_thread_default ());
-}
-
-/* The status line, headers and body libsoup would have written. */
-static GBytes *
-serialize_response (SoupServerMessage *msg)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_response_body (msg));
-  GString *out = g_string_new (NULL);
-  SoupMessageHeadersIter iter;
-  const char *name, *value;
-
-  g_string_append_printf (out, "HTTP/1.%c %u %s\r\n",
-                          soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? '0' : '1',
-                          soup_server_message_get_status (msg),
-                          soup_server_message_get_reason_phrase (msg));
-  soup_message_headers_iter_init (&iter, headers);
-  while (soup_message_headers_iter_next (&iter, &name, &value))
-    if (g_ascii_strcasecmp (name, "Content-Length") != 0)
-      g_string_append_printf (out, "%s: %s\r\n", name, value);
-  g_string_append_printf (out, "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n", g_bytes_get_size (body));
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_HEAD)
-    g_string_append_len (out, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-
-  return g_string_free_to_bytes (out);
-}
-
-typedef struct
-{
-  SoupServerMessage *msg;
-  GWeakRef           stats;
-} Takeover;
-
-static void
-takeover_free (gpointer data)
-{
-  Takeover *takeover = data;
-
-  g_object_unref (takeover->msg);
-  g_weak_ref_clear (&takeover->stats);
-  g_free (takeover);
-}
-
-/* Out of libsoup's I/O: stealing the connection from within its
- * got-headers signal would free the I/O state it is running on. */
-static gboolean
-takeover_cb (gpointer user_data)
-{
-  Takeover *takeover = user_data;
-  SoupServerMessage *msg = takeover->msg;
-  g_autoptr(SondeGatewayStats) stats = g_weak_ref_get (&takeover->stats);
-  gint64 *started = g_object_get_data (G_OBJECT (msg), "sonde-start-time");
-  GSocket *socket = soup_server_message_get_socket (msg);
-  Refusal *refusal;
-
-  /* The server disconnected its clients meanwhile (it was stopped): the
-   * connection is gone, and stealing it would signal its end twice. */
-  if (socket == NULL)
-    return G_SOURCE_REMOVE;
-
-  /* No request-finished will come: count the refusal here. */
-  if (stats != NULL)
-    sonde_gateway_stats_record_request (stats, FALSE,
-                                        started ? g_get_monotonic_time () - *started : 0);
-
-  refusal = g_new0 (Refusal, 1);
-  refusal->socket = g_object_ref (socket);
-  refusal->response = serialize_response (msg);
-  refusal->stream = soup_server_message_steal_connection (msg);
-  if (refusal->stream == NULL)
-    {
-      g_clear_object (&refusal->socket);
-      g_bytes_unref (refusal->response);
-      g_free (refusal);
-      return G_SOURCE_REMOVE;
-    }
-
-  refusal->cancellable = g_cancellable_new ();
-  refusal->timeout = g_timeout_source_new (LINGER_TIMEOUT_MS);
-  g_source_set_callback (refusal->timeout, refusal_timeout_cb, refusal, NULL);
-  g_source_attach (refusal->timeout, g_main_context_get_thread_default ());
-  g_output_stream_write_all_async (g_io_stream_get_output_stream (refusal->stream),
-                                   g_bytes_get_data (refusal->response, NULL),
-                                   g_bytes_get_size (refusal->response),
-                                   G_PRIORITY_DEFAULT, refusal->cancellable,
-                                   refusal_written_cb, refusal);
-  return G_SOURCE_REMOVE;
-}
-
-/* Answers with @status and a JSON error, then closes the connection
- * without reading the request's body. */
-static void
-refuse_unread (SondeAccess       *self,
-               SoupServerMessage *msg,
-               guint              status,
-               const char        *code,
-               const char        *message)
-{
-  g_autoptr(GSource) source = NULL;
-  Takeover *takeover;
-
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-  _sonde_rest_respond_error (msg, status, code, message);
-
-  /* HTTP/2 (only with SOUP_SERVER_HTTP2 set, over TLS) multiplexes
-   * requests on one connection: no taking it over; its flow control
-   * bounds what the peer can send unasked. A connection without a socket
-   * (soup_server_accept_iostream(); sonde only listens) is left to
-   * libsoup too. */
-  if (soup_server_message_get_http_version (msg) >= SOUP_HTTP_2_0 ||
-      soup_server_message_get_socket (msg) == NULL)
-    return;
-
-  soup_server_message_pause (msg);
-
-  takeover = g_new0 (Takeover, 1);
-  takeover->msg = g_object_ref (msg);
-  g_weak_ref_init (&takeover->stats, self->stats);
-
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, takeover_cb, takeover, takeover_free);
-  g_source_attach (source, g_main_context_get_thread_default ());
+  return self->token != NULL && (sensitive || !reads || self->token_for_reads);
 }
 
 /* GET, HEAD and OPTIONS take no body; the other methods up to
@@ -315,7 +138,7 @@ refuse_body (SondeAccess       *self,
     case SOUP_ENCODING_CHUNKED:
       if (takes_body)
         {
-          refuse_unread (self, msg, SOUP_STATUS_LENGTH_REQUIRED, "length_required",
+          _sonde_refuse_unread (msg, self->stats, SOUP_STATUS_LENGTH_REQUIRED, "length_required",
                          "A request body needs a Content-Length (chunked bodies are not accepted)");
           return TRUE;
         }
@@ -334,48 +157,144 @@ refuse_body (SondeAccess       *self,
     message = g_strdup_printf ("The request body is larger than %d bytes", MAX_REQUEST_BODY);
   else
     message = g_strdup_printf ("%s requests take no body", method);
-  refuse_unread (self, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large", message);
+  _sonde_refuse_unread (msg, self->stats, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large", message);
   return TRUE;
 }
 
-/* Origins ----------------------------------------------------------------- */
+/* Hosts and origins -------------------------------------------------------- */
 
-/* http or https on 127.0.0.1, localhost or [::1], any port: a page served
- * from this machine. An origin is scheme://host[:port], nothing more. */
+/* The host of "host", "host:port" or "[v6]:port", lower case; NULL when
+ * malformed. */
+static char *
+authority_host (const char *authority)
+{
+  const char *end;
+
+  if (authority[0] == '[')
+    {
+      end = strchr (authority, ']');
+      if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+        return NULL;
+      return g_ascii_strdown (authority + 1, end - authority - 1);
+    }
+
+  end = strchr (authority, ':');
+  if (end != NULL && strchr (end + 1, ':') != NULL)
+    return NULL;
+  return g_ascii_strdown (authority, end ? end - authority : -1);
+}
+
 static gboolean
-is_loopback_origin (const char *origin)
+is_loopback_host (const char *host)
+{
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (host);
+
+  if (address != NULL)
+    return g_inet_address_get_is_loopback (address);
+  return g_str_equal (host, "localhost") || g_str_has_suffix (host, ".localhost");
+}
+
+/* A Host header names this daemon: a loopback name, an address it
+ * listens on, or a host the configuration allows. A page of another
+ * site whose name was made to resolve to 127.0.0.1 (DNS rebinding) sends
+ * its own name. */
+static gboolean
+host_allowed (SondeAccess *self,
+              const char  *authority)
+{
+  g_autofree char *host = authority_host (authority);
+
+  if (host == NULL || *host == '\0')
+    return FALSE;
+  if (is_loopback_host (host))
+    return TRUE;
+  if (self->allowed_hosts != NULL && g_strv_contains ((const char * const *) self->allowed_hosts, host))
+    return TRUE;
+  for (guint i = 0; i < self->local_hosts->len; i++)
+    if (g_str_equal (g_ptr_array_index (self->local_hosts, i), host))
+      return TRUE;
+  /* On every interface, the machine's own name reaches it too. */
+  return self->any_address && g_ascii_strcasecmp (host, g_get_host_name ()) == 0;
+}
+
+/* A page of the daemon itself: its origin's authority is the Host the
+ * request was sent to. An origin is scheme://host[:port], nothing more. */
+static gboolean
+is_same_origin (const char *origin,
+                const char *host_header)
 {
   g_autoptr(GUri) uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *origin_authority = NULL;
   const char *scheme;
-  const char *host;
+  int default_port;
 
-  if (uri == NULL)
+  if (uri == NULL || host_header == NULL)
     return FALSE;
 
   scheme = g_uri_get_scheme (uri);
-  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
+  if (g_ascii_strcasecmp (scheme, "http") == 0)
+    default_port = 80;
+  else if (g_ascii_strcasecmp (scheme, "https") == 0)
+    default_port = 443;
+  else
     return FALSE;
   if (g_uri_get_userinfo (uri) != NULL || *g_uri_get_path (uri) != '\0' ||
-      g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
+      g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL ||
+      g_uri_get_host (uri) == NULL)
     return FALSE;
 
-  host = g_uri_get_host (uri);
-  return host != NULL &&
-         (g_ascii_strcasecmp (host, "localhost") == 0 ||
-          g_str_equal (host, "127.0.0.1") ||
-          g_str_equal (host, "::1"));
+  if (strchr (g_uri_get_host (uri), ':') != NULL)
+    origin_authority = g_strdup_printf ("[%s]:%d", g_uri_get_host (uri),
+                                        g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : default_port);
+  else
+    origin_authority = g_strdup_printf ("%s:%d", g_uri_get_host (uri),
+                                        g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : default_port);
+
+  /* The Host header omits a default port. */
+  if (g_ascii_strcasecmp (origin_authority, host_header) == 0)
+    return TRUE;
+  if (strrchr (host_header, ':') == NULL || host_header[strlen (host_header) - 1] == ']')
+    {
+      g_autofree char *with_port = g_strdup_printf ("%s:%d", host_header, default_port);
+
+      return g_ascii_strcasecmp (origin_authority, with_port) == 0;
+    }
+  return FALSE;
 }
 
 static gboolean
 origin_allowed (SondeAccess *self,
-                const char  *origin)
+                const char  *origin,
+                const char  *host_header)
 {
   /* Clients that send no Origin are not browsers. */
   if (origin == NULL)
     return TRUE;
-  if (self->allowed_origins != NULL)
-    return g_strv_contains ((const char * const *) self->allowed_origins, origin);
-  return is_loopback_origin (origin);
+  if (self->allowed_origins != NULL &&
+      g_strv_contains ((const char * const *) self->allowed_origins, origin))
+    return TRUE;
+  return is_same_origin (origin, host_header);
+}
+
+/* Error texts quote what the client sent: short, and printable. */
+static char *
+quote_for_error (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = valid; *p != '\0' && out->len < 80; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c))
+        g_string_append_c (out, '?');
+      else
+        g_string_append_unichar (out, c);
+    }
+  if (strlen (valid) > out->len)
+    g_string_append (out, "...");
+  return g_string_free (out, FALSE);
 }
 
 /* Runs once the headers are read, before any route (a WebSocket handshake
@@ -387,30 +306,51 @@ early_cb (SoupServer        *soup_server,
           GHashTable        *query,
           gpointer           user_data)
 {
-  SondeAccess *self = user_data;
+  Guard *guard = user_data;
+  SondeAccess *self = guard->access;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *origin = soup_message_headers_get_one (headers, "Origin");
+  const char *host = soup_message_headers_get_one (headers, "Host");
 
   /* First, so that nothing is read of a body too large, whoever sends it. */
   if (refuse_body (self, msg))
     return;
 
-  /* Browsers send Origin; a page from another site must not read the
-   * metrics of this machine, nor send commands. */
-  if (!origin_allowed (self, origin))
+  if (host != NULL && !host_allowed (self, host))
     {
-      g_autofree char *message = g_strdup_printf ("Origin %s is not allowed", origin);
+      g_autofree char *quoted = quote_for_error (host);
+      g_autofree char *message = g_strdup_printf ("This server is not %s", quoted);
+
+      _sonde_rest_respond_error (msg, SOUP_STATUS_MISDIRECTED_REQUEST, "misdirected_request", message);
+      return;
+    }
+
+  /* Browsers send Origin; a page from another site, or another page of
+   * this machine, must not read its metrics nor send commands. */
+  if (!origin_allowed (self, origin, host))
+    {
+      g_autofree char *quoted = quote_for_error (origin);
+      g_autofree char *message = g_strdup_printf ("Origin %s is not allowed", quoted);
+
       _sonde_rest_respond_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden_origin", message);
       return;
     }
 
-  if (self->token != NULL && !request_has_token (self, msg, query))
+  if (needs_token (self, msg, guard->sensitive) && !request_has_token (self, msg))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
       _sonde_rest_respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                                 "A valid token is required (Authorization: Bearer TOKEN or ?token=TOKEN)");
+                                 "A valid token is required (Authorization: Bearer TOKEN; "
+                                 "?token=TOKEN on WebSocket handshakes)");
     }
+}
+
+gboolean
+_sonde_access_request_is_trusted (SondeAccess       *self,
+                                  SoupServerMessage *msg)
+{
+  return self->token == NULL || request_has_token (self, msg);
 }
 
 /* What libsoup answers on a path without a route. */
@@ -431,12 +371,24 @@ unrouted_cb (SoupServer        *soup_server,
  * with no route at all gets no early handler either, and libsoup would
  * read its body whole before answering 404: so "/" is guarded too, with a
  * 404 route unless someone registers their own there (before or after). */
+static Guard *
+guard_new (SondeAccess *access,
+           gboolean     sensitive)
+{
+  Guard *guard = g_new0 (Guard, 1);
+
+  guard->access = access;
+  guard->sensitive = sensitive;
+  return guard;
+}
+
 void
 _sonde_access_guard_path (SondeAccess *self,
                           SoupServer  *soup_server,
-                          const char  *path)
+                          const char  *path,
+                          gboolean     sensitive)
 {
-  soup_server_add_early_handler (soup_server, path, early_cb, self, NULL);
+  soup_server_add_early_handler (soup_server, path, early_cb, guard_new (self, sensitive), g_free);
 
   if (g_object_get_data (G_OBJECT (soup_server), ROOT_GUARDED_KEY) != NULL)
     return;
@@ -445,7 +397,7 @@ _sonde_access_guard_path (SondeAccess *self,
   if (!g_str_equal (path, "/"))
     {
       soup_server_add_handler (soup_server, "/", unrouted_cb, NULL, NULL);
-      soup_server_add_early_handler (soup_server, "/", early_cb, self, NULL);
+      soup_server_add_early_handler (soup_server, "/", early_cb, guard_new (self, FALSE), g_free);
     }
 }
 
@@ -455,6 +407,8 @@ _sonde_access_new (SondeGatewayStats *stats)
   SondeAccess *self = g_new0 (SondeAccess, 1);
 
   self->stats = g_object_ref (stats);
+  self->token_for_reads = TRUE;
+  self->local_hosts = g_ptr_array_new_with_free_func (g_free);
   return self;
 }
 
@@ -467,6 +421,8 @@ _sonde_access_free (SondeAccess *self)
   g_clear_object (&self->stats);
   g_free (self->token);
   g_strfreev (self->allowed_origins);
+  g_strfreev (self->allowed_hosts);
+  g_ptr_array_unref (self->local_hosts);
   g_free (self);
 }
 
@@ -497,4 +453,44 @@ _sonde_access_set_allowed_origins (SondeAccess        *self,
 {
   g_strfreev (self->allowed_origins);
   self->allowed_origins = g_strdupv ((char **) origins);
+}
+
+gboolean
+_sonde_access_get_token_for_reads (SondeAccess *self)
+{
+  return self->token_for_reads;
+}
+
+void
+_sonde_access_set_token_for_reads (SondeAccess *self,
+                                   gboolean     for_reads)
+{
+  self->token_for_reads = for_reads;
+}
+
+void
+_sonde_access_set_allowed_hosts (SondeAccess        *self,
+                                 const char * const *hosts)
+{
+  g_strfreev (self->allowed_hosts);
+  self->allowed_hosts = NULL;
+  if (hosts != NULL)
+    {
+      self->allowed_hosts = g_new0 (char *, g_strv_length ((char **) hosts) + 1);
+      for (guint i = 0; hosts[i] != NULL; i++)
+        self->allowed_hosts[i] = g_ascii_strdown (hosts[i], -1);
+    }
+}
+
+/* The server listens on @address: requests may name it in their Host. */
+void
+_sonde_access_add_listen_address (SondeAccess  *self,
+                                  GInetAddress *address)
+{
+  if (g_inet_address_get_is_any (address))
+    {
+      self->any_address = TRUE;
+      return;
+    }
+  g_ptr_array_add (self->local_hosts, g_inet_address_to_string (address));
 }

@@ -19,6 +19,10 @@ G_BEGIN_DECLS
 SondeHub *_sonde_server_get_hub            (SondeServer          *self);
 guint     _sonde_server_get_n_groups       (SondeServer          *self);
 SoupServer *_sonde_server_get_soup_server  (SondeServer          *self);
+/* The port @soup_server (the main one or a compatibility listener's)
+ * listens on, or 0. */
+guint     _sonde_server_get_listener_port  (SondeServer          *self,
+                                            SoupServer           *soup_server);
 gpointer  _sonde_server_get_format_state   (SondeServer          *self,
                                             const SondeFormat    *format);
 void      _sonde_server_client_closed      (SondeServer          *self,
@@ -33,9 +37,15 @@ void      _sonde_server_add_websocket_route (SondeServer          *self,
 /* GET /status: the members the formats add. */
 void      _sonde_server_add_status_members  (SondeServer          *self,
                                              JsonObject           *status);
-/* The access checks (token, Origin, body size) before @path's handler. */
+/* The access checks (body size, Host, Origin, token) before @path's
+ * handler; a sensitive path needs the token whenever there is one. */
 void      _sonde_server_guard_path          (SondeServer          *self,
                                              SoupServer           *soup_server,
                                              const char           *path);
+void      _sonde_server_guard_sensitive_path (SondeServer         *self,
+                                              SoupServer          *soup_server,
+                                              const char          *path);
+gboolean  _sonde_server_websocket_is_trusted (SondeServer             *self,
+                                              SoupWebsocketConnection *websocket);
 
 G_END_DECLS

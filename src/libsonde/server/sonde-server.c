@@ -7,6 +7,7 @@
 #include "sonde-connection-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
+#include "sonde-listener-private.h"
 #include "sonde-rest-private.h"
 #include "sonde-server-access-private.h"
 #include "sonde-server-private.h"
@@ -33,9 +34,12 @@ struct _SondeServer
 {
   GObject      parent_instance;
 
-  SondeEngine *engine;
-  SondeAccess *access;
+  SondeEngine    *engine;
+  SondeAccess    *access;
+  SondeAdmission *admission;      /* the connections of every listener */
+  GTlsCertificate *tls_certificate;
   SoupServer  *soup_server;
+  GPtrArray   *listeners;      /* SondeListener, of every SoupServer */
   GPtrArray   *clients;        /* ServerClient */
   GPtrArray   *routes;         /* Route, alive as long as the handlers */
   GPtrArray   *compat_servers; /* SoupServer of compatibility listeners */
@@ -43,7 +47,6 @@ struct _SondeServer
   guint        heartbeat_interval;
   guint        interval_min_ms;
   guint        interval_max_ms;
-  gboolean     tls;
   gulong       event_handler;
   gulong       added_handler;
   gulong       removed_handler;
@@ -173,6 +176,22 @@ _sonde_server_client_closed (SondeServer *self,
     }
 }
 
+static GQuark
+trusted_quark (void)
+{
+  return g_quark_from_static_string ("sonde-websocket-trusted");
+}
+
+/* Whether @websocket's handshake carried the token (or none is set): a
+ * read-only stream is open without it, but what it may add that reveals
+ * more (log lines) is not. */
+gboolean
+_sonde_server_websocket_is_trusted (SondeServer             *self,
+                                    SoupWebsocketConnection *websocket)
+{
+  return g_object_get_qdata (G_OBJECT (websocket), trusted_quark ()) != NULL;
+}
+
 static void
 websocket_cb (SoupServer              *soup_server,
               SoupServerMessage       *msg,
@@ -191,6 +210,9 @@ websocket_cb (SoupServer              *soup_server,
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
 
   record_request (self, msg);
+  _sonde_admission_request_read (self->admission, soup_server_message_get_remote_address (msg), TRUE);
+  if (_sonde_access_request_is_trusted (self->access, msg))
+    g_object_set_qdata (G_OBJECT (connection), trusted_quark (), GINT_TO_POINTER (TRUE));
   _sonde_connection_limit_send_buffer (connection);
 
   entry = g_new0 (ServerClient, 1);
@@ -216,7 +238,7 @@ _sonde_server_add_websocket_route (SondeServer          *self,
   g_ptr_array_add (self->routes, route);
 
   soup_server_add_websocket_handler (soup_server, path, NULL, NULL, websocket_cb, route, NULL);
-  _sonde_server_guard_path (self, soup_server, path);
+  _sonde_access_guard_path (self->access, soup_server, path, ops->sensitive);
 }
 
 static void
@@ -254,9 +276,22 @@ sonde_server_finalize (GObject *object)
   g_clear_pointer (&self->routes, g_ptr_array_unref);
   g_clear_pointer (&self->compat_servers, g_ptr_array_unref);
   g_clear_pointer (&self->access, _sonde_access_free);
+  g_clear_pointer (&self->listeners, g_ptr_array_unref);
+  g_clear_pointer (&self->admission, _sonde_admission_unref);
+  g_clear_object (&self->tls_certificate);
   g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
+}
+
+/* Its request read, a connection's deadline changes from the request's
+ * to the response's. */
+static void
+request_read_cb (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 SondeServer       *self)
+{
+  _sonde_admission_request_read (self->admission, soup_server_message_get_remote_address (msg), FALSE);
 }
 
 /* A SoupServer whose requests count in the gateway statistics. */
@@ -265,7 +300,13 @@ create_soup_server (SondeServer *self)
 {
   SoupServer *soup_server = soup_server_new ("server-header", "sonde/" PACKAGE_VERSION " ", NULL);
 
+  /* permessage-deflate inflates client frames without bound in libsoup
+   * 3.2 (a 955 KB frame grew the daemon by 783 MB), and the stream's
+   * frames are small: no extension is offered. */
+  soup_server_remove_websocket_extension (soup_server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+
   g_signal_connect (soup_server, "request-started", G_CALLBACK (request_started_cb), self);
+  g_signal_connect (soup_server, "request-read", G_CALLBACK (request_read_cb), self);
   g_signal_connect (soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
   return soup_server;
 }
@@ -288,6 +329,7 @@ sonde_server_constructed (GObject *object)
                                             G_CALLBACK (collectors_changed_cb), self);
 
   self->access = _sonde_access_new (sonde_engine_get_gateway_stats (self->engine));
+  self->admission = _sonde_admission_new ();
   self->soup_server = create_soup_server (self);
 
   formats = _sonde_formats_get ();
@@ -374,6 +416,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:engine:
    *
    * The engine whose collectors are served.
+   *
+   * Since: 0.1
    */
   properties[PROP_ENGINE] =
     g_param_spec_object ("engine", NULL, NULL,
@@ -384,6 +428,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:port:
    *
    * The TCP port listened on, or 0 before sonde_server_listen().
+   *
+   * Since: 0.1
    */
   properties[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL,
@@ -394,6 +440,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:n-clients:
    *
    * The number of connected WebSocket clients.
+   *
+   * Since: 0.1
    */
   properties[PROP_N_CLIENTS] =
     g_param_spec_uint ("n-clients", NULL, NULL,
@@ -404,6 +452,8 @@ sonde_server_class_init (SondeServerClass *klass)
    * SondeServer:heartbeat-interval:
    *
    * Seconds of silence after which a WebSocket client gets a heartbeat.
+   *
+   * Since: 0.1
    */
   properties[PROP_HEARTBEAT_INTERVAL] =
     g_param_spec_uint ("heartbeat-interval", NULL, NULL,
@@ -419,6 +469,7 @@ sonde_server_init (SondeServer *self)
   self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) server_client_free);
   self->routes = g_ptr_array_new_with_free_func ((GDestroyNotify) route_free);
   self->compat_servers = g_ptr_array_new_with_free_func (g_object_unref);
+  self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_listener_free);
   self->heartbeat_interval = 30;
   self->interval_min_ms = SONDE_INTERVAL_MIN_MS;
   self->interval_max_ms = SONDE_INTERVAL_MAX_MS;
@@ -429,6 +480,8 @@ sonde_server_init (SondeServer *self)
  * @engine: the engine to serve
  *
  * Returns: (transfer full): a new server, not yet listening
+ *
+ * Since: 0.1
  */
 SondeServer *
 sonde_server_new (SondeEngine *engine)
@@ -443,6 +496,8 @@ sonde_server_new (SondeEngine *engine)
  * @self: a #SondeServer
  *
  * Returns: (transfer none): the engine being served
+ *
+ * Since: 0.1
  */
 SondeEngine *
 sonde_server_get_engine (SondeServer *self)
@@ -463,6 +518,8 @@ sonde_server_get_engine (SondeServer *self)
  * addresses; sonde_server_get_port() tells which port was picked.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 static gboolean
 listen_on (SondeServer  *self,
@@ -507,8 +564,30 @@ listen_on (SondeServer  *self,
       !g_socket_listen (listener, error))
     return FALSE;
 
-  return soup_server_listen_socket (soup_server, listener,
-                                    self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+  g_ptr_array_add (self->listeners,
+                   _sonde_listener_new (listener, soup_server, self->tls_certificate, self->admission));
+  _sonde_access_add_listen_address (self->access, inet_address);
+  return TRUE;
+}
+
+/* The port of the first listener of @soup_server, or 0. */
+guint
+_sonde_server_get_listener_port (SondeServer *self,
+                                 SoupServer  *soup_server)
+{
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      SondeListener *listener = g_ptr_array_index (self->listeners, i);
+      g_autoptr(GInetSocketAddress) address = NULL;
+
+      if (_sonde_listener_get_soup_server (listener) != soup_server)
+        continue;
+      address = _sonde_listener_get_address (listener);
+      if (address != NULL)
+        return g_inet_socket_address_get_port (address);
+    }
+
+  return 0;
 }
 
 gboolean
@@ -541,6 +620,8 @@ sonde_server_listen (SondeServer  *self,
  * existing clients work unchanged.
  *
  * Returns: the port listened on, or 0 on error
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_listen_compat (SondeServer  *self,
@@ -552,7 +633,6 @@ sonde_server_listen_compat (SondeServer  *self,
   const SondeFormatListener *listener;
   const SondeFormat *format;
   g_autoptr(SoupServer) soup_server = NULL;
-  g_autoptr(GSList) uris = NULL;
   guint ret;
 
   g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
@@ -567,18 +647,13 @@ sonde_server_listen_compat (SondeServer  *self,
     }
 
   soup_server = create_soup_server (self);
-  g_object_set (soup_server, "tls-certificate",
-                soup_server_get_tls_certificate (self->soup_server), NULL);
   listener->register_routes (self, _sonde_server_get_format_state (self, format),
                              soup_server, listener->compat_path);
 
   if (!listen_on (self, soup_server, address, port, error))
     return 0;
 
-  uris = soup_server_get_uris (soup_server);
-  ret = uris ? g_uri_get_port (uris->data) : 0;
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
-
+  ret = _sonde_server_get_listener_port (self, soup_server);
   g_ptr_array_add (self->compat_servers, g_steal_pointer (&soup_server));
   return ret;
 }
@@ -589,6 +664,8 @@ sonde_server_listen_compat (SondeServer  *self,
  *
  * Returns: the port the replaced product listened on, or 0 for an
  *   unknown name
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_compat_port (const char *dialect)
@@ -606,6 +683,8 @@ sonde_server_get_compat_port (const char *dialect)
  * @self: a #SondeServer
  *
  * Closes every client connection and stops listening.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_disconnect (SondeServer *self)
@@ -620,26 +699,28 @@ sonde_server_disconnect (SondeServer *self)
       server_client_free (entry);
     }
 
+  /* No more accepts; then libsoup closes the connections it has. */
+  if (self->listeners != NULL)
+    g_ptr_array_set_size (self->listeners, 0);
   if (self->soup_server != NULL)
     soup_server_disconnect (self->soup_server);
   for (guint i = 0; self->compat_servers != NULL && i < self->compat_servers->len; i++)
     soup_server_disconnect (g_ptr_array_index (self->compat_servers, i));
 }
 
-static GUri *
-first_uri (SondeServer *self)
+/* The address of the main listener, or NULL. */
+static GInetSocketAddress *
+main_address (SondeServer *self)
 {
-  g_autoptr(GSList) uris = NULL;
-  GUri *ret = NULL;
+  for (guint i = 0; self->listeners != NULL && i < self->listeners->len; i++)
+    {
+      SondeListener *listener = g_ptr_array_index (self->listeners, i);
 
-  if (self->soup_server == NULL)
-    return NULL;
+      if (_sonde_listener_get_soup_server (listener) == self->soup_server)
+        return _sonde_listener_get_address (listener);
+    }
 
-  uris = soup_server_get_uris (self->soup_server);
-  if (uris != NULL)
-    ret = g_uri_ref (uris->data);
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
-  return ret;
+  return NULL;
 }
 
 /**
@@ -647,16 +728,18 @@ first_uri (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the port listened on, or 0 if not listening
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_port (SondeServer *self)
 {
-  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GInetSocketAddress) address = NULL;
 
   g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
 
-  uri = first_uri (self);
-  return uri ? (guint) g_uri_get_port (uri) : 0;
+  address = main_address (self);
+  return address ? g_inet_socket_address_get_port (address) : 0;
 }
 
 /**
@@ -666,25 +749,29 @@ sonde_server_get_port (SondeServer *self)
  * Returns: (transfer full) (nullable): the WebSocket URL of the native
  *   protocol, such as `ws://127.0.0.1:54112/ws/v1`, or %NULL if not
  *   listening
+ *
+ * Since: 0.1
  */
 char *
 sonde_server_get_uri (SondeServer *self)
 {
-  g_autoptr(GUri) uri = NULL;
-  const char *host;
+  g_autoptr(GInetSocketAddress) address = NULL;
+  g_autofree char *host = NULL;
+  const char *scheme;
 
   g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
 
-  uri = first_uri (self);
-  if (uri == NULL)
+  address = main_address (self);
+  if (address == NULL)
     return NULL;
 
-  host = g_uri_get_host (uri);
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
+  scheme = self->tls_certificate != NULL ? "wss" : "ws";
   if (strchr (host, ':') != NULL)
-    return g_strdup_printf ("%s://[%s]:%d%s", self->tls ? "wss" : "ws", host,
-                            g_uri_get_port (uri), SONDE_NATIVE_PATH);
-  return g_strdup_printf ("%s://%s:%d%s", self->tls ? "wss" : "ws", host,
-                          g_uri_get_port (uri), SONDE_NATIVE_PATH);
+    return g_strdup_printf ("%s://[%s]:%u%s", scheme, host, g_inet_socket_address_get_port (address),
+                            SONDE_NATIVE_PATH);
+  return g_strdup_printf ("%s://%s:%u%s", scheme, host, g_inet_socket_address_get_port (address),
+                          SONDE_NATIVE_PATH);
 }
 
 /**
@@ -692,6 +779,8 @@ sonde_server_get_uri (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the number of connected WebSocket clients
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_n_clients (SondeServer *self)
@@ -705,6 +794,8 @@ sonde_server_get_n_clients (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: seconds of silence before a heartbeat is sent
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_heartbeat_interval (SondeServer *self)
@@ -718,6 +809,8 @@ sonde_server_get_heartbeat_interval (SondeServer *self)
  * @self: a #SondeServer
  * @seconds: seconds of silence before a heartbeat, 1-3600; applies to
  *   clients that connect from now on
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_heartbeat_interval (SondeServer *self,
@@ -770,7 +863,15 @@ _sonde_server_guard_path (SondeServer *self,
                           SoupServer  *soup_server,
                           const char  *path)
 {
-  _sonde_access_guard_path (self->access, soup_server, path);
+  _sonde_access_guard_path (self->access, soup_server, path, FALSE);
+}
+
+void
+_sonde_server_guard_sensitive_path (SondeServer *self,
+                                    SoupServer  *soup_server,
+                                    const char  *path)
+{
+  _sonde_access_guard_path (self->access, soup_server, path, TRUE);
 }
 
 /**
@@ -779,6 +880,8 @@ _sonde_server_guard_path (SondeServer *self,
  * @certificate: (nullable): a certificate with its private key, or %NULL
  *
  * Serves HTTPS and wss:// from the listeners opened afterwards.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_tls_certificate (SondeServer     *self,
@@ -787,8 +890,7 @@ sonde_server_set_tls_certificate (SondeServer     *self,
   g_return_if_fail (SONDE_IS_SERVER (self));
   g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
 
-  g_object_set (self->soup_server, "tls-certificate", certificate, NULL);
-  self->tls = certificate != NULL;
+  g_set_object (&self->tls_certificate, certificate);
 }
 
 /**
@@ -796,6 +898,8 @@ sonde_server_set_tls_certificate (SondeServer     *self,
  * @self: a #SondeServer
  *
  * Returns: the shortest interval clients may ask for, in milliseconds
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_interval_min (SondeServer *self)
@@ -809,6 +913,8 @@ sonde_server_get_interval_min (SondeServer *self)
  * @self: a #SondeServer
  *
  * Returns: the longest interval clients may ask for, in milliseconds
+ *
+ * Since: 0.1
  */
 guint
 sonde_server_get_interval_max (SondeServer *self)
@@ -829,6 +935,8 @@ sonde_server_get_interval_max (SondeServer *self)
  * refuse to sample faster than once a second.
  *
  * Returns: %TRUE if the bounds were valid and applied
+ *
+ * Since: 0.1
  */
 gboolean
 sonde_server_set_interval_bounds (SondeServer  *self,
@@ -857,6 +965,8 @@ sonde_server_set_interval_bounds (SondeServer  *self,
  * @self: a #SondeServer
  *
  * Returns: (nullable): the token clients must present, or %NULL
+ *
+ * Since: 0.1
  */
 const char *
 sonde_server_get_token (SondeServer *self)
@@ -873,6 +983,8 @@ sonde_server_get_token (SondeServer *self)
  * Requires every request, WebSocket handshakes included, to carry
  * `Authorization: Bearer TOKEN` or `?token=TOKEN`; others get 401 with
  * the error code `unauthorized`. Tokens are compared in constant time.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_token (SondeServer *self,
@@ -883,12 +995,75 @@ sonde_server_set_token (SondeServer *self,
 }
 
 /**
+ * sonde_server_get_reads_need_token:
+ * @self: a #SondeServer
+ *
+ * Returns: whether read-only routes (the metric streams, `GET` routes)
+ *   need the token, when there is one
+ *
+ * Since: 0.2
+ */
+gboolean
+sonde_server_get_reads_need_token (SondeServer *self)
+{
+  g_return_val_if_fail (SONDE_IS_SERVER (self), TRUE);
+  return _sonde_access_get_token_for_reads (self->access);
+}
+
+/**
+ * sonde_server_set_reads_need_token:
+ * @self: a #SondeServer
+ * @need_token: whether read-only routes need the token
+ *
+ * With a token set (sonde_server_set_token()), what reveals more than
+ * metrics or changes state always needs it: log lines, command tasks,
+ * agents, any request other than `GET` and `HEAD`. The metric streams
+ * and the `GET` routes need it too unless @need_token is %FALSE, so that
+ * the clients of the replaced products, which send no token, keep
+ * reading metrics. %TRUE by default.
+ *
+ * Since: 0.2
+ */
+void
+sonde_server_set_reads_need_token (SondeServer *self,
+                                   gboolean     need_token)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+  _sonde_access_set_token_for_reads (self->access, need_token);
+}
+
+/**
+ * sonde_server_set_allowed_hosts:
+ * @self: a #SondeServer
+ * @hosts: (nullable) (array zero-terminated=1): host names, such as
+ *   "monitor.example.com", or %NULL
+ *
+ * Every request's `Host` must name this server: a loopback name
+ * (`localhost`, `127.0.0.1`, `[::1]`), an address it listens on (any of
+ * the machine's when it listens on every interface, and then its host
+ * name), or one of @hosts. Others get 421 with the error code
+ * `misdirected_request`: a web page whose own name was made to resolve
+ * to this machine (DNS rebinding) cannot read it.
+ *
+ * Since: 0.2
+ */
+void
+sonde_server_set_allowed_hosts (SondeServer        *self,
+                                const char * const *hosts)
+{
+  g_return_if_fail (SONDE_IS_SERVER (self));
+  _sonde_access_set_allowed_hosts (self->access, hosts);
+}
+
+/**
  * sonde_server_get_allowed_origins:
  * @self: a #SondeServer
  *
  * Returns: (nullable) (array zero-terminated=1) (transfer none): the
  *   allowed Origin values, or %NULL when only loopback origins are
  *   accepted
+ *
+ * Since: 0.1
  */
 const char * const *
 sonde_server_get_allowed_origins (SondeServer *self)
@@ -909,6 +1084,8 @@ sonde_server_get_allowed_origins (SondeServer *self)
  * from this machine are accepted: http or https on 127.0.0.1, localhost
  * or [::1], any port. Requests without an Origin header (clients that are
  * not browsers) are accepted either way.
+ *
+ * Since: 0.1
  */
 void
 sonde_server_set_allowed_origins (SondeServer        *self,

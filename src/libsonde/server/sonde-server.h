@@ -54,6 +54,14 @@ const char  *sonde_server_get_token     (SondeServer  *self);
 SONDE_AVAILABLE_IN_ALL
 void         sonde_server_set_token     (SondeServer  *self,
                                          const char   *token);
+SONDE_AVAILABLE_IN_0_2
+gboolean     sonde_server_get_reads_need_token (SondeServer  *self);
+SONDE_AVAILABLE_IN_0_2
+void         sonde_server_set_reads_need_token (SondeServer  *self,
+                                                gboolean      need_token);
+SONDE_AVAILABLE_IN_0_2
+void         sonde_server_set_allowed_hosts   (SondeServer        *self,
+                                               const char * const *hosts);
 SONDE_AVAILABLE_IN_ALL
 const char * const *sonde_server_get_allowed_origins (SondeServer        *self);
 SONDE_AVAILABLE_IN_ALL

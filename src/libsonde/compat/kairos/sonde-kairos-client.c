@@ -68,11 +68,44 @@ kairos_send_cb (gpointer       member,
     self->snapshot_pending = FALSE;
 }
 
+/* The engine's latest samples, but the gateway's as of now. Its latest
+ * sample may predate this connection (the gateway is sampled once a
+ * second while anything holds it, as the daemon's history does): the
+ * first Snapshot would tell the client it is not connected,
+ * active_connections 0 for the first client. Refreshing would not help,
+ * as the engine keeps a held collector's recent sample; the statistics
+ * themselves are at hand, and are what the gateway collector reports. */
+static SondeTickView *
+build_first_view (SondeEngine *engine)
+{
+  gint64 now = g_get_real_time ();
+  g_autoptr(SondeTickView) latest = _sonde_engine_build_view (engine, now);
+  guint n_entries = _sonde_tick_view_get_n_entries (latest);
+  SondeTickView *view = _sonde_tick_view_new (now, n_entries);
+
+  for (guint i = 0; i < n_entries; i++)
+    {
+      const SondeTickEntry *entry = _sonde_tick_view_get_entry (latest, i);
+
+      if (entry->sample != NULL && g_str_equal (entry->name, "gateway"))
+        {
+          g_autoptr(JsonObject) data = sonde_gateway_stats_to_json (sonde_engine_get_gateway_stats (engine));
+          g_autoptr(SondeSample) sample = sonde_sample_new ("gateway", now, data);
+
+          _sonde_tick_view_add (view, entry->name, sample, NULL, FALSE);
+        }
+      else
+        _sonde_tick_view_add (view, entry->name, entry->sample, entry->failure, entry->stale);
+    }
+
+  return view;
+}
+
 static void
 send_snapshot_now (KairosClient *self)
 {
   SondeEngine *engine = sonde_server_get_engine (self->server);
-  g_autoptr(SondeTickView) view = _sonde_engine_build_view (engine, g_get_real_time ());
+  g_autoptr(SondeTickView) view = build_first_view (engine);
   g_autoptr(GBytes) frame = _sonde_kairos_encode_snapshot (self->group, view);
 
   self->snapshot_pending = FALSE;
@@ -280,9 +313,9 @@ subscribe (KairosClient             *self,
   SondeHub *hub = _sonde_server_get_hub (self->server);
   SondeHubGroup *previous = self->group;
 
-  self->group = _sonde_hub_join (hub, "kairos", sub->id, g_steal_pointer (&sub->filter),
-                                 sub->interval_seconds * 1000, _sonde_kairos_encode_snapshot,
-                                 kairos_send_cb, self);
+  self->group = _sonde_hub_join (hub, &_sonde_kairos_snapshot_encoding, sub->id,
+                                 g_steal_pointer (&sub->filter), sub->interval_seconds * 1000,
+                                 NULL, kairos_send_cb, self);
   _sonde_kairos_prepare_group (self->group, _sonde_engine_get_catalog (sonde_server_get_engine (self->server)));
   if (previous != NULL)
     _sonde_hub_leave (hub, previous, self);

@@ -140,7 +140,7 @@ _sonde_kairos_prepare_group (SondeHubGroup *group,
   if (_sonde_hub_group_get_encoder_data (group) != NULL)
     return;
 
-  _sonde_hub_group_set_encoder_data (group, plan_new (catalog, _sonde_hub_group_get_subscription_id (group)),
+  _sonde_hub_group_set_encoder_data (group, plan_new (catalog, _sonde_hub_group_get_params (group)),
                                      (GDestroyNotify) g_array_unref);
 }
 
@@ -169,6 +169,8 @@ _sonde_kairos_encode_snapshot (SondeHubGroup *group,
 
   return _sonde_json_object_to_bytes (frame);
 }
+
+const SondeHubEncoding _sonde_kairos_snapshot_encoding = { "kairos", _sonde_kairos_encode_snapshot, NULL };
 
 GBytes *
 _sonde_kairos_encode_time_series (SondeHistory *history,

@@ -56,12 +56,13 @@ char       *_sonde_kairos_invalid_type             (JsonNode                *nod
 /* Server messages, in sonde-kairos-frames.c. */
 GBytes     *_sonde_kairos_encode_error             (const char              *message);
 /* Prepares, once per group, what its Snapshots hold: the group's
- * subscription id is its list of names. */
+ * parameters are its list of names. */
 void        _sonde_kairos_prepare_group            (SondeHubGroup           *group,
                                                     SondeCatalog            *catalog);
 /* A Snapshot of a prepared group; the hub's encoder too. */
 GBytes     *_sonde_kairos_encode_snapshot          (SondeHubGroup           *group,
                                                     SondeTickView           *view);
+extern const SondeHubEncoding _sonde_kairos_snapshot_encoding;
 GBytes     *_sonde_kairos_encode_time_series       (SondeHistory            *history,
                                                     const char              *requested,
                                                     const char              *metric,

@@ -176,6 +176,16 @@ control_cb (SoupServer        *soup_server,
       return;
     }
 
+  /* A JSON body only: a web page can send text/plain to any origin
+   * without asking (a "simple" request), never application/json. */
+  if (!soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL) ||
+      g_ascii_strcasecmp (soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL),
+                          "application/json") != 0)
+    {
+      respond_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "The request body must be application/json");
+      return;
+    }
+
   /* Before flattening, which copies the body. */
   if (request_body->length > MAX_CONTROL_BODY)
     {
@@ -294,5 +304,11 @@ _sonde_resolvix_control_register (SondeServer *server,
 {
   soup_server_add_handler (soup_server, path, g_str_equal (path, "/") ? compat_cb : control_cb,
                            state, NULL);
-  _sonde_server_guard_path (server, soup_server, path);
+  /* /control changes what everybody is sent. On the compatibility
+   * listener "/" also answers GET /status; a POST needs the token there
+   * as anywhere. */
+  if (g_str_equal (path, "/"))
+    _sonde_server_guard_path (server, soup_server, path);
+  else
+    _sonde_server_guard_sensitive_path (server, soup_server, path);
 }

@@ -177,9 +177,11 @@ logs_free (gpointer client)
   g_free (self);
 }
 
+/* Log lines reveal more than metrics. */
 static const SondeClientOps logs_client_ops = {
   .accept = logs_accept,
   .free = logs_free,
+  .sensitive = TRUE,
 };
 
 /* "/" is the compatibility listener's path (ws://NODE:8755): its port is

@@ -337,14 +337,14 @@ sampling_interval_ms (guint seconds)
       return interval_ms / k;
 }
 
-/* The group's subscription id is "INTERVAL NODE_ID": all an encoding
+/* The group's parameters are "INTERVAL NODE_ID": all an encoding
  * needs, and what sets groups apart. */
 static GBytes *
 telemetry_encode (SondeHubGroup *group,
                   SondeTickView *view)
 {
   gint64 tick_us = _sonde_tick_view_get_timestamp (view);
-  const char *id = _sonde_hub_group_get_subscription_id (group);
+  const char *id = _sonde_hub_group_get_params (group);
   char *node_id = NULL;
   guint64 seconds = g_ascii_strtoull (id, &node_id, 10);
 
@@ -355,6 +355,8 @@ telemetry_encode (SondeHubGroup *group,
 
   return _sonde_resolvix_encode_telemetry (view, node_id + 1);
 }
+
+static const SondeHubEncoding telemetry_encoding = { TELEMETRY_DIALECT, telemetry_encode, NULL };
 
 static void
 telemetry_send_cb (gpointer       member,
@@ -397,9 +399,9 @@ telemetry_join (SondeResolvixTelemetryClient *self,
                                          _sonde_resolvix_get_node_id (state));
 
   g_assert (self->group == NULL);
-  self->group = _sonde_hub_join (_sonde_server_get_hub (state->server), TELEMETRY_DIALECT, id,
+  self->group = _sonde_hub_join (_sonde_server_get_hub (state->server), &telemetry_encoding, id,
                                  telemetry_filter (engine), sampling_interval_ms (state->interval),
-                                 telemetry_encode, telemetry_send_cb, self);
+                                 NULL, telemetry_send_cb, self);
 }
 
 static void

@@ -127,10 +127,8 @@ _sonde_resolvix_get_ws_port (SondeResolvix *self,
 {
   for (guint i = 0; i < listeners->len; i++)
     {
-      GSList *uris = soup_server_get_uris (g_ptr_array_index (listeners, i));
-      guint port = uris != NULL ? (guint) g_uri_get_port (uris->data) : 0;
+      guint port = _sonde_server_get_listener_port (self->server, g_ptr_array_index (listeners, i));
 
-      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
       if (port != 0)
         return port;
     }
@@ -184,6 +182,8 @@ get_state (SondeServer *server)
  *   and log streams and status: the `[resolvix] node-id` of
  *   sonde_server_configure(), else the host name
  *
+ * Since: 0.1
+ *
  * Deprecated: 0.2: Use sonde_server_configure() with `[resolvix] node-id`.
  */
 const char *
@@ -202,6 +202,8 @@ sonde_server_get_node_id (SondeServer *self)
  *
  * Applies from the next document on, to connected clients too.
  *
+ * Since: 0.1
+ *
  * Deprecated: 0.2: Use sonde_server_configure() with `[resolvix] node-id`.
  */
 void
@@ -217,6 +219,8 @@ sonde_server_set_node_id (SondeServer *self,
  * @self: a #SondeServer
  *
  * Returns: seconds between two resolvix telemetry documents
+ *
+ * Since: 0.1
  *
  * Deprecated: 0.2: Use sonde_server_configure() with
  *   `[resolvix] telemetry-interval`.
@@ -238,6 +242,8 @@ sonde_server_get_telemetry_interval (SondeServer *self)
  * compatibility listener) sends its document; connected clients follow
  * from the next multiple of @seconds on the wall clock. Every client also
  * gets a document as soon as it connects.
+ *
+ * Since: 0.1
  *
  * Deprecated: 0.2: Use sonde_server_configure() with
  *   `[resolvix] telemetry-interval`.

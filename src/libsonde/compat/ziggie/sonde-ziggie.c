@@ -109,6 +109,8 @@ ziggie_encode (SondeHubGroup *group,
   return _sonde_json_object_to_bytes (frame);
 }
 
+static const SondeHubEncoding ziggie_encoding = { "ziggie", ziggie_encode, NULL };
+
 static void
 ziggie_send_cb (gpointer       member,
                 SondeHubGroup *group,
@@ -172,8 +174,8 @@ ziggie_accept (SondeServer             *server,
       filter = _sonde_filter_new (_sonde_engine_get_catalog (engine), (const char * const []) { "*", NULL }, NULL);
     }
 
-  self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), "ziggie", "ziggie", filter,
-                                 1000, ziggie_encode, ziggie_send_cb, self);
+  self->group = _sonde_hub_join (_sonde_engine_get_hub (engine), &ziggie_encoding, NULL, filter,
+                                 1000, NULL, ziggie_send_cb, self);
   return self;
 }
 
