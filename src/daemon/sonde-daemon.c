@@ -142,9 +142,9 @@ apply_collectors (SondeDaemon  *self,
  * configured token: the formats were configured before this one is set. */
 static gboolean
 apply_generated_token (SondeDaemon  *self,
-             SondeConfig  *config,
-             const char   *address,
-             GError      **error)
+                       SondeConfig  *config,
+                       const char   *address,
+                       GError      **error)
 {
   g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
   gboolean loopback = g_str_equal (address, "localhost") ||

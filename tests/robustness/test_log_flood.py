@@ -33,9 +33,10 @@ class Reader(threading.Thread):
     """A native client that reads everything: log_line events counted, the
     last logs.files table kept."""
 
-    def __init__(self, port):
+    def __init__(self, port, token):
         super().__init__(daemon=True)
-        self.ws = sondedtest.RawWebSocket(port)
+        # Log lines need the token sonded made (README.md, "Security model").
+        self.ws = sondedtest.RawWebSocket(port, f"/ws/v1?token={token}")
         self.lock = threading.Lock()
         self.lines = []
         self.n_events = 0
@@ -91,7 +92,7 @@ class LogFloodTest(unittest.TestCase):
         return time.monotonic() - start
 
     def test_flood_is_bounded(self):
-        reader = Reader(self.daemon.port)
+        reader = Reader(self.daemon.port, self.daemon.token)
         reader.ws.send_json({"type": "subscribe", "id": "logs", "metrics": ["logs.*"],
                              "events": ["log_line"], "interval_ms": 1000})
         reader.start()

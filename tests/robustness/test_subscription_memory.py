@@ -109,6 +109,9 @@ class SubscriptionMemoryTest(unittest.TestCase):
         self.assertLess(status_latency(self.port), 1.0)
         self.assertEqual(status(self.port)["subscription_groups"], CONNECTIONS)
         growth = rss_bytes(self.daemon.pid) - self.rss_before
+        print(f"# {CONNECTIONS} connections x {SUBSCRIPTIONS} subscriptions x {PATTERNS} patterns: "
+              f"RSS {self.rss_before / MiB:.1f} -> {(self.rss_before + growth) / MiB:.1f} MiB",
+              file=sys.stderr)
         self.assertLess(growth, 24 * MiB, f"RSS grew by {growth / MiB:.1f} MiB")
 
     def test_identical_subscriptions_share_one_group(self):

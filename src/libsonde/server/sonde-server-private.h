@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 
 SondeHub *_sonde_server_get_hub            (SondeServer          *self);
 guint     _sonde_server_get_n_groups       (SondeServer          *self);
+/* Frames encoded by the hub since start: one per group per tick. */
+guint64   _sonde_server_get_n_encoded      (SondeServer          *self);
 SoupServer *_sonde_server_get_soup_server  (SondeServer          *self);
 /* The port @soup_server (the main one or a compatibility listener's)
  * listens on, or 0. */

@@ -845,6 +845,12 @@ _sonde_server_get_n_groups (SondeServer *self)
   return _sonde_hub_get_n_groups (_sonde_server_get_hub (self));
 }
 
+guint64
+_sonde_server_get_n_encoded (SondeServer *self)
+{
+  return _sonde_hub_get_n_encoded (_sonde_server_get_hub (self));
+}
+
 gpointer
 _sonde_server_get_format_state (SondeServer       *self,
                                 const SondeFormat *format)
