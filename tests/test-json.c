@@ -128,6 +128,32 @@ test_json_parse_bounded (void)
   g_assert_nonnull (error);
 }
 
+/* Each of @refused is refused as invalid, each of @accepted parses. */
+static void
+assert_bounded_verdicts (const char * const *refused,
+                         gsize               n_refused,
+                         const char * const *accepted,
+                         gsize               n_accepted)
+{
+  for (gsize i = 0; i < n_refused; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = _sonde_json_parse_bounded (refused[i], strlen (refused[i]), &error);
+
+      g_assert_null (node);
+      g_assert_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT);
+    }
+
+  for (gsize i = 0; i < n_accepted; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = _sonde_json_parse_bounded (accepted[i], strlen (accepted[i]), &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (node);
+    }
+}
+
 /* Found by tests/fuzz/fuzz-json: json-glib 1.6 reads a second value
  * after a scalar ("2[]") and leaks it, so that every client message
  * could leak memory in the server. One value, and whitespace around it,
@@ -143,23 +169,7 @@ test_json_parse_bounded_one_value (void)
     "2", " {\"a\":1} \n", "\"x\" ", "\r\ttrue\n", "[[],{}]", "-1.5e3", "\"a]\\\"[\"",
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(JsonNode) node = _sonde_json_parse_bounded (refused[i], strlen (refused[i]), &error);
-
-      g_assert_null (node);
-      g_assert_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT);
-    }
-
-  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(JsonNode) node = _sonde_json_parse_bounded (accepted[i], strlen (accepted[i]), &error);
-
-      g_assert_no_error (error);
-      g_assert_nonnull (node);
-    }
+  assert_bounded_verdicts (refused, G_N_ELEMENTS (refused), accepted, G_N_ELEMENTS (accepted));
 }
 
 /* Found by tests/fuzz/fuzz-json: json-glib 1.6 leaks the string it was
@@ -176,23 +186,7 @@ test_json_parse_bounded_unicode_escapes (void)
     "\"\\u00e9\"", "\"\\ud83d\\ude00\"", "\"\\udbff\\udfff\\u0041\"", "[\"\\\\u\"]", "\"\\uABCDx\"",
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(JsonNode) node = _sonde_json_parse_bounded (refused[i], strlen (refused[i]), &error);
-
-      g_assert_null (node);
-      g_assert_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT);
-    }
-
-  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(JsonNode) node = _sonde_json_parse_bounded (accepted[i], strlen (accepted[i]), &error);
-
-      g_assert_no_error (error);
-      g_assert_nonnull (node);
-    }
+  assert_bounded_verdicts (refused, G_N_ELEMENTS (refused), accepted, G_N_ELEMENTS (accepted));
 }
 
 static void

@@ -17,14 +17,6 @@
  * collector reports them as numbers.
  */
 
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  fuzz_init (argc, argv);
-  return 0;
-}
-
 static void
 check_percent (const SondeCpuPercent *percent)
 {

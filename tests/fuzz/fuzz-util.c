@@ -46,6 +46,16 @@ fuzz_init (int    *argc,
   g_log_set_writer_func (fatal_writer, NULL, NULL);
 }
 
+/* The targets that need nothing more than fuzz_init() do not define
+ * their own: this one is weak, and theirs wins where they do. */
+__attribute__ ((weak)) int
+LLVMFuzzerInitialize (int    *argc,
+                      char ***argv)
+{
+  fuzz_init (argc, argv);
+  return 0;
+}
+
 /* A small fixed engine ----------------------------------------------------- */
 
 typedef struct

@@ -14,7 +14,10 @@ G_BEGIN_DECLS
  * that turn a broken promise into a crash libFuzzer reports.
  */
 
-/* libFuzzer's entry points, which every target defines. */
+/* libFuzzer's entry points. Every target defines LLVMFuzzerTestOneInput();
+ * fuzz-util.c defines a weak LLVMFuzzerInitialize() that calls
+ * fuzz_init(), which a target replaces when it sets up more (and then
+ * calls fuzz_init() first). */
 int LLVMFuzzerInitialize   (int           *argc,
                             char        ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data,
