@@ -205,6 +205,12 @@ test_discovery_ignores (Fixture       *fixture,
     "[\"discover\"]",
     "\"discover\"",
     "GET / HTTP/1.1\r\n\r\n",
+    /* Found by tests/fuzz/fuzz-discovery-probe: a "type" that is an
+     * array or an object made json-glib log a critical per datagram. */
+    "{\"type\":[2,{\"y\":2}]}",
+    "{\"type\":{\"discover\":true}}",
+    /* json-glib 1.6 reads the first value and leaks the second. */
+    "{\"type\":\"discover\"}{}",
   };
   g_autofree char *large = NULL;
   char zeros[64] = { 0 };

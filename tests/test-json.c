@@ -128,6 +128,67 @@ test_json_parse_bounded (void)
   g_assert_nonnull (error);
 }
 
+/* Each of @refused is refused as invalid, each of @accepted parses. */
+static void
+assert_bounded_verdicts (const char * const *refused,
+                         gsize               n_refused,
+                         const char * const *accepted,
+                         gsize               n_accepted)
+{
+  for (gsize i = 0; i < n_refused; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = _sonde_json_parse_bounded (refused[i], strlen (refused[i]), &error);
+
+      g_assert_null (node);
+      g_assert_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT);
+    }
+
+  for (gsize i = 0; i < n_accepted; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = _sonde_json_parse_bounded (accepted[i], strlen (accepted[i]), &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (node);
+    }
+}
+
+/* Found by tests/fuzz/fuzz-json: json-glib 1.6 reads a second value
+ * after a scalar ("2[]") and leaks it, so that every client message
+ * could leak memory in the server. One value, and whitespace around it,
+ * is all that is accepted. */
+static void
+test_json_parse_bounded_one_value (void)
+{
+  const char * const refused[] = {
+    "2[]", "1{}", "{}{}", "[1][2]", "1 2", "\"a\"\"b\"", "true[[[]]]", "null{\"a\":[1,2]}",
+    "var a = 1;", "{\"type\":\"ping\"} [[1]]", "[1]]", "\"x\"1", "0 ,",
+  };
+  const char * const accepted[] = {
+    "2", " {\"a\":1} \n", "\"x\" ", "\r\ttrue\n", "[[],{}]", "-1.5e3", "\"a]\\\"[\"",
+  };
+
+  assert_bounded_verdicts (refused, G_N_ELEMENTS (refused), accepted, G_N_ELEMENTS (accepted));
+}
+
+/* Found by tests/fuzz/fuzz-json: json-glib 1.6 leaks the string it was
+ * reading when a high surrogate is followed by another \u escape than a
+ * low surrogate. Every \u escape is checked first. */
+static void
+test_json_parse_bounded_unicode_escapes (void)
+{
+  const char * const refused[] = {
+    "\"\\ud800\\u0041\"", "\"\\ud800\\u\"", "\"x\\ud800\\ud800\"", "[\"\\ud83d\\e9\\ud83d\\uude00\"]",
+    "\"\\ud800x\"", "\"\\udc00\"", "\"\\uZZZZ\"", "\"\\u12\"", "{\"a\":\"\\ud800\"}",
+  };
+  const char * const accepted[] = {
+    "\"\\u00e9\"", "\"\\ud83d\\ude00\"", "\"\\udbff\\udfff\\u0041\"", "[\"\\\\u\"]", "\"\\uABCDx\"",
+  };
+
+  assert_bounded_verdicts (refused, G_N_ELEMENTS (refused), accepted, G_N_ELEMENTS (accepted));
+}
+
 static void
 test_frame_add_dropped (void)
 {
@@ -165,6 +226,8 @@ main (int   argc,
   g_test_add_func ("/json/invalid-utf8", test_json_invalid_utf8_is_repaired);
   g_test_add_func ("/json/timestamp", test_json_timestamp_format);
   g_test_add_func ("/json/parse-bounded", test_json_parse_bounded);
+  g_test_add_func ("/json/parse-bounded/one-value", test_json_parse_bounded_one_value);
+  g_test_add_func ("/json/parse-bounded/unicode-escapes", test_json_parse_bounded_unicode_escapes);
   g_test_add_func ("/frames/add-dropped", test_frame_add_dropped);
   g_test_add_func ("/frames/error", test_error_frame);
 

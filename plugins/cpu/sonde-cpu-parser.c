@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "sonde-cpu-parser.h"
@@ -196,7 +197,9 @@ sonde_cpu_parse_loadavg (const char *text,
       char *end;
       double v = g_ascii_strtod (p, &end);
 
-      if (end == p || v < 0)
+      /* g_ascii_strtod() also reads "nan" and "inf", which are no load
+       * average (and no JSON number). */
+      if (end == p || !isfinite (v) || v < 0)
         return FALSE;
       *out[i] = v;
       p = end;
@@ -336,7 +339,7 @@ mhz_cb (const char *key,
       char *end;
       double mhz = g_ascii_strtod (value, &end);
 
-      if (end != value && mhz > 0)
+      if (end != value && isfinite (mhz) && mhz > 0)
         {
           search->sum += mhz;
           search->count++;
@@ -363,5 +366,7 @@ sonde_cpu_parse_cpuinfo_mhz (const char *cpuinfo)
 
   foreach_cpuinfo_line (cpuinfo, mhz_cb, &search);
 
-  return search.count > 0 ? search.sum / search.count : 0;
+  if (search.count == 0 || !isfinite (search.sum))
+    return 0;
+  return search.sum / search.count;
 }

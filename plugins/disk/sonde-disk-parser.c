@@ -195,7 +195,9 @@ is_real_fs (const SondeDiskMount *mount,
 static inline gint64
 device_key (const SondeDiskMount *mount)
 {
-  return ((gint64) mount->major << 32) | mount->minor;
+  /* Unsigned: a major of 2^31 or more (never in a real mountinfo) would
+   * overflow a signed shift. */
+  return (gint64) (((guint64) mount->major << 32) | mount->minor);
 }
 
 /*

@@ -112,12 +112,14 @@ sonde_memory_compute (const SondeMeminfo *info,
 
   stats->available = available;
   stats->used = info->total - available;
+  /* The ratio first: 100.0 * used / total may round to just above 100
+   * for huge values, the ratio of used <= total never above 1. */
   if (info->total > 0)
-    stats->usage_percent = 100.0 * (double) stats->used / (double) info->total;
+    stats->usage_percent = 100.0 * ((double) stats->used / (double) info->total);
 
   stats->swap_total = info->swap_total;
   stats->swap_used = info->swap_total > info->swap_free ? info->swap_total - info->swap_free : 0;
   /* No swap is 0 %, not 0/0. */
   if (info->swap_total > 0)
-    stats->swap_usage_percent = 100.0 * (double) stats->swap_used / (double) info->swap_total;
+    stats->swap_usage_percent = 100.0 * ((double) stats->swap_used / (double) info->swap_total);
 }

@@ -64,7 +64,7 @@ sonde_proc_parse_stat (const char    *text,
                        gsize          length,
                        SondeProcStat *stat)
 {
-  const char *end = text + length;
+  const char *end;
   const char *open;
   const char *close;
   const char *p;
@@ -76,6 +76,7 @@ sonde_proc_parse_stat (const char    *text,
   if (text == NULL || length == 0)
     return FALSE;
 
+  end = text + length;
   open = memchr (text, '(', length);
   if (open == NULL)
     return FALSE;
@@ -160,7 +161,15 @@ sonde_proc_parse_mem_total (const char *meminfo,
   if (!g_ascii_isdigit (*p))
     return FALSE;
   for (; g_ascii_isdigit (*p); p++)
-    kib = kib * 10 + (guint64) (*p - '0');
+    {
+      guint digit = *p - '0';
+
+      /* Beyond 2^64 bytes is not a MemTotal: it would wrap, to 0 even,
+       * and the collector divides by it. */
+      if (kib > (G_MAXUINT64 / 1024 - digit) / 10)
+        return FALSE;
+      kib = kib * 10 + digit;
+    }
 
   /* The kernel says "kB" but means KiB. */
   *bytes = kib * 1024;

@@ -204,6 +204,45 @@ read_int (SondeConfig  *self,
   return TRUE;
 }
 
+/* GKeyFile's escapes are \s \n \t \r \\, and \; in a list; anything
+ * else makes the value invalid. They are checked here, before GLib reads
+ * the value: GLib 2.74 sets its GError twice, with a warning, on an
+ * invalid escape followed by a backslash at the end of the value; and
+ * the message can say which escape is wrong. */
+static gboolean
+check_escapes (SondeConfig  *self,
+               GKeyFile     *file,
+               const char   *group,
+               const char   *key,
+               gboolean      list,
+               GError      **error)
+{
+  g_autofree char *value = g_key_file_get_value (file, group, key, NULL);
+
+  for (const char *p = value; p != NULL && *p != '\0'; p++)
+    {
+      g_autofree char *escape = NULL;
+
+      if (*p != '\\')
+        continue;
+      p++;
+      if (*p != '\0' && strchr (list ? "sntr\\;" : "sntr\\", *p) != NULL)
+        continue;
+
+      /* The backslash and the character after it, if any. */
+      escape = *p == '\0' ? g_strdup ("\\")
+                          : g_strndup (p - 1, g_utf8_next_char (p) - (p - 1));
+      if (!g_utf8_validate (escape, -1, NULL))
+        g_clear_pointer (&escape, g_free);
+      sonde_config_set_error (self, error, group, key,
+                              _("“%s” is not an escape sequence (\\s, \\n, \\t, \\r, \\\\ and, in lists, \\;)"),
+                              escape != NULL ? escape : "\\?");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static gboolean
 read_string (SondeConfig  *self,
              GKeyFile     *file,
@@ -217,6 +256,9 @@ read_string (SondeConfig  *self,
 
   if (!g_key_file_has_key (file, group, key, NULL))
     return TRUE;
+
+  if (!check_escapes (self, file, group, key, FALSE, error))
+    return FALSE;
 
   text = g_key_file_get_string (file, group, key, &local_error);
   if (text == NULL)
@@ -244,6 +286,9 @@ read_list (SondeConfig  *self,
 
   if (!g_key_file_has_key (file, group, key, NULL))
     return TRUE;
+
+  if (!check_escapes (self, file, group, key, TRUE, error))
+    return FALSE;
 
   list = g_key_file_get_string_list (file, group, key, NULL, &local_error);
   if (list == NULL && !g_error_matches (local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE))
@@ -751,6 +796,28 @@ warn_if_token_readable (SondeConfig *self)
                 (unsigned) (st.st_mode & 07777), self->path);
 }
 
+/* Checks and reads a configuration, from a file or from text. */
+static gboolean
+load_keyfile (SondeConfig  *self,
+              GKeyFile     *file,
+              GError      **error)
+{
+  if (!check_known (self, file, error) ||
+      !load_server (self, file, error) ||
+      !read_list (self, file, "collectors", "enabled", &self->enabled, error) ||
+      !read_list (self, file, "collectors", "disabled", &self->disabled, error) ||
+      !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
+                 _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
+      !load_compat (self, file, error) ||
+      !load_logs (self, file, error) ||
+      !load_alerts_and_discovery (self, file, error) ||
+      !load_agent_of (self, file, error))
+    return FALSE;
+
+  self->keyfile = g_key_file_ref (file);
+  return TRUE;
+}
+
 /**
  * sonde_config_load:
  * @path: the file to read
@@ -790,21 +857,48 @@ sonde_config_load (SondeConfig  *self,
       return FALSE;
     }
 
-  if (!check_known (self, file, error) ||
-      !load_server (self, file, error) ||
-      !read_list (self, file, "collectors", "enabled", &self->enabled, error) ||
-      !read_list (self, file, "collectors", "disabled", &self->disabled, error) ||
-      !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
-                 _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
-      !load_compat (self, file, error) ||
-      !load_logs (self, file, error) ||
-      !load_alerts_and_discovery (self, file, error) ||
-      !load_agent_of (self, file, error))
+  if (!load_keyfile (self, file, error))
     return FALSE;
 
-  self->keyfile = g_key_file_ref (file);
   warn_if_token_readable (self);
   return TRUE;
+}
+
+/**
+ * sonde_config_load_from_data:
+ * @path: the file @data was read from: errors name it, and relative
+ *   paths in it are resolved against its directory
+ * @data: the text of a configuration file
+ * @length: its length, or -1 if it is NUL-terminated
+ *
+ * As sonde_config_load(), from text already read.
+ *
+ * Returns: %FALSE with @error set if the text is not valid
+ */
+gboolean
+sonde_config_load_from_data (SondeConfig  *self,
+                             const char   *path,
+                             const char   *data,
+                             gssize        length,
+                             GError      **error)
+{
+  g_autoptr(GKeyFile) file = g_key_file_new ();
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+
+  g_free (self->path);
+  self->path = g_strdup (path);
+
+  if (!g_key_file_load_from_data (file, data != NULL ? data : "", length, G_KEY_FILE_NONE, &local_error))
+    {
+      g_set_error (error, SONDE_CONFIG_ERROR, SONDE_CONFIG_ERROR_INVALID,
+                   "%s: %s", path, local_error->message);
+      return FALSE;
+    }
+
+  return load_keyfile (self, file, error);
 }
 
 /**

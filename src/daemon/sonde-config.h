@@ -70,6 +70,11 @@ gboolean     sonde_config_load         (SondeConfig  *self,
                                         const char   *path,
                                         gboolean      must_exist,
                                         GError      **error);
+gboolean     sonde_config_load_from_data (SondeConfig *self,
+                                          const char  *path,
+                                          const char  *data,
+                                          gssize       length,
+                                          GError     **error);
 gboolean     sonde_config_parse_compat (const char   *entry,
                                         char        **name,
                                         guint        *port,

@@ -385,6 +385,12 @@ test_parse_loadavg (void)
   g_assert_cmpfloat_with_epsilon (l15, 32.25, EPSILON);
   g_assert_false (sonde_cpu_parse_loadavg ("0.17 0.06\n", &l1, &l5, &l15));
   g_assert_false (sonde_cpu_parse_loadavg ("", &l1, &l5, &l15));
+
+  /* Found by tests/fuzz/fuzz-proc-cpu: g_ascii_strtod() reads "nan" and
+   * "inf", which were reported as load averages (and written as null). */
+  g_assert_false (sonde_cpu_parse_loadavg ("nan  1 0\n", &l1, &l5, &l15));
+  g_assert_false (sonde_cpu_parse_loadavg ("0.1 inf 0.3\n", &l1, &l5, &l15));
+  g_assert_false (sonde_cpu_parse_loadavg ("0.1 0.2 1e999\n", &l1, &l5, &l15));
 }
 
 static void
@@ -433,6 +439,12 @@ test_parse_cpuinfo_mhz (void)
   g_assert_cmpfloat (sonde_cpu_parse_cpuinfo_mhz ("processor\t: 0\nBogoMIPS\t: 50.00\n"), ==, 0);
   g_assert_cmpfloat (sonde_cpu_parse_cpuinfo_mhz ("cpu MHz\t\t: garbage\n"), ==, 0);
   g_assert_cmpfloat (sonde_cpu_parse_cpuinfo_mhz (""), ==, 0);
+
+  /* Not a number, or numbers whose sum is not one, are no frequency. */
+  g_assert_cmpfloat (sonde_cpu_parse_cpuinfo_mhz ("cpu MHz\t\t: inf\n"), ==, 0);
+  g_assert_cmpfloat_with_epsilon (sonde_cpu_parse_cpuinfo_mhz ("cpu MHz\t\t: nan\ncpu MHz\t\t: 800\n"),
+                                  800, EPSILON);
+  g_assert_cmpfloat (sonde_cpu_parse_cpuinfo_mhz ("cpu MHz\t: 1e308\ncpu MHz\t: 1e308\n"), ==, 0);
 }
 
 /* The live host: values must be sane, and cores must be the online CPUs. */

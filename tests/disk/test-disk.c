@@ -331,6 +331,27 @@ test_filter_partitions_host (void)
   g_assert_cmpstr (m->fs_type, ==, "ext4");
 }
 
+/* Found by tests/fuzz/fuzz-proc-disk: a device number's major of 2^31
+ * or more overflowed a signed shift (undefined behaviour, caught by
+ * UBSan). Different majors stay different filesystems. */
+static void
+test_filter_partitions_huge_major (void)
+{
+  g_autoptr(GPtrArray) mounts =
+    sonde_disk_parse_mountinfo ("20 1 4294967295:4294967295 / /a rw - ext4 /dev/a rw\n"
+                                "21 1 2147483648:0 / /b rw - ext4 /dev/b rw\n"
+                                "22 1 4294967295:4294967295 / /c rw - ext4 /dev/c rw\n");
+  g_autoptr(GHashTable) types = sonde_disk_parse_filesystems ("\text4\n");
+
+  g_assert_cmpuint (mounts->len, ==, 3);
+  sonde_disk_filter_partitions (mounts, types);
+
+  /* /c is /a's filesystem again. */
+  g_assert_cmpuint (mounts->len, ==, 2);
+  g_assert_cmpstr (((SondeDiskMount *) mounts->pdata[0])->mount_point, ==, "/a");
+  g_assert_cmpstr (((SondeDiskMount *) mounts->pdata[1])->mount_point, ==, "/b");
+}
+
 static void
 test_parse_diskstats (void)
 {
@@ -677,6 +698,7 @@ main (int   argc,
   g_test_add_func ("/disk/parser/filesystems", test_parse_filesystems);
   g_test_add_func ("/disk/parser/filter-partitions", test_filter_partitions);
   g_test_add_func ("/disk/parser/filter-partitions-host", test_filter_partitions_host);
+  g_test_add_func ("/disk/parser/filter-partitions-huge-major", test_filter_partitions_huge_major);
   g_test_add_func ("/disk/parser/diskstats", test_parse_diskstats);
   g_test_add_func ("/disk/parser/rate", test_rate);
   g_test_add_func ("/disk/parser/usage", test_usage);

@@ -243,6 +243,15 @@ test_parse (void)
   g_assert_false (sonde_memory_parse_meminfo ("MemFree: 10 kB\n", &info));
   g_assert_false (sonde_memory_parse_meminfo ("garbage\n", &info));
 
+  /* Found by tests/fuzz/fuzz-proc-memory: with huge figures,
+   * 100.0 * used / total rounded to just above 100. */
+  g_assert_true (sonde_memory_parse_meminfo ("MemTotal: 14452323777604320 kB\nMemFree: 0 kB\n"
+                                             "MemAvailable: 0 kB\n"
+                                             "SwapTotal: 14452323777604320 kB\nSwapFree: 0 kB\n", &info));
+  sonde_memory_compute (&info, &stats);
+  g_assert_cmpfloat (stats.usage_percent, <=, 100);
+  g_assert_cmpfloat (stats.swap_usage_percent, <=, 100);
+
   /* All zero (a broken meminfo) is 0 %, not NaN. */
   g_assert_true (sonde_memory_parse_meminfo ("MemTotal: 0 kB\nMemFree: 0 kB\n", &info));
   sonde_memory_compute (&info, &stats);

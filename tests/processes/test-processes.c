@@ -131,6 +131,9 @@ test_parse_stat (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     g_assert_false (sonde_proc_parse_stat (bad[i], strlen (bad[i]), &st));
+  /* Found by tests/fuzz/fuzz-proc-processes: NULL + 0 was computed
+   * before NULL was checked, undefined behaviour (UBSan). */
+  g_assert_false (sonde_proc_parse_stat (NULL, 0, &st));
 
   /* Longer names than the kernel prints are truncated, not overflowed. */
   long_line = g_strdup_printf ("9 (%s) S 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 3 0 4 0\n", long_name);
@@ -150,6 +153,13 @@ test_parse_meminfo (void)
   g_assert_cmpuint (total, ==, 2048);
   g_assert_false (sonde_proc_parse_mem_total ("SwapTotal: 2 kB\n", &total));
   g_assert_false (sonde_proc_parse_mem_total ("", &total));
+
+  /* Found by tests/fuzz/fuzz-proc-processes: 2^54 KiB is 2^64 bytes,
+   * which wrapped to a MemTotal of 0 that the collector divided by. */
+  g_assert_true (sonde_proc_parse_mem_total ("MemTotal: 18014398509481983 kB\n", &total));
+  g_assert_cmpuint (total, ==, G_GUINT64_CONSTANT (18014398509481983) * 1024);
+  g_assert_false (sonde_proc_parse_mem_total ("MemTotal: 18014398509481984 kB\n", &total));
+  g_assert_false (sonde_proc_parse_mem_total ("MemTotal: 88888888888888888888888885888888800 kB\n", &total));
 }
 
 static void

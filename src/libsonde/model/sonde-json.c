@@ -239,8 +239,66 @@ _sonde_error_frame_new (const char *code,
  * accepts 'single-quoted' strings and comments, which the scan does not
  * model: ['"',[[[... would hide its nesting inside what the scan takes
  * for a string. Neither is JSON, so a ' or / outside a double-quoted
- * string is refused here. */
+ * string is refused here.
+ *
+ * The text must also hold one value and nothing after it but
+ * whitespace: json-glib 1.6 reads a value after a scalar ("2[]", "1{}")
+ * or after a "var x = ..." statement, keeps the first and leaks the
+ * others, so that a client could make the server leak memory with every
+ * message. The scan finds where the first value ends, and refuses what
+ * follows. For the same reason \u escapes are checked: json-glib leaks
+ * on a broken surrogate pair. */
 #define MAX_JSON_DEPTH 64
+
+static inline gboolean
+is_json_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The code unit of the \uXXXX escape at @pos, or -1 if it is not one. */
+static int
+read_unicode_escape (const char *text,
+                     gsize       length,
+                     gsize       pos)
+{
+  int unit = 0;
+
+  if (pos > length || length - pos < 6 || text[pos] != '\\' || text[pos + 1] != 'u')
+    return -1;
+
+  for (gsize i = pos + 2; i < pos + 6; i++)
+    {
+      if (!g_ascii_isxdigit (text[i]))
+        return -1;
+      unit = unit * 16 + g_ascii_xdigit_value (text[i]);
+    }
+
+  return unit;
+}
+
+/* Checks the \u escape at @pos and returns where it ends (its last
+ * byte), or 0 if it is not valid: four hex digits, and a surrogate only
+ * as the first of a pair. json-glib 1.6 leaks the string read so far on
+ * a high surrogate followed by another \u escape than a low surrogate. */
+static gsize
+check_unicode_escape (const char *text,
+                      gsize       length,
+                      gsize       pos)
+{
+  int unit = read_unicode_escape (text, length, pos);
+  int low;
+
+  if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF))
+    return 0;
+  if (unit < 0xD800 || unit > 0xDBFF)
+    return pos + 5;
+
+  low = read_unicode_escape (text, length, pos + 6);
+  if (low < 0xDC00 || low > 0xDFFF)
+    return 0;
+  return pos + 11;
+}
 
 JsonNode *
 _sonde_json_parse_bounded (const char  *text,
@@ -250,6 +308,8 @@ _sonde_json_parse_bounded (const char  *text,
   g_autoptr(JsonParser) parser = NULL;
   int depth = 0;
   gboolean in_string = FALSE;
+  gboolean in_scalar = FALSE;   /* in a number, true, false or null at the top */
+  gboolean value_ended = FALSE; /* the top-level value is complete */
 
   if (!g_utf8_validate (text, length, NULL))
     {
@@ -264,12 +324,47 @@ _sonde_json_parse_bounded (const char  *text,
 
       if (in_string)
         {
-          if (c == '\\')
+          if (c == '\\' && i + 1 < length && text[i + 1] == 'u')
+            {
+              gsize end = check_unicode_escape (text, length, i);
+
+              if (end == 0)
+                {
+                  g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                               "Invalid \\u escape at offset %" G_GSIZE_FORMAT
+                               ": four hex digits, and surrogates only in pairs", i);
+                  return NULL;
+                }
+              i = end;
+            }
+          else if (c == '\\')
             i++;
           else if (c == '"')
-            in_string = FALSE;
+            {
+              in_string = FALSE;
+              if (depth == 0)
+                value_ended = TRUE;
+            }
+          continue;
         }
-      else if (c == '"')
+
+      if (depth == 0 && in_scalar && (is_json_space (c) || strchr ("{}[]\"", c) != NULL))
+        {
+          in_scalar = FALSE;
+          value_ended = TRUE;
+        }
+
+      if (is_json_space (c))
+        continue;
+
+      if (value_ended)
+        {
+          g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                       "Unexpected text at offset %" G_GSIZE_FORMAT ", after the JSON value", i);
+          return NULL;
+        }
+
+      if (c == '"')
         in_string = TRUE;
       else if (c == '\'')
         {
@@ -293,7 +388,13 @@ _sonde_json_parse_bounded (const char  *text,
             }
         }
       else if (c == '}' || c == ']')
-        depth--;
+        {
+          /* An unmatched one is json-glib's to report. */
+          if (--depth == 0)
+            value_ended = TRUE;
+        }
+      else if (depth == 0)
+        in_scalar = TRUE;
     }
 
   parser = json_parser_new_immutable ();

@@ -11,14 +11,16 @@
 #include "sonde-native-client-private.h"
 #include "sonde-native-format-private.h"
 #include "sonde-native-frames-private.h"
+#include "sonde-native-messages-private.h"
 #include "sonde-server-private.h"
 
 /*
- * One connection speaking the native protocol at /ws/v1: it parses the
- * client's messages and keeps its subscriptions as memberships of hub
- * groups. When the socket is full (SondeConnection's backpressure),
- * frames are not queued but counted, and the next frame that fits says
- * how many were dropped (it holds the latest values anyway).
+ * One connection speaking the native protocol at /ws/v1: it acts on the
+ * client's messages (read by sonde-native-messages.c) and keeps its
+ * subscriptions as memberships of hub groups. When the socket is full
+ * (SondeConnection's backpressure), frames are not queued but counted,
+ * and the next frame that fits says how many were dropped (it holds the
+ * latest values anyway).
  */
 
 #define MAX_SUBSCRIPTIONS        16
@@ -26,14 +28,6 @@
  * one connection's, all subscriptions together, stay this small. A
  * dashboard naming every metric one by one needs a few KiB. */
 #define MAX_PATTERN_BYTES        (32 * 1024)
-#define MAX_SUBSCRIPTION_ID      64
-#define MAX_HISTORY_SECONDS      3600
-
-static const char * const known_events[] = {
-  "alert", "task_start", "task_output", "task_complete", "log_line",
-  "server_added", "server_removed", "server_status", "collector_error",
-  NULL
-};
 
 /* What log files say and what commands print: more than metrics, so only
  * for a client whose handshake carried the token, when there is one. */
@@ -254,10 +248,13 @@ add_subscription (SondeNativeClient  *self,
 static guint
 default_interval (SondeNativeClient *self)
 {
-  return CLAMP (1000, sonde_server_get_interval_min (self->server),
-                sonde_server_get_interval_max (self->server));
+  return _sonde_native_default_interval (sonde_server_get_interval_min (self->server),
+                                         sonde_server_get_interval_max (self->server));
 }
 
+/* Event types a message or the query asked for: known ones only (a
+ * subscribe message's were checked when it was read, in
+ * sonde-native-messages.c), and the sensitive ones only with the token. */
 static gboolean
 check_events (SondeNativeClient  *self,
               const char * const *events,
@@ -267,7 +264,7 @@ check_events (SondeNativeClient  *self,
     {
       g_autofree char *text = NULL;
 
-      if (!g_strv_contains (known_events, events[i]))
+      if (!_sonde_native_is_known_event (events[i]))
         {
           text = g_strdup_printf ("Unknown event type '%s'", events[i]);
           send_error (self, "invalid_subscription", text, id);
@@ -283,90 +280,6 @@ check_events (SondeNativeClient  *self,
     }
 
   return TRUE;
-}
-
-static gboolean
-is_valid_subscription_id (const char *id)
-{
-  gsize length = strlen (id);
-
-  if (length == 0 || length > MAX_SUBSCRIPTION_ID)
-    return FALSE;
-
-  for (const char *p = id; *p; p++)
-    if (!g_ascii_isalnum (*p) && !strchr ("_-.:", *p))
-      return FALSE;
-
-  return TRUE;
-}
-
-/* Reads an optional array of strings. Returns FALSE if @member is present
- * but not an array of strings. */
-static gboolean
-read_string_array (JsonObject  *object,
-                   const char  *member,
-                   GStrv       *out)
-{
-  JsonNode *node = json_object_get_member (object, member);
-  g_autoptr(GStrvBuilder) builder = NULL;
-  JsonArray *array;
-
-  *out = NULL;
-  if (node == NULL)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    return FALSE;
-
-  array = json_node_get_array (node);
-  builder = g_strv_builder_new ();
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonNode *element = json_array_get_element (array, i);
-
-      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
-        return FALSE;
-      g_strv_builder_add (builder, json_node_get_string (element));
-    }
-
-  *out = g_strv_builder_end (builder);
-  return TRUE;
-}
-
-/* Reads an optional integer member. Returns FALSE if it is present but not
- * an integral number. */
-static gboolean
-read_integer (JsonObject *object,
-              const char *member,
-              gint64      fallback,
-              gint64     *out)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  *out = fallback;
-  if (node == NULL)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  switch (json_node_get_value_type (node))
-    {
-    case G_TYPE_INT64:
-      *out = json_node_get_int (node);
-      return TRUE;
-
-    case G_TYPE_DOUBLE:
-      {
-        double value = json_node_get_double (node);
-
-        if (value != (double) (gint64) value)
-          return FALSE;
-        *out = (gint64) value;
-        return TRUE;
-      }
-
-    default:
-      return FALSE;
-    }
 }
 
 /* The `history` messages of a new subscription, before its live stream:
@@ -451,137 +364,56 @@ send_history (SondeNativeClient *self,
 }
 
 static void
-handle_subscribe (SondeNativeClient *self,
-                  JsonObject        *message)
+handle_subscribe (SondeNativeClient  *self,
+                  SondeNativeMessage *message)
 {
-  const char *id = "default";
-  JsonNode *id_node = json_object_get_member (message, "id");
-  g_auto(GStrv) metrics = NULL;
-  g_auto(GStrv) events = NULL;
-  gint64 interval_ms, history_seconds;
-  JsonNode *host_node = json_object_get_member (message, "host");
-  const char *host = NULL;
+  static const char * const everything[] = { "*", NULL };
+  const char * const *patterns = message->metrics ? (const char * const *) message->metrics : everything;
 
-  if (id_node != NULL)
-    {
-      if (!JSON_NODE_HOLDS_VALUE (id_node) || json_node_get_value_type (id_node) != G_TYPE_STRING ||
-          !is_valid_subscription_id (json_node_get_string (id_node)))
-        {
-          send_error (self, "invalid_subscription",
-                      "\"id\" must be a string of 1-64 letters, digits, '_', '-', '.' or ':'", NULL);
-          return;
-        }
-      id = json_node_get_string (id_node);
-    }
-
-  if (!read_string_array (message, "metrics", &metrics))
-    {
-      send_error (self, "invalid_subscription", "\"metrics\" must be an array of strings", id);
-      return;
-    }
-  if (metrics != NULL && metrics[0] == NULL)
-    {
-      send_error (self, "invalid_subscription", "\"metrics\" must not be empty; use [\"*\"] for everything", id);
-      return;
-    }
-
-  if (!read_string_array (message, "events", &events))
-    {
-      send_error (self, "invalid_subscription", "\"events\" must be an array of strings", id);
-      return;
-    }
-  if (!check_events (self, (const char * const *) events, id))
+  if (!check_events (self, (const char * const *) message->events, message->id))
     return;
 
-  if (!read_integer (message, "interval_ms", default_interval (self), &interval_ms))
-    {
-      send_error (self, "invalid_subscription", "\"interval_ms\" must be an integer", id);
-      return;
-    }
-  if (interval_ms < sonde_server_get_interval_min (self->server) ||
-      interval_ms > sonde_server_get_interval_max (self->server))
-    {
-      g_autofree char *text = g_strdup_printf ("\"interval_ms\" must be between %u and %u",
-                                               sonde_server_get_interval_min (self->server),
-                                               sonde_server_get_interval_max (self->server));
-      send_error (self, "interval_out_of_range", text, id);
-      return;
-    }
-
-  if (!read_integer (message, "history_seconds", 0, &history_seconds) ||
-      history_seconds < 0 || history_seconds > MAX_HISTORY_SECONDS)
+  /* Another host's history is served by its own route. */
+  if (message->host != NULL && message->history_seconds > 0 && *message->host != '\0' &&
+      !g_str_equal (message->host, g_get_host_name ()))
     {
       send_error (self, "invalid_subscription",
-                  "\"history_seconds\" must be an integer between 0 and 3600", id);
+                  "\"history_seconds\" is for this host; other hosts' history is at "
+                  "GET /api/v1/history?host=", message->id);
       return;
     }
 
-  if (host_node != NULL)
-    {
-      if (!JSON_NODE_HOLDS_VALUE (host_node) || json_node_get_value_type (host_node) != G_TYPE_STRING)
-        {
-          send_error (self, "invalid_subscription", "\"host\" must be a string", id);
-          return;
-        }
-      host = json_node_get_string (host_node);
-      if (history_seconds > 0 && *host != '\0' && !g_str_equal (host, g_get_host_name ()))
-        {
-          send_error (self, "invalid_subscription",
-                      "\"history_seconds\" is for this host; other hosts' history is at "
-                      "GET /api/v1/history?host=", id);
-          return;
-        }
-    }
-
-  {
-    static const char * const everything[] = { "*", NULL };
-
-    if (add_subscription (self, id, metrics ? (const char * const *) metrics : everything,
-                          (const char * const *) events, (guint) interval_ms, host) &&
-        history_seconds > 0)
-      send_history (self, g_hash_table_lookup (self->subscriptions, id), history_seconds);
-  }
+  if (add_subscription (self, message->id, patterns, (const char * const *) message->events,
+                        message->interval_ms, message->host) &&
+      message->history_seconds > 0)
+    send_history (self, g_hash_table_lookup (self->subscriptions, message->id), message->history_seconds);
 }
 
 static void
-handle_unsubscribe (SondeNativeClient *self,
-                    JsonObject        *message)
+handle_unsubscribe (SondeNativeClient  *self,
+                    SondeNativeMessage *message)
 {
-  JsonNode *id_node = json_object_get_member (message, "id");
-  const char *id = "default";
-
-  if (id_node != NULL)
+  if (!g_hash_table_remove (self->subscriptions, message->id))
     {
-      if (!JSON_NODE_HOLDS_VALUE (id_node) || json_node_get_value_type (id_node) != G_TYPE_STRING)
-        {
-          send_error (self, "invalid_subscription", "\"id\" must be a string", NULL);
-          return;
-        }
-      id = json_node_get_string (id_node);
-    }
-
-  if (!g_hash_table_remove (self->subscriptions, id))
-    {
-      g_autofree char *text = g_strdup_printf ("No subscription with id '%s'", id);
+      g_autofree char *text = g_strdup_printf ("No subscription with id '%s'", message->id);
       send_error (self, "invalid_subscription", text, NULL);
       return;
     }
 
-  if (g_str_equal (id, "default"))
+  if (g_str_equal (message->id, "default"))
     self->implicit_default = FALSE;
 }
 
 static void
-handle_ping (SondeNativeClient *self,
-             JsonObject        *message)
+handle_ping (SondeNativeClient  *self,
+             SondeNativeMessage *message)
 {
   g_autoptr(JsonObject) pong = json_object_new ();
   g_autoptr(GBytes) frame = NULL;
-  JsonNode *id = json_object_get_member (message, "id");
 
   json_object_set_string_member (pong, "type", "pong");
-  if (id != NULL)
-    json_object_set_member (pong, "id", json_node_copy (id));
+  if (message->ping_id != NULL)
+    json_object_set_member (pong, "id", json_node_copy (message->ping_id));
   frame = _sonde_json_object_to_bytes (pong);
   send_control (self, frame);
 }
@@ -592,13 +424,10 @@ native_client_message (gpointer               owner,
                        GBytes                *bytes)
 {
   SondeNativeClient *self = owner;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  JsonObject *message;
+  g_auto(SondeNativeMessage) message = { 0, };
+  g_auto(SondeNativeMessageError) error = { 0, };
   const char *text;
   gsize length;
-  JsonNode *type_node;
-  const char *message_type;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
@@ -616,42 +445,33 @@ native_client_message (gpointer               owner,
       return;
     }
 
-  root = _sonde_json_parse_bounded (text, length, &error);
-  if (root == NULL)
+  /* The message is read in sonde-native-messages.c; what it asks of the
+   * server's state is checked here. */
+  if (!_sonde_native_message_parse (text, length, sonde_server_get_interval_min (self->server),
+                                    sonde_server_get_interval_max (self->server), &message, &error))
     {
-      g_autofree char *message_text = g_strdup_printf ("Invalid JSON: %s", error->message);
-      send_error (self, "bad_json", message_text, NULL);
+      send_error (self, error.code, error.message, error.subscription);
       return;
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (root))
+  switch (message.type)
     {
-      send_error (self, "bad_json", "Expected a JSON object", NULL);
-      return;
-    }
+    case SONDE_NATIVE_MESSAGE_SUBSCRIBE:
+      handle_subscribe (self, &message);
+      break;
 
-  message = json_node_get_object (root);
-  type_node = json_object_get_member (message, "type");
-  if (type_node == NULL || !JSON_NODE_HOLDS_VALUE (type_node) ||
-      json_node_get_value_type (type_node) != G_TYPE_STRING)
-    {
-      send_error (self, "bad_json", "Missing string member \"type\"", NULL);
-      return;
-    }
+    case SONDE_NATIVE_MESSAGE_UNSUBSCRIBE:
+      handle_unsubscribe (self, &message);
+      break;
 
-  message_type = json_node_get_string (type_node);
-  if (g_str_equal (message_type, "subscribe"))
-    handle_subscribe (self, message);
-  else if (g_str_equal (message_type, "unsubscribe"))
-    handle_unsubscribe (self, message);
-  else if (g_str_equal (message_type, "ping"))
-    handle_ping (self, message);
-  else if (g_str_equal (message_type, "catalog"))
-    send_control (self, _sonde_native_get_catalog_frame (self->format));
-  else
-    {
-      g_autofree char *message_text = g_strdup_printf ("Unknown message type '%s'", message_type);
-      send_error (self, "bad_json", message_text, NULL);
+    case SONDE_NATIVE_MESSAGE_PING:
+      handle_ping (self, &message);
+      break;
+
+    case SONDE_NATIVE_MESSAGE_CATALOG:
+    default:
+      send_control (self, _sonde_native_get_catalog_frame (self->format));
+      break;
     }
 }
 

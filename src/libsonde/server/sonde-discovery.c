@@ -5,6 +5,7 @@
 
 #include "sonde-format-private.h"
 #include "sonde-discovery.h"
+#include "sonde-discovery-private.h"
 #include "sonde-error.h"
 #include "sonde-json-private.h"
 #include "sonde-version.h"
@@ -260,12 +261,12 @@ sonde_discovery_build_announce (SondeDiscovery *self)
 
 /* Probes --------------------------------------------------------------- */
 
-static gboolean
-is_probe (const char *data,
-          gsize       length)
+gboolean
+_sonde_discovery_is_probe (const char *data,
+                           gsize       length)
 {
   g_autoptr(JsonNode) root = NULL;
-  JsonObject *object;
+  JsonNode *type;
 
   if (length == strlen (SONDE_DISCOVERY_PROBE) &&
       memcmp (data, SONDE_DISCOVERY_PROBE, length) == 0)
@@ -279,8 +280,11 @@ is_probe (const char *data,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return FALSE;
 
-  object = json_node_get_object (root);
-  return g_strcmp0 (json_object_get_string_member_with_default (object, "type", NULL), "discover") == 0;
+  /* Not json_object_get_string_member_with_default(): it logs a critical
+   * when "type" is an object or an array, which anyone could send. */
+  type = json_object_get_member (json_node_get_object (root), "type");
+  return type != NULL && JSON_NODE_HOLDS_VALUE (type) && json_node_get_value_type (type) == G_TYPE_STRING &&
+         g_str_equal (json_node_get_string (type), "discover");
 }
 
 static char *
@@ -361,7 +365,7 @@ handle_datagram (SondeDiscovery *self,
       return;
     }
 
-  if (!is_probe (data, length))
+  if (!_sonde_discovery_is_probe (data, length))
     {
       ignore (self, from, "not a probe");
       return;

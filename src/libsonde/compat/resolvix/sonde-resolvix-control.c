@@ -93,6 +93,67 @@ stopped (gboolean was_running)
   return answer;
 }
 
+static JsonObject *
+error_answer (char *message)
+{
+  JsonObject *object = json_object_new ();
+
+  json_object_set_string_member (object, "error", message);
+  g_free (message);
+  return object;
+}
+
+/* What a POST /control body gets: 200 and the command's answer (the
+ * command is carried out), or 400 and {"error": "..."}. The body has
+ * been bounded by MAX_CONTROL_BODY. */
+JsonObject *
+_sonde_resolvix_control_answer (SondeResolvix *self,
+                                const char    *text,
+                                gsize          length,
+                                guint         *status)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *answer;
+  JsonNode *command_node;
+  const char *command;
+
+  *status = SOUP_STATUS_BAD_REQUEST;
+
+  root = _sonde_json_parse_bounded (text != NULL ? text : "", length, &error);
+  if (root == NULL)
+    return error_answer (g_strdup_printf ("Invalid JSON: %s", error->message));
+
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return error_answer (g_strdup ("The request body must be a JSON object"));
+
+  command_node = json_object_get_member (json_node_get_object (root), "command");
+  if (command_node == NULL || !JSON_NODE_HOLDS_VALUE (command_node) ||
+      json_node_get_value_type (command_node) != G_TYPE_STRING)
+    return error_answer (g_strdup_printf ("Missing 'command' (one of %s)", known_commands));
+
+  command = json_node_get_string (command_node);
+  if (g_str_equal (command, "start_telemetry"))
+    answer = start_telemetry (self);
+  else if (g_str_equal (command, "stop_telemetry"))
+    {
+      answer = stopped (self->telemetry_running);
+      _sonde_resolvix_set_telemetry_running (self, FALSE);
+    }
+  else if (g_str_equal (command, "start_livelogs"))
+    answer = start_livelogs (self);
+  else if (g_str_equal (command, "stop_livelogs"))
+    {
+      answer = stopped (self->livelogs_running);
+      _sonde_resolvix_set_livelogs_running (self, FALSE);
+    }
+  else
+    return error_answer (g_strdup_printf ("Unknown command '%s' (known: %s)", command, known_commands));
+
+  *status = SOUP_STATUS_OK;
+  return answer;
+}
+
 static void
 control_cb (SoupServer        *soup_server,
             SoupServerMessage *msg,
@@ -103,13 +164,10 @@ control_cb (SoupServer        *soup_server,
   SondeResolvix *state = user_data;
   SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonObject) answer = NULL;
-  g_autoptr(GError) error = NULL;
-  JsonNode *command_node;
-  const char *command;
   const char *text;
   gsize length;
+  guint status;
 
   if (!g_str_equal (soup_server_message_get_method (msg), "POST"))
     {
@@ -137,53 +195,8 @@ control_cb (SoupServer        *soup_server,
 
   body = soup_message_body_flatten (request_body);
   text = g_bytes_get_data (body, &length);
-
-  root = _sonde_json_parse_bounded (text != NULL ? text : "", length, &error);
-  if (root == NULL)
-    {
-      g_autofree char *message = g_strdup_printf ("Invalid JSON: %s", error->message);
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, message);
-      return;
-    }
-
-  if (!JSON_NODE_HOLDS_OBJECT (root))
-    {
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "The request body must be a JSON object");
-      return;
-    }
-
-  command_node = json_object_get_member (json_node_get_object (root), "command");
-  if (command_node == NULL || !JSON_NODE_HOLDS_VALUE (command_node) ||
-      json_node_get_value_type (command_node) != G_TYPE_STRING)
-    {
-      g_autofree char *message = g_strdup_printf ("Missing 'command' (one of %s)", known_commands);
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, message);
-      return;
-    }
-
-  command = json_node_get_string (command_node);
-  if (g_str_equal (command, "start_telemetry"))
-    answer = start_telemetry (state);
-  else if (g_str_equal (command, "stop_telemetry"))
-    {
-      answer = stopped (state->telemetry_running);
-      _sonde_resolvix_set_telemetry_running (state, FALSE);
-    }
-  else if (g_str_equal (command, "start_livelogs"))
-    answer = start_livelogs (state);
-  else if (g_str_equal (command, "stop_livelogs"))
-    {
-      answer = stopped (state->livelogs_running);
-      _sonde_resolvix_set_livelogs_running (state, FALSE);
-    }
-  else
-    {
-      g_autofree char *message = g_strdup_printf ("Unknown command '%s' (known: %s)", command, known_commands);
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, message);
-      return;
-    }
-
-  _sonde_rest_respond_json (msg, SOUP_STATUS_OK, answer);
+  answer = _sonde_resolvix_control_answer (state, text, length, &status);
+  _sonde_rest_respond_json (msg, status, answer);
 }
 
 /* Status ------------------------------------------------------------------- */

@@ -84,6 +84,13 @@ void           _sonde_resolvix_telemetry_register  (SondeServer   *server,
                                                     const char    *path);
 
 /* Control and status, in sonde-resolvix-control.c. */
+/* The answer to a POST /control body and its status: 200 and the
+ * command's answer (the command is carried out), or 400 and
+ * {"error": "..."}. */
+JsonObject    *_sonde_resolvix_control_answer      (SondeResolvix *self,
+                                                    const char    *text,
+                                                    gsize          length,
+                                                    guint         *status);
 void           _sonde_resolvix_add_status_members  (gpointer       state,
                                                     JsonObject    *status);
 void           _sonde_resolvix_control_register    (SondeServer   *server,
