@@ -4,12 +4,8 @@
 #include "sonde-collector-private.h"
 #include "sonde-error.h"
 #include "sonde-event-private.h"
+#include "sonde-event-queue-private.h"
 
-/* Events wait for the main context in a queue of at most this many: a
- * collector that reports faster than the main loop delivers (a log flood)
- * loses its oldest events, counted, rather than growing without bound.
- * The newest are kept: they say what is happening now. */
-#define MAX_QUEUED_EVENTS 10000
 /* Delivered per main loop iteration, so that a long queue does not keep
  * the loop from serving anything else. */
 #define MAX_EVENTS_PER_DISPATCH 500
@@ -47,10 +43,7 @@ typedef struct
    * subclasses need no lock of their own. Recursive: a subclass may read
    * its settings from collect(). */
   GRecMutex     call_lock;
-  GMutex        events_lock;
-  GQueue        events;       /* SondeEvent waiting for the main context */
-  guint64       events_dropped;
-  gboolean      events_scheduled;
+  SondeEventQueue events;     /* waiting for the main context */
   guint         running : 1;
 } SondeCollectorPrivate;
 
@@ -87,8 +80,7 @@ sonde_collector_finalize (GObject *object)
   g_clear_pointer (&priv->sys_root, g_free);
   g_clear_pointer (&priv->metrics, g_ptr_array_unref);
   g_clear_pointer (&priv->main_context, g_main_context_unref);
-  g_queue_clear_full (&priv->events, (GDestroyNotify) sonde_event_unref);
-  g_mutex_clear (&priv->events_lock);
+  _sonde_event_queue_clear (&priv->events);
   g_rec_mutex_clear (&priv->call_lock);
   g_weak_ref_clear (&priv->engine);
 
@@ -319,9 +311,8 @@ sonde_collector_init (SondeCollector *self)
   priv->sys_root = g_strdup ("/sys");
   priv->metrics = g_ptr_array_new_with_free_func ((GDestroyNotify) sonde_metric_unref);
   priv->main_context = g_main_context_ref_thread_default ();
-  g_mutex_init (&priv->events_lock);
   g_rec_mutex_init (&priv->call_lock);
-  g_queue_init (&priv->events);
+  _sonde_event_queue_init (&priv->events);
   g_weak_ref_init (&priv->engine, NULL);
 }
 
@@ -702,14 +693,7 @@ deliver_events_cb (gpointer data)
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
   GQueue events = G_QUEUE_INIT;
   SondeEvent *event;
-  gboolean more;
-
-  g_mutex_lock (&priv->events_lock);
-  while (events.length < MAX_EVENTS_PER_DISPATCH && (event = g_queue_pop_head (&priv->events)) != NULL)
-    g_queue_push_tail (&events, event);
-  more = priv->events.length > 0;
-  priv->events_scheduled = more;
-  g_mutex_unlock (&priv->events_lock);
+  gboolean more = _sonde_event_queue_pop_batch (&priv->events, &events, MAX_EVENTS_PER_DISPATCH);
 
   while ((event = g_queue_pop_head (&events)) != NULL)
     {
@@ -748,9 +732,7 @@ sonde_collector_emit_event (SondeCollector *self,
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
   g_autoptr(JsonObject) copy = NULL;
   SondeEvent *event;
-  SondeEvent *dropped = NULL;
-  gboolean first_drop = FALSE;
-  gboolean schedule;
+  gboolean first_drop, schedule;
 
   g_return_if_fail (SONDE_IS_COLLECTOR (self));
   g_return_if_fail (event_type != NULL);
@@ -759,19 +741,7 @@ sonde_collector_emit_event (SondeCollector *self,
     copy = _sonde_json_object_deep_copy (data);
   event = sonde_event_new (event_type, priv->name, g_get_real_time (), copy);
 
-  g_mutex_lock (&priv->events_lock);
-  if (priv->events.length >= MAX_QUEUED_EVENTS)
-    {
-      dropped = g_queue_pop_head (&priv->events);
-      first_drop = priv->events_dropped == 0;
-      priv->events_dropped++;
-    }
-  g_queue_push_tail (&priv->events, event);
-  schedule = !priv->events_scheduled;
-  priv->events_scheduled = TRUE;
-  g_mutex_unlock (&priv->events_lock);
-
-  g_clear_pointer (&dropped, sonde_event_unref);
+  schedule = _sonde_event_queue_push (&priv->events, event, &first_drop);
   if (first_drop)
     g_message ("Collector %s reports events faster than they are delivered: "
                "the oldest waiting ones are dropped", priv->name);
@@ -805,26 +775,18 @@ guint64
 sonde_collector_get_events_dropped (SondeCollector *self)
 {
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
-  guint64 dropped;
 
   g_return_val_if_fail (SONDE_IS_COLLECTOR (self), 0);
 
-  g_mutex_lock (&priv->events_lock);
-  dropped = priv->events_dropped;
-  g_mutex_unlock (&priv->events_lock);
-  return dropped;
+  return _sonde_event_queue_get_dropped (&priv->events);
 }
 
 guint
 _sonde_collector_get_events_queued (SondeCollector *self)
 {
   SondeCollectorPrivate *priv = sonde_collector_get_instance_private (self);
-  guint queued;
 
-  g_mutex_lock (&priv->events_lock);
-  queued = priv->events.length;
-  g_mutex_unlock (&priv->events_lock);
-  return queued;
+  return _sonde_event_queue_get_length (&priv->events);
 }
 
 void

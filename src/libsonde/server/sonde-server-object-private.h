@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "sonde-listener-private.h"
+#include "sonde-server-access-private.h"
+#include "sonde-server-private.h"
+
+G_BEGIN_DECLS
+
+/* The instance of SondeServer, for the files that implement it
+ * (sonde-server.c, sonde-server-settings.c) and no other. */
+struct _SondeServer
+{
+  GObject      parent_instance;
+
+  SondeEngine    *engine;
+  SondeAccess    *access;
+  SondeAdmission *admission;      /* the connections of every listener */
+  GTlsCertificate *tls_certificate;
+  SoupServer  *soup_server;
+  GPtrArray   *listeners;      /* SondeListener, of every SoupServer */
+  GPtrArray   *clients;        /* ServerClient */
+  GPtrArray   *routes;         /* Route, alive as long as the handlers */
+  GPtrArray   *compat_servers; /* SoupServer of compatibility listeners */
+  gpointer    *format_states;  /* one per entry of _sonde_formats_get() */
+  guint        heartbeat_interval;
+  guint        interval_min_ms;
+  guint        interval_max_ms;
+  gulong       event_handler;
+  gulong       added_handler;
+  gulong       removed_handler;
+};
+
+/* Formats cache what they build from the catalog and the settings. */
+void _sonde_server_invalidate_formats (SondeServer *self);
+
+G_END_DECLS
