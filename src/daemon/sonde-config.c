@@ -2,13 +2,13 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "sonde.h"
 
 #include "sonde-config.h"
+#include "sonde-config-read.h"
 
 /* Loads and checks sonde.conf. Every problem is reported as
  * "FILE: [GROUP] KEY: what is wrong", so that a typo is found at once
@@ -169,161 +169,6 @@ check_known (SondeConfig  *self,
   return TRUE;
 }
 
-/* Reads an integer within [min, max]. @invalid is the translated message
- * for a bad value, with one %s for the value ("%s is not a port
- * (0-65535)"). Leaves *value alone when the key is absent. */
-static gboolean
-read_int (SondeConfig  *self,
-          GKeyFile     *file,
-          const char   *group,
-          const char   *key,
-          gint64        min,
-          gint64        max,
-          const char   *invalid,
-          int          *value,
-          GError      **error)
-{
-  g_autofree char *text = NULL;
-  g_autofree char *stripped = NULL;
-  gint64 number;
-
-  if (!g_key_file_has_key (file, group, key, NULL))
-    return TRUE;
-
-  text = g_key_file_get_value (file, group, key, NULL);
-  stripped = g_strstrip (g_strdup (text));
-  if (!g_ascii_string_to_signed (stripped, 10, min, max, &number, NULL))
-    {
-      g_autofree char *message = g_strdup_printf (invalid, stripped);
-
-      sonde_config_set_error (self, error, group, key, "%s", message);
-      return FALSE;
-    }
-
-  *value = (int) number;
-  return TRUE;
-}
-
-/* GKeyFile's escapes are \s \n \t \r \\, and \; in a list; anything
- * else makes the value invalid. They are checked here, before GLib reads
- * the value: GLib 2.74 sets its GError twice, with a warning, on an
- * invalid escape followed by a backslash at the end of the value; and
- * the message can say which escape is wrong. */
-static gboolean
-check_escapes (SondeConfig  *self,
-               GKeyFile     *file,
-               const char   *group,
-               const char   *key,
-               gboolean      list,
-               GError      **error)
-{
-  g_autofree char *value = g_key_file_get_value (file, group, key, NULL);
-
-  for (const char *p = value; p != NULL && *p != '\0'; p++)
-    {
-      g_autofree char *escape = NULL;
-
-      if (*p != '\\')
-        continue;
-      p++;
-      if (*p != '\0' && strchr (list ? "sntr\\;" : "sntr\\", *p) != NULL)
-        continue;
-
-      /* The backslash and the character after it, if any. */
-      escape = *p == '\0' ? g_strdup ("\\")
-                          : g_strndup (p - 1, g_utf8_next_char (p) - (p - 1));
-      if (!g_utf8_validate (escape, -1, NULL))
-        g_clear_pointer (&escape, g_free);
-      sonde_config_set_error (self, error, group, key,
-                              _("“%s” is not an escape sequence (\\s, \\n, \\t, \\r, \\\\ and, in lists, \\;)"),
-                              escape != NULL ? escape : "\\?");
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-read_string (SondeConfig  *self,
-             GKeyFile     *file,
-             const char   *group,
-             const char   *key,
-             char        **value,
-             GError      **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  char *text;
-
-  if (!g_key_file_has_key (file, group, key, NULL))
-    return TRUE;
-
-  if (!check_escapes (self, file, group, key, FALSE, error))
-    return FALSE;
-
-  text = g_key_file_get_string (file, group, key, &local_error);
-  if (text == NULL)
-    {
-      sonde_config_set_error (self, error, group, key, "%s", local_error->message);
-      return FALSE;
-    }
-
-  g_free (*value);
-  *value = g_strstrip (text);
-  return TRUE;
-}
-
-static gboolean
-read_list (SondeConfig  *self,
-           GKeyFile     *file,
-           const char   *group,
-           const char   *key,
-           GStrv        *value,
-           GError      **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(GStrvBuilder) builder = NULL;
-  g_auto(GStrv) list = NULL;
-
-  if (!g_key_file_has_key (file, group, key, NULL))
-    return TRUE;
-
-  if (!check_escapes (self, file, group, key, TRUE, error))
-    return FALSE;
-
-  list = g_key_file_get_string_list (file, group, key, NULL, &local_error);
-  if (list == NULL && !g_error_matches (local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE))
-    {
-      sonde_config_set_error (self, error, group, key, "%s", local_error->message);
-      return FALSE;
-    }
-
-  builder = g_strv_builder_new ();
-  for (guint i = 0; list != NULL && list[i] != NULL; i++)
-    {
-      char *item = g_strstrip (list[i]);
-
-      if (*item != '\0')
-        g_strv_builder_add (builder, item);
-    }
-
-  g_strfreev (*value);
-  *value = g_strv_builder_end (builder);
-  return TRUE;
-}
-
-static char *
-resolve_path (SondeConfig *self,
-              const char  *path)
-{
-  g_autofree char *dir = NULL;
-
-  if (g_path_is_absolute (path))
-    return g_strdup (path);
-
-  dir = g_path_get_dirname (self->path);
-  return g_build_filename (dir, path, NULL);
-}
-
 /* An origin, as browsers send it: "http" or "https", "://", a host, and
  * an optional port; nothing else. Not "null", which sandboxed frames and
  * file:// pages send: allowing it would let any of them in. */
@@ -364,7 +209,7 @@ load_server (SondeConfig  *self,
   g_autofree char *certificate = NULL;
   g_autofree char *key = NULL;
 
-  if (!read_string (self, file, "server", "address", &self->address, error))
+  if (!sonde_config_read_string (self, file, "server", "address", &self->address, error))
     return FALSE;
   if (self->address != NULL && !g_str_equal (self->address, "localhost"))
     {
@@ -379,11 +224,11 @@ load_server (SondeConfig  *self,
         }
     }
 
-  if (!read_int (self, file, "server", "port", 0, G_MAXUINT16,
-                 _("%s is not a port (0-65535)"), &self->port, error))
+  if (!sonde_config_read_int (self, file, "server", "port", 0, G_MAXUINT16,
+                              _("%s is not a port (0-65535)"), &self->port, error))
     return FALSE;
 
-  if (!read_string (self, file, "server", "token", &self->token, error))
+  if (!sonde_config_read_string (self, file, "server", "token", &self->token, error))
     return FALSE;
   if (self->token != NULL && *self->token == '\0')
     {
@@ -392,8 +237,8 @@ load_server (SondeConfig  *self,
       return FALSE;
     }
 
-  if (!read_string (self, file, "server", "tls-certificate", &certificate, error) ||
-      !read_string (self, file, "server", "tls-key", &key, error))
+  if (!sonde_config_read_string (self, file, "server", "tls-certificate", &certificate, error) ||
+      !sonde_config_read_string (self, file, "server", "tls-key", &key, error))
     return FALSE;
 
   if ((certificate == NULL) != (key == NULL))
@@ -409,8 +254,8 @@ load_server (SondeConfig  *self,
 
   if (certificate != NULL)
     {
-      g_autofree char *certificate_path = resolve_path (self, certificate);
-      g_autofree char *key_path = resolve_path (self, key);
+      g_autofree char *certificate_path = sonde_config_resolve_path (self, certificate);
+      g_autofree char *key_path = sonde_config_resolve_path (self, key);
       g_autoptr(GError) local_error = NULL;
 
       if (!g_file_test (certificate_path, G_FILE_TEST_IS_REGULAR))
@@ -436,7 +281,7 @@ load_server (SondeConfig  *self,
         }
     }
 
-  if (!read_list (self, file, "server", "allowed-origins", &self->allowed_origins, error))
+  if (!sonde_config_read_list (self, file, "server", "allowed-origins", &self->allowed_origins, error))
     return FALSE;
   for (guint i = 0; self->allowed_origins != NULL && self->allowed_origins[i] != NULL; i++)
     {
@@ -452,10 +297,10 @@ load_server (SondeConfig  *self,
         }
     }
 
-  if (!read_int (self, file, "server", "interval-min-ms", 100, 60000,
-                 _("%s is not an interval in milliseconds (100-60000)"), &self->interval_min_ms, error) ||
-      !read_int (self, file, "server", "interval-max-ms", 100, 60000,
-                 _("%s is not an interval in milliseconds (100-60000)"), &self->interval_max_ms, error))
+  if (!sonde_config_read_int (self, file, "server", "interval-min-ms", 100, 60000,
+                              _("%s is not an interval in milliseconds (100-60000)"), &self->interval_min_ms, error) ||
+      !sonde_config_read_int (self, file, "server", "interval-max-ms", 100, 60000,
+                              _("%s is not an interval in milliseconds (100-60000)"), &self->interval_max_ms, error))
     return FALSE;
 
   if (self->interval_min_ms >= 0 && self->interval_max_ms >= 0 &&
@@ -467,8 +312,8 @@ load_server (SondeConfig  *self,
       return FALSE;
     }
 
-  if (!read_int (self, file, "server", "idle-timeout", 0, SONDE_IDLE_TIMEOUT_MAX,
-                 _("%s is not a number of seconds (0-86400)"), &self->idle_timeout, error))
+  if (!sonde_config_read_int (self, file, "server", "idle-timeout", 0, SONDE_IDLE_TIMEOUT_MAX,
+                              _("%s is not a number of seconds (0-86400)"), &self->idle_timeout, error))
     return FALSE;
 
   return TRUE;
@@ -517,7 +362,7 @@ load_compat (SondeConfig  *self,
              GKeyFile     *file,
              GError      **error)
 {
-  if (!read_list (self, file, "compat", "listeners", &self->compat, error))
+  if (!sonde_config_read_list (self, file, "compat", "listeners", &self->compat, error))
     return FALSE;
 
   for (guint i = 0; self->compat != NULL && self->compat[i] != NULL; i++)
@@ -537,98 +382,14 @@ load_compat (SondeConfig  *self,
 }
 
 static gboolean
-read_absolute_paths (SondeConfig  *self,
-                     GKeyFile     *file,
-                     const char   *key,
-                     GStrv        *value,
-                     GError      **error)
-{
-  if (!read_list (self, file, "logs", key, value, error))
-    return FALSE;
-
-  for (guint i = 0; *value != NULL && (*value)[i] != NULL; i++)
-    if (!g_path_is_absolute ((*value)[i]))
-      {
-        sonde_config_set_error (self, error, "logs", key, _("%s is not an absolute path"), (*value)[i]);
-        return FALSE;
-      }
-
-  return TRUE;
-}
-
-static gboolean
 load_logs (SondeConfig  *self,
            GKeyFile     *file,
            GError      **error)
 {
-  if (!read_absolute_paths (self, file, "files", &self->log_files, error) ||
-      !read_absolute_paths (self, file, "allowed-paths", &self->log_allowed_paths, error))
+  if (!sonde_config_read_absolute_paths (self, file, "files", &self->log_files, error) ||
+      !sonde_config_read_absolute_paths (self, file, "allowed-paths", &self->log_allowed_paths, error))
     return FALSE;
 
-  return TRUE;
-}
-
-static gboolean
-read_boolean (SondeConfig  *self,
-              GKeyFile     *file,
-              const char   *group,
-              const char   *key,
-              int          *value,
-              GError      **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  gboolean parsed;
-
-  if (!g_key_file_has_key (file, group, key, NULL))
-    return TRUE;
-
-  parsed = g_key_file_get_boolean (file, group, key, &local_error);
-  if (local_error != NULL)
-    {
-      g_autofree char *text = g_key_file_get_value (file, group, key, NULL);
-
-      sonde_config_set_error (self, error, group, key, _("%s is not true or false"),
-                              text != NULL ? g_strstrip (text) : "");
-      return FALSE;
-    }
-
-  *value = parsed;
-  return TRUE;
-}
-
-/* A finite number within [min, max]; @invalid as for read_int(). */
-static gboolean
-read_double (SondeConfig  *self,
-             GKeyFile     *file,
-             const char   *group,
-             const char   *key,
-             double        min,
-             double        max,
-             const char   *invalid,
-             double       *value,
-             GError      **error)
-{
-  g_autofree char *text = NULL;
-  g_autofree char *stripped = NULL;
-  char *end = NULL;
-  double number;
-
-  if (!g_key_file_has_key (file, group, key, NULL))
-    return TRUE;
-
-  text = g_key_file_get_value (file, group, key, NULL);
-  stripped = g_strstrip (g_strdup (text));
-  number = g_ascii_strtod (stripped, &end);
-  if (*stripped == '\0' || end == NULL || *end != '\0' || !isfinite (number) ||
-      number < min || number > max)
-    {
-      g_autofree char *message = g_strdup_printf (invalid, stripped);
-
-      sonde_config_set_error (self, error, group, key, "%s", message);
-      return FALSE;
-    }
-
-  *value = number;
   return TRUE;
 }
 
@@ -678,7 +439,7 @@ load_alert (SondeConfig  *self,
   alert->enabled = -1;
   g_ptr_array_add (self->alerts, alert);
 
-  if (!read_string (self, file, group, "metric", &alert->metric, error))
+  if (!sonde_config_read_string (self, file, group, "metric", &alert->metric, error))
     return FALSE;
   if (alert->metric == NULL && !builtin)
     {
@@ -701,18 +462,18 @@ load_alert (SondeConfig  *self,
     }
   if (has_above || has_below)
     {
-      if (!read_double (self, file, group, comparison_key, -G_MAXDOUBLE, G_MAXDOUBLE,
-                        _("%s is not a number"), &alert->threshold, error))
+      if (!sonde_config_read_double (self, file, group, comparison_key, -G_MAXDOUBLE, G_MAXDOUBLE,
+                                     _("%s is not a number"), &alert->threshold, error))
         return FALSE;
       alert->comparison = has_below ? SONDE_ALERT_COMPARISON_BELOW : SONDE_ALERT_COMPARISON_ABOVE;
     }
 
-  if (!read_double (self, file, group, "for-seconds", 0, SONDE_ALERT_MAX_SECONDS,
-                    _("%s is not a number of seconds (0-604800)"), &alert->for_seconds, error) ||
-      !read_double (self, file, group, "cooldown-seconds", 0, SONDE_ALERT_MAX_SECONDS,
-                    _("%s is not a number of seconds (0-604800)"), &alert->cooldown_seconds, error) ||
-      !read_boolean (self, file, group, "enabled", &alert->enabled, error) ||
-      !read_string (self, file, group, "message", &alert->message, error))
+  if (!sonde_config_read_double (self, file, group, "for-seconds", 0, SONDE_ALERT_MAX_SECONDS,
+                                 _("%s is not a number of seconds (0-604800)"), &alert->for_seconds, error) ||
+      !sonde_config_read_double (self, file, group, "cooldown-seconds", 0, SONDE_ALERT_MAX_SECONDS,
+                                 _("%s is not a number of seconds (0-604800)"), &alert->cooldown_seconds, error) ||
+      !sonde_config_read_boolean (self, file, group, "enabled", &alert->enabled, error) ||
+      !sonde_config_read_string (self, file, group, "message", &alert->message, error))
     return FALSE;
 
   return TRUE;
@@ -725,16 +486,16 @@ load_alerts_and_discovery (SondeConfig  *self,
 {
   g_auto(GStrv) groups = g_key_file_get_groups (file, NULL);
 
-  if (!read_boolean (self, file, "alerts", "notify", &self->alerts_notify, error))
+  if (!sonde_config_read_boolean (self, file, "alerts", "notify", &self->alerts_notify, error))
     return FALSE;
 
   for (guint i = 0; groups[i] != NULL; i++)
     if (g_str_has_prefix (groups[i], ALERT_GROUP_PREFIX) && !load_alert (self, file, groups[i], error))
       return FALSE;
 
-  if (!read_boolean (self, file, "discovery", "enabled", &self->discovery_enabled, error) ||
-      !read_int (self, file, "discovery", "port", 0, G_MAXUINT16,
-                 _("%s is not a port (0-65535)"), &self->discovery_port, error))
+  if (!sonde_config_read_boolean (self, file, "discovery", "enabled", &self->discovery_enabled, error) ||
+      !sonde_config_read_int (self, file, "discovery", "port", 0, G_MAXUINT16,
+                              _("%s is not a port (0-65535)"), &self->discovery_port, error))
     return FALSE;
 
   return TRUE;
@@ -749,11 +510,11 @@ load_agent_of (SondeConfig  *self,
 {
   g_autofree char *ca_file = NULL;
 
-  if (!read_string (self, file, "agent-of", "url", &self->agent_of_url, error) ||
-      !read_string (self, file, "agent-of", "token", &self->agent_of_token, error) ||
-      !read_string (self, file, "agent-of", "ca-file", &ca_file, error) ||
-      !read_int (self, file, "agent-of", "buffer-reports", 1, SONDE_AGENT_MAX_BUFFER_SIZE,
-                 _("%s is not a number of reports (1-86400)"), &self->agent_of_buffer, error))
+  if (!sonde_config_read_string (self, file, "agent-of", "url", &self->agent_of_url, error) ||
+      !sonde_config_read_string (self, file, "agent-of", "token", &self->agent_of_token, error) ||
+      !sonde_config_read_string (self, file, "agent-of", "ca-file", &ca_file, error) ||
+      !sonde_config_read_int (self, file, "agent-of", "buffer-reports", 1, SONDE_AGENT_MAX_BUFFER_SIZE,
+                              _("%s is not a number of reports (1-86400)"), &self->agent_of_buffer, error))
     return FALSE;
 
   if (self->agent_of_url != NULL &&
@@ -767,7 +528,7 @@ load_agent_of (SondeConfig  *self,
 
   if (ca_file != NULL)
     {
-      self->agent_of_ca_file = resolve_path (self, ca_file);
+      self->agent_of_ca_file = sonde_config_resolve_path (self, ca_file);
       if (!g_file_test (self->agent_of_ca_file, G_FILE_TEST_IS_REGULAR))
         {
           sonde_config_set_error (self, error, "agent-of", "ca-file",
@@ -804,10 +565,10 @@ load_keyfile (SondeConfig  *self,
 {
   if (!check_known (self, file, error) ||
       !load_server (self, file, error) ||
-      !read_list (self, file, "collectors", "enabled", &self->enabled, error) ||
-      !read_list (self, file, "collectors", "disabled", &self->disabled, error) ||
-      !read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
-                 _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
+      !sonde_config_read_list (self, file, "collectors", "enabled", &self->enabled, error) ||
+      !sonde_config_read_list (self, file, "collectors", "disabled", &self->disabled, error) ||
+      !sonde_config_read_int (self, file, "history", "seconds", 0, SONDE_HISTORY_MAX,
+                              _("%s is not a number of seconds (0-86400)"), &self->history_seconds, error) ||
       !load_compat (self, file, error) ||
       !load_logs (self, file, error) ||
       !load_alerts_and_discovery (self, file, error) ||
