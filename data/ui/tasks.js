@@ -117,8 +117,17 @@
       this.input.value = '';
       this.current = body.task_id;
       this.task(body.task_id, body.command);
-      this.status = `Task ${body.task_id} running: ${body.command}`;
+      // A short command may have ended before sonded's answer came.
+      this.status = this.describe(body.task_id);
       this.onChange();
+    }
+
+    describe(id) {
+      const task = this.tasks.get(id);
+      if (!task.done)
+        return `Task ${id} running: ${task.command}`;
+      const how = task.done.timedOut ? 'timed out' : `exited with ${task.done.exit}`;
+      return `Task ${id} ${how}${task.done.truncated ? ' (output truncated)' : ''}: ${task.command}`;
     }
 
     // A task's entry, made on its first mention: its events may come over
@@ -147,10 +156,8 @@
           task.output = task.output.slice(task.output.length - MAX_OUTPUT);
       } else if (kind === 'task_complete') {
         task.done = { exit: data.exit_code, timedOut: data.timed_out === true, truncated: data.output_truncated === true };
-        if (id === this.current) {
-          const how = task.done.timedOut ? 'timed out' : `exited with ${task.done.exit}`;
-          this.status = `Task ${id} ${how}${task.done.truncated ? ' (output truncated)' : ''}: ${task.command}`;
-        }
+        if (id === this.current)
+          this.status = this.describe(id);
       }
       if (id === this.current)
         this.onChange();
