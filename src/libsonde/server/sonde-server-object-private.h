@@ -8,7 +8,8 @@
 G_BEGIN_DECLS
 
 /* The instance of SondeServer, for the files that implement it
- * (sonde-server.c, sonde-server-settings.c) and no other. */
+ * (sonde-server.c, sonde-server-clients.c, sonde-server-listen.c,
+ * sonde-server-settings.c) and no other. */
 struct _SondeServer
 {
   GObject      parent_instance;
@@ -33,5 +34,17 @@ struct _SondeServer
 
 /* Formats cache what they build from the catalog and the settings. */
 void _sonde_server_invalidate_formats (SondeServer *self);
+
+/* sonde-server.c owns the properties; the other files notify through it. */
+void _sonde_server_notify_port        (SondeServer *self);
+void _sonde_server_notify_n_clients   (SondeServer *self);
+
+/* In sonde-server-clients.c: the clients' and routes' lists, a
+ * SoupServer whose requests count in the gateway statistics, and closing
+ * every client (without notifying n-clients, as sonde_server_disconnect()
+ * never did). */
+void        _sonde_server_init_clients       (SondeServer *self);
+SoupServer *_sonde_server_create_soup_server (SondeServer *self);
+void        _sonde_server_close_clients      (SondeServer *self);
 
 G_END_DECLS

@@ -1,17 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <string.h>
-#include <sys/socket.h>
-
-#include "sonde-connection-private.h"
 #include "sonde-engine-private.h"
-#include "sonde-error.h"
-#include "sonde-listener-private.h"
 #include "sonde-rest-private.h"
-#include "sonde-server-access-private.h"
 #include "sonde-server-object-private.h"
-#include "sonde-server-private.h"
 
 /**
  * SondeServer:
@@ -29,10 +21,6 @@
  * Since: 0.1
  */
 
-#define LISTEN_BACKLOG 4096
-
-
-
 enum {
   PROP_0,
   PROP_ENGINE,
@@ -44,35 +32,7 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-typedef struct
-{
-  const SondeClientOps *ops;
-  gpointer              client;
-} ServerClient;
-
-typedef struct
-{
-  SondeServer          *server;
-  const SondeClientOps *ops;
-  gpointer              format_state;
-  char                 *path;
-} Route;
-
 G_DEFINE_FINAL_TYPE (SondeServer, sonde_server, G_TYPE_OBJECT)
-
-static void
-server_client_free (ServerClient *entry)
-{
-  entry->ops->free (entry->client);
-  g_free (entry);
-}
-
-static void
-route_free (Route *route)
-{
-  g_free (route->path);
-  g_free (route);
-}
 
 /* Formats cache what they build from the catalog and the settings. */
 void
@@ -104,121 +64,6 @@ engine_event_cb (SondeEngine *engine,
   for (guint i = 0; formats[i] != NULL; i++)
     if (formats[i]->event != NULL)
       formats[i]->event (self->format_states[i], event);
-}
-
-static void
-request_started_cb (SoupServer        *server,
-                    SoupServerMessage *msg,
-                    SondeServer       *self)
-{
-  g_object_set_data_full (G_OBJECT (msg), "sonde-start-time",
-                          g_memdup2 (&(gint64) { g_get_monotonic_time () }, sizeof (gint64)),
-                          g_free);
-}
-
-static void
-record_request (SondeServer       *self,
-                SoupServerMessage *msg)
-{
-  gint64 *started = g_object_get_data (G_OBJECT (msg), "sonde-start-time");
-  guint status = soup_server_message_get_status (msg);
-  gboolean success = (status >= 200 && status < 400) || status == SOUP_STATUS_SWITCHING_PROTOCOLS;
-
-  sonde_gateway_stats_record_request (sonde_engine_get_gateway_stats (self->engine), success,
-                                      started ? g_get_monotonic_time () - *started : 0);
-}
-
-static void
-request_finished_cb (SoupServer        *server,
-                     SoupServerMessage *msg,
-                     SondeServer       *self)
-{
-  /* A WebSocket upgrade never finishes as a request: it is counted when
-   * the connection is accepted. */
-  if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
-    record_request (self, msg);
-}
-
-void
-_sonde_server_client_closed (SondeServer *self,
-                             gpointer     client)
-{
-  for (guint i = 0; i < self->clients->len; i++)
-    {
-      ServerClient *entry = g_ptr_array_index (self->clients, i);
-
-      if (entry->client == client)
-        {
-          g_ptr_array_remove_index_fast (self->clients, i);
-          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
-          return;
-        }
-    }
-}
-
-static GQuark
-trusted_quark (void)
-{
-  return g_quark_from_static_string ("sonde-websocket-trusted");
-}
-
-/* Whether @websocket's handshake carried the token (or none is set): a
- * read-only stream is open without it, but what it may add that reveals
- * more (log lines) is not. */
-gboolean
-_sonde_server_websocket_is_trusted (SondeServer             *self,
-                                    SoupWebsocketConnection *websocket)
-{
-  return g_object_get_qdata (G_OBJECT (websocket), trusted_quark ()) != NULL;
-}
-
-static void
-websocket_cb (SoupServer              *soup_server,
-              SoupServerMessage       *msg,
-              const char              *path,
-              SoupWebsocketConnection *connection,
-              gpointer                 user_data)
-{
-  Route *route = user_data;
-  SondeServer *self = route->server;
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *query_text = g_uri_get_query (uri);
-  g_autoptr(GHashTable) query = NULL;
-  ServerClient *entry;
-
-  if (query_text != NULL)
-    query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
-
-  record_request (self, msg);
-  _sonde_admission_request_read (self->admission, soup_server_message_get_remote_address (msg), TRUE);
-  if (_sonde_access_request_is_trusted (self->access, msg))
-    g_object_set_qdata (G_OBJECT (connection), trusted_quark (), GINT_TO_POINTER (TRUE));
-  _sonde_connection_limit_send_buffer (connection);
-
-  entry = g_new0 (ServerClient, 1);
-  entry->ops = route->ops;
-  entry->client = route->ops->accept (self, route->format_state, connection, route->path, query);
-  g_ptr_array_add (self->clients, entry);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
-}
-
-void
-_sonde_server_add_websocket_route (SondeServer          *self,
-                                   SoupServer           *soup_server,
-                                   const char           *path,
-                                   const SondeClientOps *ops,
-                                   gpointer              format_state)
-{
-  Route *route = g_new0 (Route, 1);
-
-  route->server = self;
-  route->ops = ops;
-  route->format_state = format_state;
-  route->path = g_strdup (path);
-  g_ptr_array_add (self->routes, route);
-
-  soup_server_add_websocket_handler (soup_server, path, NULL, NULL, websocket_cb, route, NULL);
-  _sonde_access_guard_path (self->access, soup_server, path, ops->kind);
 }
 
 static void
@@ -264,33 +109,6 @@ sonde_server_finalize (GObject *object)
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
 }
 
-/* Its request read, a connection's deadline changes from the request's
- * to the response's. */
-static void
-request_read_cb (SoupServer        *server,
-                 SoupServerMessage *msg,
-                 SondeServer       *self)
-{
-  _sonde_admission_request_read (self->admission, soup_server_message_get_remote_address (msg), FALSE);
-}
-
-/* A SoupServer whose requests count in the gateway statistics. */
-static SoupServer *
-create_soup_server (SondeServer *self)
-{
-  SoupServer *soup_server = soup_server_new ("server-header", "sonde/" PACKAGE_VERSION " ", NULL);
-
-  /* permessage-deflate inflates client frames without bound in libsoup
-   * 3.2 (a 955 KB frame grew the daemon by 783 MB), and the stream's
-   * frames are small: no extension is offered. */
-  soup_server_remove_websocket_extension (soup_server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
-
-  g_signal_connect (soup_server, "request-started", G_CALLBACK (request_started_cb), self);
-  g_signal_connect (soup_server, "request-read", G_CALLBACK (request_read_cb), self);
-  g_signal_connect (soup_server, "request-finished", G_CALLBACK (request_finished_cb), self);
-  return soup_server;
-}
-
 static void
 sonde_server_constructed (GObject *object)
 {
@@ -310,7 +128,7 @@ sonde_server_constructed (GObject *object)
 
   self->access = _sonde_access_new (sonde_engine_get_gateway_stats (self->engine));
   self->admission = _sonde_admission_new ();
-  self->soup_server = create_soup_server (self);
+  self->soup_server = _sonde_server_create_soup_server (self);
 
   formats = _sonde_formats_get ();
   for (n_formats = 0; formats[n_formats] != NULL; n_formats++)
@@ -448,8 +266,7 @@ sonde_server_class_init (SondeServerClass *klass)
 static void
 sonde_server_init (SondeServer *self)
 {
-  self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) server_client_free);
-  self->routes = g_ptr_array_new_with_free_func ((GDestroyNotify) route_free);
+  _sonde_server_init_clients (self);
   self->compat_servers = g_ptr_array_new_with_free_func (g_object_unref);
   self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_listener_free);
   self->heartbeat_interval = 30;
@@ -488,275 +305,18 @@ sonde_server_get_engine (SondeServer *self)
   return self->engine;
 }
 
-/**
- * sonde_server_listen:
- * @self: a #SondeServer
- * @address: (nullable): an IP address to listen on, or "localhost";
- *   %NULL means 127.0.0.1
- * @port: a TCP port, or 0 to pick a free one
- * @error: return location for a #GError
- *
- * Starts listening. Call it more than once to listen on several
- * addresses; sonde_server_get_port() tells which port was picked.
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
-static gboolean
-listen_on (SondeServer  *self,
-           SoupServer   *soup_server,
-           const char   *address,
-           guint         port,
-           GError      **error)
-{
-  g_autoptr(GInetAddress) inet_address = NULL;
-  g_autoptr(GSocketAddress) socket_address = NULL;
-  g_autoptr(GSocket) listener = NULL;
-
-  if (port > G_MAXUINT16)
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                   "Port %u is out of range", port);
-      return FALSE;
-    }
-
-  if (address == NULL || g_str_equal (address, "localhost"))
-    address = "127.0.0.1";
-
-  inet_address = g_inet_address_new_from_string (address);
-  if (inet_address == NULL)
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                   "'%s' is not an IP address", address);
-      return FALSE;
-    }
-
-  socket_address = g_inet_socket_address_new (inet_address, port);
-
-  /* libsoup's own listen() keeps a backlog of 10: a reconnect storm of
-   * thousands of clients would see dropped SYNs and 1 s retries. The
-   * kernel caps it at net.core.somaxconn (4096 since Linux 5.4): 10,000
-   * handshakes at once finished in 18 s with 4096, and in 29 s with 1024,
-   * 366 of them reset (tests/bench/README.md, "Reconnect storm"). */
-  listener = g_socket_new (g_inet_address_get_family (inet_address), G_SOCKET_TYPE_STREAM,
-                           G_SOCKET_PROTOCOL_TCP, error);
-  if (listener == NULL)
-    return FALSE;
-  g_socket_set_option (listener, SOL_SOCKET, SO_REUSEADDR, TRUE, NULL);
-  g_socket_set_listen_backlog (listener, LISTEN_BACKLOG);
-  if (!g_socket_bind (listener, socket_address, TRUE, error) ||
-      !g_socket_listen (listener, error))
-    return FALSE;
-
-  g_ptr_array_add (self->listeners,
-                   _sonde_listener_new (listener, soup_server, self->tls_certificate, self->admission));
-  _sonde_access_add_listen_address (self->access, inet_address);
-  return TRUE;
-}
-
-/* The port of the first listener of @soup_server, or 0. */
-guint
-_sonde_server_get_listener_port (SondeServer *self,
-                                 SoupServer  *soup_server)
-{
-  for (guint i = 0; i < self->listeners->len; i++)
-    {
-      SondeListener *listener = g_ptr_array_index (self->listeners, i);
-      g_autoptr(GInetSocketAddress) address = NULL;
-
-      if (_sonde_listener_get_soup_server (listener) != soup_server)
-        continue;
-      address = _sonde_listener_get_address (listener);
-      if (address != NULL)
-        return g_inet_socket_address_get_port (address);
-    }
-
-  return 0;
-}
-
-gboolean
-sonde_server_listen (SondeServer  *self,
-                     const char   *address,
-                     guint         port,
-                     GError      **error)
-{
-  g_return_val_if_fail (SONDE_IS_SERVER (self), FALSE);
-
-  if (!listen_on (self, self->soup_server, address, port, error))
-    return FALSE;
-
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
-  return TRUE;
-}
-
-/**
- * sonde_server_listen_compat:
- * @self: a #SondeServer
- * @dialect: the name of a compatibility listener (`sonded --help` lists
- *   them)
- * @address: (nullable): an IP address, or %NULL for 127.0.0.1
- * @port: a TCP port, 0 to pick a free one, or
- *   sonde_server_get_compat_port()'s for the seed's own
- * @error: return location for a #GError
- *
- * Opens a listener that serves one replaced product's format at its own
- * path (a product's WebSocket path on the port it used), so that its
- * existing clients work unchanged.
- *
- * Returns: the port listened on, or 0 on error
- *
- * Since: 0.1
- */
-guint
-sonde_server_listen_compat (SondeServer  *self,
-                            const char   *dialect,
-                            const char   *address,
-                            guint         port,
-                            GError      **error)
-{
-  const SondeFormatListener *listener;
-  const SondeFormat *format;
-  g_autoptr(SoupServer) soup_server = NULL;
-  guint ret;
-
-  g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
-  g_return_val_if_fail (dialect != NULL, 0);
-
-  listener = _sonde_formats_find_listener (dialect, &format);
-  if (listener == NULL)
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                   "No compatibility listener named '%s'", dialect);
-      return 0;
-    }
-
-  soup_server = create_soup_server (self);
-  listener->register_routes (self, _sonde_server_get_format_state (self, format),
-                             soup_server, listener->compat_path);
-
-  if (!listen_on (self, soup_server, address, port, error))
-    return 0;
-
-  ret = _sonde_server_get_listener_port (self, soup_server);
-  g_ptr_array_add (self->compat_servers, g_steal_pointer (&soup_server));
-  return ret;
-}
-
-/**
- * sonde_server_get_compat_port:
- * @dialect: a compatibility listener's name
- *
- * Returns: the port the replaced product listened on, or 0 for an
- *   unknown name
- *
- * Since: 0.1
- */
-guint
-sonde_server_get_compat_port (const char *dialect)
-{
-  const SondeFormatListener *listener;
-
-  g_return_val_if_fail (dialect != NULL, 0);
-
-  listener = _sonde_formats_find_listener (dialect, NULL);
-  return listener ? listener->compat_port : 0;
-}
-
-/**
- * sonde_server_disconnect:
- * @self: a #SondeServer
- *
- * Closes every client connection and stops listening.
- *
- * Since: 0.1
- */
+/* The properties are this file's: the files that change them notify
+ * through these. */
 void
-sonde_server_disconnect (SondeServer *self)
+_sonde_server_notify_port (SondeServer *self)
 {
-  g_return_if_fail (SONDE_IS_SERVER (self));
-
-  while (self->clients != NULL && self->clients->len > 0)
-    {
-      /* Freeing a client closes its connection and leaves its groups. */
-      ServerClient *entry = g_ptr_array_steal_index_fast (self->clients, self->clients->len - 1);
-
-      server_client_free (entry);
-    }
-
-  /* No more accepts; then libsoup closes the connections it has. */
-  if (self->listeners != NULL)
-    g_ptr_array_set_size (self->listeners, 0);
-  if (self->soup_server != NULL)
-    soup_server_disconnect (self->soup_server);
-  for (guint i = 0; self->compat_servers != NULL && i < self->compat_servers->len; i++)
-    soup_server_disconnect (g_ptr_array_index (self->compat_servers, i));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
 }
 
-/* The address of the main listener, or NULL. */
-static GInetSocketAddress *
-main_address (SondeServer *self)
+void
+_sonde_server_notify_n_clients (SondeServer *self)
 {
-  for (guint i = 0; self->listeners != NULL && i < self->listeners->len; i++)
-    {
-      SondeListener *listener = g_ptr_array_index (self->listeners, i);
-
-      if (_sonde_listener_get_soup_server (listener) == self->soup_server)
-        return _sonde_listener_get_address (listener);
-    }
-
-  return NULL;
-}
-
-/**
- * sonde_server_get_port:
- * @self: a #SondeServer
- *
- * Returns: the port listened on, or 0 if not listening
- *
- * Since: 0.1
- */
-guint
-sonde_server_get_port (SondeServer *self)
-{
-  g_autoptr(GInetSocketAddress) address = NULL;
-
-  g_return_val_if_fail (SONDE_IS_SERVER (self), 0);
-
-  address = main_address (self);
-  return address ? g_inet_socket_address_get_port (address) : 0;
-}
-
-/**
- * sonde_server_get_uri:
- * @self: a #SondeServer
- *
- * Returns: (transfer full) (nullable): the WebSocket URL of the native
- *   protocol, such as `ws://127.0.0.1:54112/ws/v1`, or %NULL if not
- *   listening
- *
- * Since: 0.1
- */
-char *
-sonde_server_get_uri (SondeServer *self)
-{
-  g_autoptr(GInetSocketAddress) address = NULL;
-  g_autofree char *host = NULL;
-  const char *scheme;
-
-  g_return_val_if_fail (SONDE_IS_SERVER (self), NULL);
-
-  address = main_address (self);
-  if (address == NULL)
-    return NULL;
-
-  host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
-  scheme = self->tls_certificate != NULL ? "wss" : "ws";
-  if (strchr (host, ':') != NULL)
-    return g_strdup_printf ("%s://[%s]:%u%s", scheme, host, g_inet_socket_address_get_port (address),
-                            SONDE_NATIVE_PATH);
-  return g_strdup_printf ("%s://%s:%u%s", scheme, host, g_inet_socket_address_get_port (address),
-                          SONDE_NATIVE_PATH);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
 }
 
 /**
