@@ -178,6 +178,7 @@ test_exec_bad_requests (void)
     "not json", "[\"printf\"]", "{}", "{\"command\": 42}", "{\"command\": \"\"}",
     "{\"command\": \"printf 'unbalanced\"}", "{\"argv\": []}", "{\"argv\": \"printf\"}",
     "{\"argv\": [\"printf\", 1]}", "{\"command\": \"printf\", \"argv\": [\"printf\"]}",
+    "{\"command\": \"printf \\q\"}", "{\"argv\": [\"printf\", \"\\222\"]}",
   };
   g_autofree char *keys = exec_keys_enabled (NULL);
   SondeTestServer *server = servercontrol_server_new (FALSE, keys);

@@ -189,6 +189,24 @@ test_json_parse_bounded_unicode_escapes (void)
   assert_bounded_verdicts (refused, G_N_ELEMENTS (refused), accepted, G_N_ELEMENTS (accepted));
 }
 
+/* Found by tests/fuzz/fuzz-servercontrol: json-glib 1.6 reads escapes
+ * JSON does not have (\q as q, \x41 as x41, \2 as U+0002) and octal
+ * ones, \222 becoming the byte 0x92: a string that is not UTF-8 from a
+ * message that is. Only JSON's escapes pass. */
+static void
+test_json_parse_bounded_other_escapes (void)
+{
+  const char * const refused[] = {
+    "\"\\q\"", "[\"\\x41\"]", "[\"\\222\"]", "{\"\\2\":1}", "\"\\'\"", "\"a\\",
+    "{\"c,\\\\\\\\\\\\\\22222\"}",
+  };
+  const char * const accepted[] = {
+    "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "[\"\\\\222\"]", "{\"a\\/b\":\"\\u0041\"}",
+  };
+
+  assert_bounded_verdicts (refused, G_N_ELEMENTS (refused), accepted, G_N_ELEMENTS (accepted));
+}
+
 static void
 test_frame_add_dropped (void)
 {
@@ -228,6 +246,7 @@ main (int   argc,
   g_test_add_func ("/json/parse-bounded", test_json_parse_bounded);
   g_test_add_func ("/json/parse-bounded/one-value", test_json_parse_bounded_one_value);
   g_test_add_func ("/json/parse-bounded/unicode-escapes", test_json_parse_bounded_unicode_escapes);
+  g_test_add_func ("/json/parse-bounded/other-escapes", test_json_parse_bounded_other_escapes);
   g_test_add_func ("/frames/add-dropped", test_frame_add_dropped);
   g_test_add_func ("/frames/error", test_error_frame);
 

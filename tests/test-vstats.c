@@ -377,6 +377,11 @@ static const struct
   { "{not json", "Invalid JSON: " },
   { "[1,2]", "Expected a JSON object with a string member \"type\"" },
   { "{\"type\":\"nope\"}", "Unknown message type 'nope'" },
+  /* Members of the wrong kind, and escapes json-glib 1.6 would take:
+   * an error each, never a GLib critical. */
+  { "{\"type\":{}}", "Expected a JSON object with a string member \"type\"" },
+  { "{\"type\":\"metrics\",\"data\":{\"timestamp\":{}}}", "Invalid report: timestamp: must be an ISO 8601 time" },
+  { "{\"type\":\"metrics\",\"data\":{\"hostname\":\"h\\222\"}}", "Invalid JSON: Invalid escape" },
   { "{\"type\":\"metrics\"}", "Invalid report: \"data\" must be an object" },
   { "{\"type\":\"metrics\",\"data\":{\"timestamp\":\"yesterday\"}}", "Invalid report: timestamp: must be an ISO 8601 time" },
   { "{\"type\":\"metrics\",\"data\":{\"timestamp\":\"1999-12-31T23:59:59Z\"}}", "Invalid report: timestamp: is before 2000" },

@@ -32,13 +32,14 @@ merge=0
 # Every target, in the order they run; a target's dictionary, if any.
 targets=(
   fuzz-json fuzz-native-message fuzz-kairos-subscription fuzz-resolvix-control
-  fuzz-discovery-probe fuzz-filter fuzz-config
+  fuzz-servercontrol fuzz-vstats-agent fuzz-discovery-probe fuzz-filter fuzz-config
   fuzz-proc-cpu fuzz-proc-memory fuzz-proc-disk fuzz-proc-network
   fuzz-proc-processes fuzz-proc-host fuzz-log-follower
 )
 declare -A dicts=(
   [fuzz-json]=json [fuzz-native-message]=native [fuzz-kairos-subscription]=kairos
-  [fuzz-resolvix-control]=resolvix [fuzz-discovery-probe]=json [fuzz-filter]=filter
+  [fuzz-resolvix-control]=resolvix [fuzz-servercontrol]=servercontrol
+  [fuzz-vstats-agent]=vstats [fuzz-discovery-probe]=json [fuzz-filter]=filter
   [fuzz-config]=config [fuzz-proc-cpu]=proc [fuzz-proc-memory]=proc [fuzz-proc-disk]=proc
   [fuzz-proc-network]=proc [fuzz-proc-processes]=proc [fuzz-proc-host]=proc
 )

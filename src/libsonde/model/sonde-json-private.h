@@ -20,5 +20,10 @@ GBytes *_sonde_error_frame_new    (const char  *code,
 JsonNode *_sonde_json_parse_bounded (const char *text,
                                      gsize       length,
                                      GError    **error);
+/* @member of @object if it is a string, else NULL. For what clients
+ * send: json_object_get_string_member_with_default() logs a critical
+ * when the member is an object or an array. */
+const char *_sonde_json_get_string_member (JsonObject *object,
+                                           const char *member);
 
 G_END_DECLS

@@ -338,7 +338,18 @@ _sonde_json_parse_bounded (const char  *text,
               i = end;
             }
           else if (c == '\\')
-            i++;
+            {
+              /* json-glib 1.6 also reads \q as q, \x41 as x41 and octal
+               * escapes: \222 makes a string that is not UTF-8. */
+              if (i + 1 >= length || text[i + 1] == '\0' || strchr ("\"\\/bfnrt", text[i + 1]) == NULL)
+                {
+                  g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                               "Invalid escape at offset %" G_GSIZE_FORMAT
+                               ": JSON has \\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t and \\u", i);
+                  return NULL;
+                }
+              i++;
+            }
           else if (c == '"')
             {
               in_string = FALSE;
@@ -408,4 +419,15 @@ _sonde_json_parse_bounded (const char  *text,
     }
 
   return json_node_ref (json_parser_get_root (parser));
+}
+
+const char *
+_sonde_json_get_string_member (JsonObject *object,
+                               const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
 }

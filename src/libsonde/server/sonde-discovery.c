@@ -266,7 +266,7 @@ _sonde_discovery_is_probe (const char *data,
                            gsize       length)
 {
   g_autoptr(JsonNode) root = NULL;
-  JsonNode *type;
+  const char *type;
 
   if (length == strlen (SONDE_DISCOVERY_PROBE) &&
       memcmp (data, SONDE_DISCOVERY_PROBE, length) == 0)
@@ -280,11 +280,8 @@ _sonde_discovery_is_probe (const char *data,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return FALSE;
 
-  /* Not json_object_get_string_member_with_default(): it logs a critical
-   * when "type" is an object or an array, which anyone could send. */
-  type = json_object_get_member (json_node_get_object (root), "type");
-  return type != NULL && JSON_NODE_HOLDS_VALUE (type) && json_node_get_value_type (type) == G_TYPE_STRING &&
-         g_str_equal (json_node_get_string (type), "discover");
+  type = _sonde_json_get_string_member (json_node_get_object (root), "type");
+  return g_strcmp0 (type, "discover") == 0;
 }
 
 static char *

@@ -11,10 +11,13 @@ G_BEGIN_DECLS
 
 /*
  * The servercontrol format (docs/formats/servercontrol.md) and its
- * command tasks (POST /exec), in four files:
+ * command tasks (POST /exec), in five files:
  *
  *   sonde-servercontrol.c         the WebSocket format, its entry in the
  *                                 format table and its state
+ *   sonde-servercontrol-messages.c  what clients send, read from text
+ *                                 alone: POST /exec bodies, WebSocket
+ *                                 messages (tests/fuzz feeds them)
  *   sonde-servercontrol-exec.c    the task runner: the [exec] settings,
  *                                 the allowlist, starting tasks, the list
  *                                 of running and recent ones, their events
@@ -206,6 +209,21 @@ void           _sonde_exec_task_unref    (SondeExecTask      *task);
  * bytes) waiting for the next chunk. Exposed for tests. */
 gsize          _sonde_exec_utf8_complete_prefix (const char  *data,
                                                  gsize        length);
+
+/* What clients send -------------------------------------------------------- */
+
+/* A POST /exec body: {"command": "..."} split with shell quoting rules,
+ * or {"argv": [...]}. Returns the argv, and in @command the text that
+ * task_start shows; or NULL and an error to answer with 400. */
+char         **_sonde_servercontrol_parse_exec    (const char            *text,
+                                                   gsize                  length,
+                                                   char                 **command,
+                                                   GError               **error);
+/* A WebSocket message: NULL for a ping (the only message), or what the
+ * error frame says. */
+char          *_sonde_servercontrol_parse_message (SoupWebsocketDataType  type,
+                                                   const char            *text,
+                                                   gsize                  length);
 
 /* The routes ---------------------------------------------------------------- */
 

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <string.h>
-
-#include "sonde-error.h"
 #include "sonde-json-private.h"
 #include "sonde-rest-private.h"
 #include "sonde-server-private.h"
@@ -30,7 +27,6 @@
  */
 
 #define EXEC_PATH "/exec"
-#define MAX_ARGUMENTS 4096
 /* RFC 6585; libsoup 3.2 names no such status. */
 #define STATUS_TOO_MANY_REQUESTS 429
 
@@ -43,48 +39,6 @@ is_json_request (SoupServerMessage *msg)
   return type != NULL && g_ascii_strcasecmp (type, "application/json") == 0;
 }
 
-static gboolean
-needs_quoting (const char *argument)
-{
-  if (*argument == '\0')
-    return TRUE;
-
-  for (const char *p = argument; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && strchr ("-_./=:,+@%", *p) == NULL)
-      return TRUE;
-
-  return FALSE;
-}
-
-/* The argv as a command line that g_shell_parse_argv() splits back into
- * the same argv: what task_start shows. */
-static char *
-argv_to_command (const char * const *argv)
-{
-  GString *command = g_string_new (NULL);
-
-  for (guint i = 0; argv[i] != NULL; i++)
-    {
-      if (i > 0)
-        g_string_append_c (command, ' ');
-      if (needs_quoting (argv[i]))
-        {
-          g_autofree char *quoted = g_shell_quote (argv[i]);
-          g_string_append (command, quoted);
-        }
-      else
-        g_string_append (command, argv[i]);
-    }
-
-  return g_string_free (command, FALSE);
-}
-
-static gboolean
-node_is_string (JsonNode *node)
-{
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING;
-}
-
 /* The argv and the command text of a POST /exec body. */
 static char **
 parse_request (SoupServerMessage  *msg,
@@ -92,98 +46,10 @@ parse_request (SoupServerMessage  *msg,
                GError            **error)
 {
   g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  g_auto(GStrv) argv = NULL;
-  JsonObject *object;
-  JsonNode *command_node, *argv_node;
   gsize length;
   const char *text = g_bytes_get_data (body, &length);
 
-  root = _sonde_json_parse_bounded (text != NULL ? text : "", length, &local_error);
-  if (root == NULL)
-    {
-      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                   "Invalid JSON: %s", local_error->message);
-      return NULL;
-    }
-
-  if (!JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error_literal (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                           "The request body must be a JSON object such as {\"command\": \"uptime\"}");
-      return NULL;
-    }
-
-  object = json_node_get_object (root);
-  command_node = json_object_get_member (object, "command");
-  argv_node = json_object_get_member (object, "argv");
-
-  if (command_node != NULL && argv_node != NULL)
-    {
-      g_set_error_literal (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                           "Give either 'command' or 'argv', not both");
-      return NULL;
-    }
-
-  if (command_node != NULL)
-    {
-      int argc;
-
-      if (!node_is_string (command_node))
-        {
-          g_set_error_literal (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                               "'command' must be a string");
-          return NULL;
-        }
-
-      /* Quotes and backslashes as a shell reads them, nothing more: no
-       * variables, substitutions, globs, pipes or separators. */
-      if (!g_shell_parse_argv (json_node_get_string (command_node), &argc, &argv, &local_error))
-        {
-          g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                       "Cannot split 'command' into arguments: %s", local_error->message);
-          return NULL;
-        }
-
-      *command = g_strdup (json_node_get_string (command_node));
-      return g_steal_pointer (&argv);
-    }
-
-  if (argv_node != NULL)
-    {
-      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-      JsonArray *array = JSON_NODE_HOLDS_ARRAY (argv_node) ? json_node_get_array (argv_node) : NULL;
-      guint n = array != NULL ? json_array_get_length (array) : 0;
-
-      if (n == 0 || n > MAX_ARGUMENTS)
-        {
-          g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                       "'argv' must be an array of 1 to %d strings, the program first", MAX_ARGUMENTS);
-          return NULL;
-        }
-
-      for (guint i = 0; i < n; i++)
-        {
-          JsonNode *element = json_array_get_element (array, i);
-
-          if (!node_is_string (element))
-            {
-              g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                           "'argv' element %u is not a string", i);
-              return NULL;
-            }
-          g_strv_builder_add (builder, json_node_get_string (element));
-        }
-
-      argv = g_strv_builder_end (builder);
-      *command = argv_to_command ((const char * const *) argv);
-      return g_steal_pointer (&argv);
-    }
-
-  g_set_error_literal (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
-                       "Missing 'command' (a string) or 'argv' (an array of strings)");
-  return NULL;
+  return _sonde_servercontrol_parse_exec (text, length, command, error);
 }
 
 static void

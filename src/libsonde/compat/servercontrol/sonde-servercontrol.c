@@ -249,58 +249,22 @@ send_error (ServercontrolClient *self,
   _sonde_connection_send_control (self->connection, frame);
 }
 
-#define ONLY_PING "the only message is {\"type\": \"ping\"}"
-
 static void
 servercontrol_message (gpointer               owner,
                        SoupWebsocketDataType  type,
                        GBytes                *message)
 {
   ServercontrolClient *self = owner;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonObject) pong = NULL;
   g_autoptr(GBytes) frame = NULL;
-  JsonNode *type_node;
-  const char *text;
+  g_autofree char *refusal = NULL;
   gsize length;
+  const char *text = g_bytes_get_data (message, &length);
 
-  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+  refusal = _sonde_servercontrol_parse_message (type, text, length);
+  if (refusal != NULL)
     {
-      send_error (self, "Binary messages are not supported: send JSON text; " ONLY_PING);
-      return;
-    }
-
-  text = g_bytes_get_data (message, &length);
-  if (length > SONDE_MAX_CLIENT_MESSAGE)
-    {
-      g_autofree char *detail = g_strdup_printf ("Message of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d bytes",
-                                                 length, SONDE_MAX_CLIENT_MESSAGE);
-      send_error (self, detail);
-      return;
-    }
-
-  root = _sonde_json_parse_bounded (text != NULL ? text : "", length, &error);
-  if (root == NULL)
-    {
-      g_autofree char *detail = g_strdup_printf ("Invalid JSON: %s", error->message);
-      send_error (self, detail);
-      return;
-    }
-
-  type_node = JSON_NODE_HOLDS_OBJECT (root) ? json_object_get_member (json_node_get_object (root), "type") : NULL;
-  if (type_node == NULL || !JSON_NODE_HOLDS_VALUE (type_node) ||
-      json_node_get_value_type (type_node) != G_TYPE_STRING)
-    {
-      send_error (self, "Missing \"type\": " ONLY_PING);
-      return;
-    }
-
-  if (!g_str_equal (json_node_get_string (type_node), "ping"))
-    {
-      g_autofree char *detail = g_strdup_printf ("Unknown message type '%s': " ONLY_PING,
-                                                 json_node_get_string (type_node));
-      send_error (self, detail);
+      send_error (self, refusal);
       return;
     }
 

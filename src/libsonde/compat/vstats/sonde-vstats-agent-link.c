@@ -245,7 +245,7 @@ _sonde_vstats_link_push (SondeVstatsLink *self,
     JsonObject *data = root != NULL ? json_object_get_object_member (json_node_get_object (root), "data") : NULL;
 
     if (data != NULL)
-      _sonde_vstats_parse_timestamp (json_object_get_string_member_with_default (data, "timestamp", NULL),
+      _sonde_vstats_parse_timestamp (_sonde_json_get_string_member (data, "timestamp"),
                                      &report->timestamp_us);
   }
 
@@ -306,11 +306,15 @@ message_cb (SoupWebsocketConnection *websocket,
     return;
 
   object = json_node_get_object (root);
-  message_type = json_object_get_string_member_with_default (object, "type", "");
-  if (g_str_equal (message_type, "ack"))
-    handle_ack (self, json_object_get_string_member_with_default (object, "timestamp", NULL));
-  else if (g_str_equal (message_type, "error"))
-    g_debug ("The hub says: %s", json_object_get_string_member_with_default (object, "message", ""));
+  message_type = _sonde_json_get_string_member (object, "type");
+  if (g_strcmp0 (message_type, "ack") == 0)
+    handle_ack (self, _sonde_json_get_string_member (object, "timestamp"));
+  else if (g_strcmp0 (message_type, "error") == 0)
+    {
+      const char *text = _sonde_json_get_string_member (object, "message");
+
+      g_debug ("The hub says: %s", text != NULL ? text : "(no message)");
+    }
 }
 
 /* Connecting ---------------------------------------------------------------- */

@@ -172,26 +172,25 @@ report_rate_limited (SondeVstatsAgentClient *self)
  * (One refused for the rate or a full hub is not: it may be, later.) */
 static void
 ack_refused (SondeVstatsAgentClient *self,
-             JsonNode               *data)
+             JsonObject             *data)
 {
   const char *text;
   gint64 timestamp_us;
 
-  if (!self->acks || data == NULL || !JSON_NODE_HOLDS_OBJECT (data))
+  if (!self->acks)
     return;
-  text = json_object_get_string_member_with_default (json_node_get_object (data), "timestamp", NULL);
+  text = _sonde_json_get_string_member (data, "timestamp");
   if (text != NULL && _sonde_vstats_parse_timestamp (text, &timestamp_us))
     send_ack (self, timestamp_us);
 }
 
 static void
 handle_report (SondeVstatsAgentClient *self,
-               JsonObject             *message)
+               JsonObject             *data)
 {
   SondeVstats *vstats = self->vstats;
   g_auto(SondeVstatsReport) report = { 0, };
   g_autoptr(GError) error = NULL;
-  JsonNode *data = json_object_get_member (message, "data");
   SondeVstatsServer *server;
   gint64 timestamp_us;
 
@@ -201,14 +200,7 @@ handle_report (SondeVstatsAgentClient *self,
       return;
     }
 
-  if (data == NULL || !JSON_NODE_HOLDS_OBJECT (data))
-    {
-      vstats->reports_rejected++;
-      send_error (self, "Invalid report: \"data\" must be an object");
-      return;
-    }
-
-  if (!_sonde_vstats_parse_report (json_node_get_object (data), &report, &error))
+  if (!_sonde_vstats_parse_report (data, &report, &error))
     {
       g_autofree char *text = g_strdup_printf ("Invalid report: %s", error->message);
 
@@ -259,65 +251,23 @@ agent_message (gpointer               owner,
                GBytes                *bytes)
 {
   SondeVstatsAgentClient *self = owner;
-  g_autoptr(JsonNode) root = NULL;
+  g_auto(SondeVstatsAgentMessage) message = { 0, };
   g_autoptr(GError) error = NULL;
-  const char *text;
-  const char *message_type;
   gsize length;
-  JsonObject *message;
+  const char *text = g_bytes_get_data (bytes, &length);
 
   if (self->refused)
     return;
 
-  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+  if (!_sonde_vstats_read_agent_message (type, text, length, &message, &error))
     {
       self->vstats->reports_rejected++;
-      send_error (self, "Binary frames are not accepted; send JSON in text frames");
-      return;
+      send_error (self, error->message);
     }
-
-  text = g_bytes_get_data (bytes, &length);
-  if (length > SONDE_MAX_CLIENT_MESSAGE)
-    {
-      g_autofree char *message_text =
-        g_strdup_printf ("Message of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d bytes",
-                         length, SONDE_MAX_CLIENT_MESSAGE);
-
-      self->vstats->reports_rejected++;
-      send_error (self, message_text);
-      return;
-    }
-
-  root = _sonde_json_parse_bounded (text, length, &error);
-  if (root == NULL)
-    {
-      g_autofree char *message_text = g_strdup_printf ("Invalid JSON: %s", error->message);
-
-      self->vstats->reports_rejected++;
-      send_error (self, message_text);
-      return;
-    }
-
-  if (!JSON_NODE_HOLDS_OBJECT (root) ||
-      (message_type = json_object_get_string_member_with_default (json_node_get_object (root), "type", NULL)) == NULL)
-    {
-      self->vstats->reports_rejected++;
-      send_error (self, "Expected a JSON object with a string member \"type\"");
-      return;
-    }
-
-  message = json_node_get_object (root);
-  if (g_str_equal (message_type, "metrics"))
-    handle_report (self, message);
-  else if (g_str_equal (message_type, "heartbeat"))
+  else if (message.heartbeat)
     handle_heartbeat (self);
   else
-    {
-      g_autofree char *message_text = g_strdup_printf ("Unknown message type '%s'", message_type);
-
-      self->vstats->reports_rejected++;
-      send_error (self, message_text);
-    }
+    handle_report (self, message.data);
 }
 
 static void

@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "sonde-error.h"
+#include "sonde-json-private.h"
+#include "sonde-server-private.h"
 #include "sonde-vstats-private.h"
 
 /*
- * An agent's report, checked: every member the hub keeps is read with its
+ * What an agent sends, read from text alone (tests/fuzz feeds it
+ * anything). Its report, checked: every member the hub keeps is read with its
  * type and range checked, and copied into a new object in the
  * dashboards' shape (sonde-vstats-report.c), so that nothing an agent
  * sent reaches a dashboard unchecked, and nothing it added beyond the
@@ -473,4 +476,76 @@ _sonde_vstats_parse_report (JsonObject        *data,
 
   report->metrics = g_steal_pointer (&metrics);
   return TRUE;
+}
+
+static gboolean
+refuse (GError    **error,
+        const char *message)
+{
+  g_set_error_literal (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT, message);
+  return FALSE;
+}
+
+gboolean
+_sonde_vstats_read_agent_message (SoupWebsocketDataType   type,
+                                  const char             *text,
+                                  gsize                   length,
+                                  SondeVstatsAgentMessage *message,
+                                  GError                **error)
+{
+  g_autoptr(GError) json_error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+  const char *message_type;
+  JsonNode *data;
+
+  memset (message, 0, sizeof *message);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    return refuse (error, "Binary frames are not accepted; send JSON in text frames");
+
+  if (length > SONDE_MAX_CLIENT_MESSAGE)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT,
+                   "Message of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d bytes",
+                   length, SONDE_MAX_CLIENT_MESSAGE);
+      return FALSE;
+    }
+
+  root = _sonde_json_parse_bounded (text != NULL ? text : "", length, &json_error);
+  if (root == NULL)
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT, "Invalid JSON: %s", json_error->message);
+      return FALSE;
+    }
+
+  object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  message_type = object != NULL ? _sonde_json_get_string_member (object, "type") : NULL;
+  if (message_type == NULL)
+    return refuse (error, "Expected a JSON object with a string member \"type\"");
+
+  if (g_str_equal (message_type, "heartbeat"))
+    {
+      message->heartbeat = TRUE;
+      return TRUE;
+    }
+
+  if (!g_str_equal (message_type, "metrics"))
+    {
+      g_set_error (error, SONDE_ERROR, SONDE_ERROR_INVALID_ARGUMENT, "Unknown message type '%s'", message_type);
+      return FALSE;
+    }
+
+  data = json_object_get_member (object, "data");
+  if (data == NULL || !JSON_NODE_HOLDS_OBJECT (data))
+    return refuse (error, "Invalid report: \"data\" must be an object");
+
+  message->data = json_object_ref (json_node_get_object (data));
+  return TRUE;
+}
+
+void
+_sonde_vstats_agent_message_clear (SondeVstatsAgentMessage *message)
+{
+  g_clear_pointer (&message->data, json_object_unref);
 }

@@ -122,7 +122,25 @@ void        _sonde_vstats_history_values        (JsonObject        *metrics,
 SondeTickView *_sonde_vstats_metrics_to_view    (JsonObject        *metrics,
                                                  gint64             timestamp_us);
 
-/* In sonde-vstats-check.c: checks @data, the `data` of an agent's
+/* In sonde-vstats-check.c: an agent's WebSocket message, from its
+ * text: a heartbeat, or a `metrics` report whose `data` is an object
+ * (checked by _sonde_vstats_parse_report()). FALSE and the text of the
+ * error frame for anything else. */
+typedef struct
+{
+  gboolean    heartbeat;
+  JsonObject *data;       /* a report's, or NULL */
+} SondeVstatsAgentMessage;
+
+gboolean    _sonde_vstats_read_agent_message    (SoupWebsocketDataType    type,
+                                                 const char              *text,
+                                                 gsize                    length,
+                                                 SondeVstatsAgentMessage *message,
+                                                 GError                 **error);
+void        _sonde_vstats_agent_message_clear   (SondeVstatsAgentMessage *message);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SondeVstatsAgentMessage, _sonde_vstats_agent_message_clear)
+
+/* Checks @data, the `data` of an agent's
  * `metrics` message: types, ranges, lengths. Only what passed reaches
  * dashboards. */
 gboolean    _sonde_vstats_parse_report          (JsonObject        *data,
