@@ -9,27 +9,19 @@
 // Screenshots (laptop 1366x768 and phone 390x844, light and dark) and the
 // measured figures (measurements.json) are written to OUTPUT_DIR.
 
-import { spawn, execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [modulesDir, outputDir] = process.argv.slice(2);
-const require = createRequire(path.join(modulesDir, 'package.json'));
-const { chromium } = require('playwright-core');
+import {
+  Daemon, LAPTOP, PHONE, assert, cleanups, configuredDaemon, launch as launchChromium, log,
+  playwright, runTests, sleep,
+} from './harness.mjs';
 
-const SONDED = process.env.SONDED;
-const CHROMIUM = process.env.SONDE_CHROMIUM || '/usr/bin/chromium';
-const LAPTOP = { width: 1366, height: 768 };
-const PHONE = { width: 390, height: 844 };
-// Chromium's own traffic (component updates, sync, field trials) has no
-// network here: without these flags it stalls, or has its connections refused.
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-default-apps', '--disable-extensions', '--mute-audio',
-];
+const [modulesDir, outputDir] = process.argv.slice(2);
+const { chromium } = playwright(modulesDir);
+const launch = () => launchChromium(chromium);
 
 // Budgets of the issue (#12).
 const LOAD_BUDGET_MS = 200;
@@ -38,119 +30,6 @@ const CPU_BUDGET = 0.05;
 const screenshotsDir = path.join(outputDir, 'screenshots');
 fs.mkdirSync(screenshotsDir, { recursive: true });
 const measurements = {};
-const cleanups = [];
-
-function log(line) {
-  process.stdout.write(line + '\n');
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function assert(condition, message) {
-  if (!condition)
-    throw new Error(message);
-}
-
-// Daemons -------------------------------------------------------------------
-
-class Daemon {
-  constructor(args = []) {
-    this.args = args;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sonded-browser-'));
-    this.process = null;
-    this.port = null;
-    cleanups.push(() => this.close());
-  }
-
-  async start(port = 0) {
-    const out = path.join(this.dir, 'stdout');
-    const err = path.join(this.dir, 'stderr');
-    // Files rather than pipes: nobody has to keep reading them.
-    const stdout = fs.openSync(out, 'w');
-    const stderr = fs.openSync(err, 'w');
-    const env = {
-      ...process.env,
-      XDG_CONFIG_HOME: path.join(this.dir, 'config'),
-      DBUS_SESSION_BUS_ADDRESS: 'disabled:',
-    };
-    this.process = spawn(SONDED, ['--address', '127.0.0.1', '--port', String(port), ...this.args],
-      { env, stdio: ['ignore', stdout, stderr] });
-    fs.closeSync(stdout);
-    fs.closeSync(stderr);
-    this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
-
-    const deadline = Date.now() + 10000;
-    while (Date.now() < deadline) {
-      const text = fs.readFileSync(out, 'utf8');
-      const match = /^listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws\/v1\n/.exec(text);
-      if (match) {
-        this.port = Number(match[1]);
-        return this;
-      }
-      if (this.process.exitCode !== null)
-        throw new Error(`sonded exited (${this.process.exitCode}): ${fs.readFileSync(err, 'utf8')}`);
-      await sleep(20);
-    }
-    throw new Error('sonded printed no URL within 10 s');
-  }
-
-  get url() {
-    return `http://127.0.0.1:${this.port}/`;
-  }
-
-  // SIGTERM by PID, then SIGKILL by PID.
-  async stop() {
-    if (!this.process || this.process.exitCode !== null || this.process.signalCode !== null)
-      return;
-    this.process.kill('SIGTERM');
-    const result = await Promise.race([this.exited, sleep(10000).then(() => null)]);
-    if (result === null) {
-      this.process.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-
-  async close() {
-    await this.stop();
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  async json(pathname, headers = {}) {
-    const response = await fetch(`http://127.0.0.1:${this.port}${pathname}`, { headers });
-    assert(response.ok, `${pathname} answered ${response.status}`);
-    return response.json();
-  }
-}
-
-// A daemon of its own, started with the sonde.conf that @text (dir) gives,
-// dir being the configuration's own directory (0600: it may hold a token).
-async function configuredDaemon(text) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sonde-config-'));
-  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const config = path.join(dir, 'sonde.conf');
-  fs.writeFileSync(config, text(dir), { mode: 0o600 });
-  return new Daemon(['--config', config]).start();
-}
-
-// Browser -------------------------------------------------------------------
-
-async function launch() {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sonde-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: LAPTOP,
-    timeout: 60000,
-  });
-  cleanups.push(async () => {
-    await context.close().catch(() => {});
-    fs.rmSync(userDataDir, { recursive: true, force: true });
-  });
-  return context;
-}
 
 // A page that records what went wrong in it: exceptions, console errors and
 // Content-Security-Policy violations (none is expected: no inline code).
@@ -833,34 +712,11 @@ test('with allowed-origins set, the page still connects and others are refused',
 
 // Runner --------------------------------------------------------------------
 
-async function main() {
-  let failed = 0;
-  log(`1..${tests.length}`);
-  for (const [index, { name, body }] of tests.entries()) {
-    const started = Date.now();
-    try {
-      await body();
-      log(`ok ${index + 1} - ${name} (${Date.now() - started} ms)`);
-    } catch (error) {
-      failed++;
-      log(`not ok ${index + 1} - ${name}`);
-      for (const line of String(error.stack || error).split('\n'))
-        log(`# ${line}`);
-      // The later tests need a running daemon and browser.
-      if (!daemon || !context)
-        break;
-    }
-  }
-  fs.writeFileSync(path.join(outputDir, 'measurements.json'), JSON.stringify(measurements, null, 2) + '\n');
-  log(`# screenshots and measurements.json in ${outputDir}`);
-  for (const cleanup of cleanups.reverse())
-    await cleanup();
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch(async (error) => {
-  log(`Bail out! ${error.stack || error}`);
-  for (const cleanup of cleanups.reverse())
-    await Promise.resolve(cleanup()).catch(() => {});
-  process.exit(1);
+runTests(tests, {
+  // The later tests need a running daemon and browser.
+  keepGoing: () => daemon && context,
+  finish: () => {
+    fs.writeFileSync(path.join(outputDir, 'measurements.json'), JSON.stringify(measurements, null, 2) + '\n');
+    log(`# screenshots and measurements.json in ${outputDir}`);
+  },
 });
