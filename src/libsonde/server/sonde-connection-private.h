@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "sonde-server.h"
+#include "sonde-heartbeats-private.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,10 @@ typedef struct
   GBytes *(*heartbeat)      (gpointer               owner);
   void    (*closed)         (gpointer               owner);
 } SondeConnectionCallbacks;
+
+/* The SondeHeartbeatFunc of a server's heartbeats (sonde-heartbeats.c):
+ * sends the client the format's heartbeat frame. */
+void _sonde_connection_heartbeat (SondeHeartbeatEntry *entry);
 
 /* The next frame of a bulk reply, or NULL when it is complete. */
 typedef GBytes *(*SondeBulkProducer) (gpointer data);

@@ -23,12 +23,11 @@ struct _SondeConnection
   char                           *route;
   const SondeConnectionCallbacks *callbacks;
   gpointer                        owner;
-  gint64                          last_send_us;
   gint64                          stalled_since_us;
   double                          tokens;
   gint64                          tokens_updated_us;
   gint64                          last_rate_report_us;
-  GSource                        *heartbeat_source;
+  SondeHeartbeatEntry             heartbeat;   /* queued when the format has heartbeats */
   /* A bulk reply (history) produced one frame at a time, as fast as the
    * client reads it. */
   SondeBulkProducer               bulk_produce;
@@ -83,7 +82,8 @@ send_bytes (SondeConnection *self,
             GBytes          *frame)
 {
   soup_websocket_connection_send_message (self->websocket, SOUP_WEBSOCKET_DATA_TEXT, frame);
-  self->last_send_us = g_get_monotonic_time ();
+  _sonde_heartbeats_sent (_sonde_server_get_heartbeats (self->server), &self->heartbeat,
+                          g_get_monotonic_time ());
   sonde_gateway_stats_add_messages_sent (stats (self), 1);
 }
 
@@ -308,58 +308,18 @@ message_too_big_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Heartbeats ---------------------------------------------------------------
- *
- * One after each interval of silence, due exactly an interval after the
- * last frame sent, not at the next tick of a periodic timer (a frame just
- * after a tick put the heartbeat off to almost two intervals). One source
- * per connection, whose ready time is moved, rather than one per frame:
- * sending only notes the time; a source that wakes up early, because
- * something was sent since it was armed, is put off to the new due time.
- */
-
-/* Waking up this much early is on time. */
-#define HEARTBEAT_SLACK_US (10 * G_TIME_SPAN_MILLISECOND)
-
-static gboolean
-heartbeat_dispatch (GSource     *source,
-                    GSourceFunc  callback,
-                    gpointer     user_data)
+/* Heartbeats: after each interval of silence, due exactly an interval
+ * after the last frame sent (sonde-heartbeats.c keeps the time). */
+void
+_sonde_connection_heartbeat (SondeHeartbeatEntry *entry)
 {
-  return callback (user_data);
-}
+  SondeConnection *self = (SondeConnection *) ((char *) entry - G_STRUCT_OFFSET (SondeConnection, heartbeat));
+  g_autoptr(GBytes) frame = self->callbacks->heartbeat (self->owner);
 
-static GSourceFuncs heartbeat_funcs = { NULL, NULL, heartbeat_dispatch, NULL, NULL, NULL };
-
-static gint64
-heartbeat_interval_us (SondeConnection *self)
-{
-  return (gint64) sonde_server_get_heartbeat_interval (self->server) * G_USEC_PER_SEC;
-}
-
-static gboolean
-heartbeat_cb (gpointer data)
-{
-  SondeConnection *self = data;
-  gint64 now = g_get_monotonic_time ();
-  gint64 due = self->last_send_us + heartbeat_interval_us (self);
-
-  if (now >= due - HEARTBEAT_SLACK_US)
-    {
-      g_autoptr(GSource) source = g_source_ref (self->heartbeat_source);
-      g_autoptr(GBytes) frame = self->callbacks->heartbeat (self->owner);
-
-      if (frame != NULL)
-        _sonde_connection_send_stream (self, frame);
-      /* Sending may have closed the connection, and freed it. */
-      if (g_source_is_destroyed (source))
-        return G_SOURCE_REMOVE;
-      /* Not sent (a full socket): an interval later. */
-      due = MAX (self->last_send_us, now) + heartbeat_interval_us (self);
-    }
-
-  g_source_set_ready_time (self->heartbeat_source, due);
-  return G_SOURCE_CONTINUE;
+  /* Not sent (a full socket): an interval later. Sending may close the
+   * connection, and free it. */
+  if (frame != NULL)
+    _sonde_connection_send_stream (self, frame);
 }
 
 static void
@@ -426,7 +386,6 @@ _sonde_connection_new (SondeServer                    *server,
   self->owner = owner;
   self->tokens = RATE_BURST;
   self->tokens_updated_us = g_get_monotonic_time ();
-  self->last_send_us = g_get_monotonic_time ();
 
   /* libsoup would drop the connection (no close frame, a reset) at its
    * limit, and keeps an unfinished fragmented message without any: the
@@ -440,13 +399,7 @@ _sonde_connection_new (SondeServer                    *server,
   self->closed_handler = g_signal_connect (websocket, "closed", G_CALLBACK (closed_cb), self);
 
   if (callbacks->heartbeat != NULL)
-    {
-      self->heartbeat_source = g_source_new (&heartbeat_funcs, sizeof (GSource));
-      g_source_set_callback (self->heartbeat_source, heartbeat_cb, self, NULL);
-      g_source_set_name (self->heartbeat_source, "[sonde] heartbeat");
-      g_source_set_ready_time (self->heartbeat_source, self->last_send_us + heartbeat_interval_us (self));
-      g_source_attach (self->heartbeat_source, NULL);
-    }
+    _sonde_heartbeats_add (_sonde_server_get_heartbeats (server), &self->heartbeat, g_get_monotonic_time ());
 
   sonde_gateway_stats_connection_opened (stats (self), route);
   return self;
@@ -461,11 +414,7 @@ _sonde_connection_free (SondeConnection *self)
   if (self->budget != NULL)
     _sonde_budget_stream_set_message_limit (self->budget, 0, NULL, NULL);
 
-  if (self->heartbeat_source != NULL)
-    {
-      g_source_destroy (self->heartbeat_source);
-      g_clear_pointer (&self->heartbeat_source, g_source_unref);
-    }
+  _sonde_heartbeats_remove (_sonde_server_get_heartbeats (self->server), &self->heartbeat);
   clear_bulk (self);
   g_clear_signal_handler (&self->message_handler, self->websocket);
   g_clear_signal_handler (&self->closed_handler, self->websocket);

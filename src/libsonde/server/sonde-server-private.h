@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "sonde-format-private.h"
+#include "sonde-heartbeats-private.h"
 #include "sonde-hub-private.h"
 #include "sonde-server.h"
 #include "sonde-server-access-private.h"
@@ -18,6 +19,8 @@ G_BEGIN_DECLS
 #define SONDE_STALL_TIMEOUT_SECONDS 30
 
 SondeHub *_sonde_server_get_hub            (SondeServer          *self);
+/* When each WebSocket client is due a heartbeat. */
+SondeHeartbeats *_sonde_server_get_heartbeats (SondeServer        *self);
 guint     _sonde_server_get_n_groups       (SondeServer          *self);
 /* Frames encoded by the hub since start: one per group per tick. */
 guint64   _sonde_server_get_n_encoded      (SondeServer          *self);

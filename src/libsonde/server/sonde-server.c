@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "sonde-connection-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-rest-private.h"
 #include "sonde-server-object-private.h"
@@ -105,6 +106,7 @@ sonde_server_finalize (GObject *object)
   g_clear_pointer (&self->admission, _sonde_admission_unref);
   g_clear_object (&self->tls_certificate);
   g_clear_object (&self->engine);
+  g_clear_pointer (&self->heartbeats, _sonde_heartbeats_free);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
 }
@@ -270,6 +272,8 @@ sonde_server_init (SondeServer *self)
   self->compat_servers = g_ptr_array_new_with_free_func (g_object_unref);
   self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_listener_free);
   self->heartbeat_interval = 30;
+  self->heartbeats = _sonde_heartbeats_new (self->heartbeat_interval * G_USEC_PER_SEC,
+                                            _sonde_connection_heartbeat);
   self->interval_min_ms = SONDE_INTERVAL_MIN_MS;
   self->interval_max_ms = SONDE_INTERVAL_MAX_MS;
 }
@@ -353,7 +357,7 @@ sonde_server_get_heartbeat_interval (SondeServer *self)
  * sonde_server_set_heartbeat_interval:
  * @self: a #SondeServer
  * @seconds: seconds of silence before a heartbeat, 1-3600; applies to
- *   clients that connect from now on
+ *   every client, counted from the last frame it was sent
  *
  * Since: 0.1
  */
@@ -368,7 +372,14 @@ sonde_server_set_heartbeat_interval (SondeServer *self,
     return;
 
   self->heartbeat_interval = seconds;
+  _sonde_heartbeats_set_interval (self->heartbeats, (gint64) seconds * G_USEC_PER_SEC);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HEARTBEAT_INTERVAL]);
+}
+
+SondeHeartbeats *
+_sonde_server_get_heartbeats (SondeServer *self)
+{
+  return self->heartbeats;
 }
 
 SondeHub *
