@@ -9,7 +9,8 @@
  * frame it was sent, and no timer at all without clients.
  */
 
-#define INTERVAL_US (100 * G_TIME_SPAN_MILLISECOND)
+/* Ten times the timer's grain (a tenth of a second). */
+#define INTERVAL_US (1 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -95,7 +96,7 @@ test_heartbeats_order (void)
 
   /* a is sent a frame half an interval in: it is due half an interval
    * after b and c, and never before an interval after that frame. */
-  spin_for (50);
+  spin_for (500);
   sent_us = g_get_monotonic_time ();
   _sonde_heartbeats_sent (schedule, &a.entry, sent_us);
   wait_for_beats (3);
@@ -119,9 +120,9 @@ test_heartbeats_order (void)
   /* A longer interval applies from the last frame. */
   sent_us = g_get_monotonic_time ();
   _sonde_heartbeats_add (schedule, &a.entry, sent_us);
-  _sonde_heartbeats_set_interval (schedule, 3 * INTERVAL_US);
+  _sonde_heartbeats_set_interval (schedule, 2 * INTERVAL_US);
   wait_for_beats (9);
-  g_assert_cmpint (a.last_beat_us - sent_us, >=, 3 * INTERVAL_US - 10 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (a.last_beat_us - sent_us, >=, 2 * INTERVAL_US - 10 * G_TIME_SPAN_MILLISECOND);
   _sonde_heartbeats_remove (schedule, &a.entry);
   g_assert_cmpuint (n_sources (), ==, 0);
 

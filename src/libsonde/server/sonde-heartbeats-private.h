@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  *
  * The clients wait in the order they were last sent something (sending
  * moves one to the back, in O(1)), so the front is always the next one
- * due, and the timer is armed for it alone. No timer while no client
+ * due, and the timer is armed for it alone, rounded up to the next tenth
+ * of a second so that wake-ups are shared. No timer while no client
  * waits.
  */
 

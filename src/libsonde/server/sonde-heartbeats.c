@@ -5,6 +5,11 @@
 
 /* Waking up this much early is on time. */
 #define SLACK_US (10 * G_TIME_SPAN_MILLISECOND)
+/* The timer wakes on multiples of this: clients that connected within
+ * the same tenth of a second share a wake-up, each of which costs the
+ * main loop a walk over all its sources, and a heartbeat is at most this
+ * late. */
+#define GRAIN_US (100 * G_TIME_SPAN_MILLISECOND)
 
 struct _SondeHeartbeats
 {
@@ -40,7 +45,11 @@ arm (SondeHeartbeats *self)
     }
 
   if (self->timer != NULL)
-    g_source_set_ready_time (self->timer, front->last_send_us + self->interval_us);
+    {
+      gint64 due = front->last_send_us + self->interval_us;
+
+      g_source_set_ready_time (self->timer, (due + GRAIN_US - 1) / GRAIN_US * GRAIN_US);
+    }
 }
 
 static void
