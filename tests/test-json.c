@@ -207,6 +207,21 @@ test_json_parse_bounded_other_escapes (void)
   assert_bounded_verdicts (refused, G_N_ELEMENTS (refused), accepted, G_N_ELEMENTS (accepted));
 }
 
+/* Found by tests/fuzz/fuzz-servercontrol: json-glib 1.6 quotes a long
+ * string constant in its error, cut at a byte count in the middle of a
+ * character; the message went to the client. */
+static void
+test_json_parse_bounded_error_is_utf8 (void)
+{
+  const char *text = "{\"argv\" :[\"\", \"\", \"aX\\ufff33\\\"X\\ufff3333\\\"$u3333\\\"X\\ufff33\\\"X\\uffff33\\\"X\\uff3333\\\"$u3 \"\", \"#\"]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = _sonde_json_parse_bounded (text, strlen (text), &error);
+
+  g_assert_null (root);
+  g_assert_nonnull (error);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+}
+
 static void
 test_frame_add_dropped (void)
 {
@@ -247,6 +262,7 @@ main (int   argc,
   g_test_add_func ("/json/parse-bounded/one-value", test_json_parse_bounded_one_value);
   g_test_add_func ("/json/parse-bounded/unicode-escapes", test_json_parse_bounded_unicode_escapes);
   g_test_add_func ("/json/parse-bounded/other-escapes", test_json_parse_bounded_other_escapes);
+  g_test_add_func ("/json/parse-bounded/error-is-utf8", test_json_parse_bounded_error_is_utf8);
   g_test_add_func ("/frames/add-dropped", test_frame_add_dropped);
   g_test_add_func ("/frames/error", test_error_frame);
 

@@ -410,7 +410,17 @@ _sonde_json_parse_bounded (const char  *text,
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, text, length, error))
-    return NULL;
+    {
+      /* json-glib's message may quote a byte of a multi-byte character. */
+      if (error != NULL && !g_utf8_validate ((*error)->message, -1, NULL))
+        {
+          char *valid = g_utf8_make_valid ((*error)->message, -1);
+
+          g_free ((*error)->message);
+          (*error)->message = valid;
+        }
+      return NULL;
+    }
 
   if (json_parser_get_root (parser) == NULL)
     {
