@@ -4,7 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "sonde-server.h"
-#include "sonde-heartbeats-private.h"
+#include "sonde-timer-queue-private.h"
 
 G_BEGIN_DECLS
 
@@ -32,9 +32,9 @@ typedef struct
   void    (*closed)         (gpointer               owner);
 } SondeConnectionCallbacks;
 
-/* The SondeHeartbeatFunc of a server's heartbeats (sonde-heartbeats.c):
- * sends the client the format's heartbeat frame. */
-void _sonde_connection_heartbeat (SondeHeartbeatEntry *entry);
+/* The SondeTimerFunc of a server's heartbeats, a SondeTimerQueue of its
+ * clients touched by each frame sent: sends the format's heartbeat frame. */
+void _sonde_connection_heartbeat (SondeTimerEntry *entry);
 
 /* The next frame of a bulk reply, or NULL when it is complete. */
 typedef GBytes *(*SondeBulkProducer) (gpointer data);

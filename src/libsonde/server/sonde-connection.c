@@ -27,7 +27,7 @@ struct _SondeConnection
   double                          tokens;
   gint64                          tokens_updated_us;
   gint64                          last_rate_report_us;
-  SondeHeartbeatEntry             heartbeat;   /* queued when the format has heartbeats */
+  SondeTimerEntry                 heartbeat;   /* queued when the format has heartbeats */
   /* A bulk reply (history) produced one frame at a time, as fast as the
    * client reads it. */
   SondeBulkProducer               bulk_produce;
@@ -82,7 +82,7 @@ send_bytes (SondeConnection *self,
             GBytes          *frame)
 {
   soup_websocket_connection_send_message (self->websocket, SOUP_WEBSOCKET_DATA_TEXT, frame);
-  _sonde_heartbeats_sent (_sonde_server_get_heartbeats (self->server), &self->heartbeat,
+  _sonde_timer_queue_touch (_sonde_server_get_heartbeats (self->server), &self->heartbeat,
                           g_get_monotonic_time ());
   sonde_gateway_stats_add_messages_sent (stats (self), 1);
 }
@@ -309,9 +309,9 @@ message_too_big_cb (gpointer data)
 }
 
 /* Heartbeats: after each interval of silence, due exactly an interval
- * after the last frame sent (sonde-heartbeats.c keeps the time). */
+ * after the last frame sent (sonde-timer-queue.c keeps the time). */
 void
-_sonde_connection_heartbeat (SondeHeartbeatEntry *entry)
+_sonde_connection_heartbeat (SondeTimerEntry *entry)
 {
   SondeConnection *self = (SondeConnection *) ((char *) entry - G_STRUCT_OFFSET (SondeConnection, heartbeat));
   g_autoptr(GBytes) frame = self->callbacks->heartbeat (self->owner);
@@ -399,7 +399,7 @@ _sonde_connection_new (SondeServer                    *server,
   self->closed_handler = g_signal_connect (websocket, "closed", G_CALLBACK (closed_cb), self);
 
   if (callbacks->heartbeat != NULL)
-    _sonde_heartbeats_add (_sonde_server_get_heartbeats (server), &self->heartbeat, g_get_monotonic_time ());
+    _sonde_timer_queue_add (_sonde_server_get_heartbeats (server), &self->heartbeat, g_get_monotonic_time ());
 
   sonde_gateway_stats_connection_opened (stats (self), route);
   return self;
@@ -414,7 +414,7 @@ _sonde_connection_free (SondeConnection *self)
   if (self->budget != NULL)
     _sonde_budget_stream_set_message_limit (self->budget, 0, NULL, NULL);
 
-  _sonde_heartbeats_remove (_sonde_server_get_heartbeats (self->server), &self->heartbeat);
+  _sonde_timer_queue_remove (_sonde_server_get_heartbeats (self->server), &self->heartbeat);
   clear_bulk (self);
   g_clear_signal_handler (&self->message_handler, self->websocket);
   g_clear_signal_handler (&self->closed_handler, self->websocket);

@@ -25,7 +25,7 @@ struct _SondeServer
   GPtrArray   *compat_servers; /* SoupServer of compatibility listeners */
   gpointer    *format_states;  /* one per entry of _sonde_formats_get() */
   guint        heartbeat_interval;
-  SondeHeartbeats *heartbeats;   /* of every WebSocket client */
+  SondeTimerQueue *heartbeats;   /* of every WebSocket client */
   guint        interval_min_ms;
   guint        interval_max_ms;
   gulong       event_handler;

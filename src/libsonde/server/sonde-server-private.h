@@ -4,7 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "sonde-format-private.h"
-#include "sonde-heartbeats-private.h"
+#include "sonde-timer-queue-private.h"
 #include "sonde-hub-private.h"
 #include "sonde-server.h"
 #include "sonde-server-access-private.h"
@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 
 SondeHub *_sonde_server_get_hub            (SondeServer          *self);
 /* When each WebSocket client is due a heartbeat. */
-SondeHeartbeats *_sonde_server_get_heartbeats (SondeServer        *self);
+SondeTimerQueue *_sonde_server_get_heartbeats (SondeServer        *self);
 guint     _sonde_server_get_n_groups       (SondeServer          *self);
 /* Frames encoded by the hub since start: one per group per tick. */
 guint64   _sonde_server_get_n_encoded      (SondeServer          *self);

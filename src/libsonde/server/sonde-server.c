@@ -106,7 +106,7 @@ sonde_server_finalize (GObject *object)
   g_clear_pointer (&self->admission, _sonde_admission_unref);
   g_clear_object (&self->tls_certificate);
   g_clear_object (&self->engine);
-  g_clear_pointer (&self->heartbeats, _sonde_heartbeats_free);
+  g_clear_pointer (&self->heartbeats, _sonde_timer_queue_free);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
 }
@@ -272,8 +272,10 @@ sonde_server_init (SondeServer *self)
   self->compat_servers = g_ptr_array_new_with_free_func (g_object_unref);
   self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) _sonde_listener_free);
   self->heartbeat_interval = 30;
-  self->heartbeats = _sonde_heartbeats_new (self->heartbeat_interval * G_USEC_PER_SEC,
-                                            _sonde_connection_heartbeat);
+  /* Due an interval after the last frame; a heartbeat is at most a tenth
+   * of a second late, and clients that connected within one share a wake-up. */
+  self->heartbeats = _sonde_timer_queue_new ("[sonde] heartbeats", self->heartbeat_interval * G_USEC_PER_SEC,
+                                             100 * G_TIME_SPAN_MILLISECOND, _sonde_connection_heartbeat);
   self->interval_min_ms = SONDE_INTERVAL_MIN_MS;
   self->interval_max_ms = SONDE_INTERVAL_MAX_MS;
 }
@@ -372,11 +374,11 @@ sonde_server_set_heartbeat_interval (SondeServer *self,
     return;
 
   self->heartbeat_interval = seconds;
-  _sonde_heartbeats_set_interval (self->heartbeats, (gint64) seconds * G_USEC_PER_SEC);
+  _sonde_timer_queue_set_interval (self->heartbeats, (gint64) seconds * G_USEC_PER_SEC);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HEARTBEAT_INTERVAL]);
 }
 
-SondeHeartbeats *
+SondeTimerQueue *
 _sonde_server_get_heartbeats (SondeServer *self)
 {
   return self->heartbeats;

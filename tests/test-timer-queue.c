@@ -1,31 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "sonde-heartbeats-private.h"
+#include "sonde-timer-queue-private.h"
 
 /*
- * The heartbeat schedule of a server's clients (sonde-heartbeats.c): one
- * timer for all of them, each client beaten an interval after the last
- * frame it was sent, and no timer at all without clients.
+ * A timer queue (sonde-timer-queue.c), as a server's heartbeats use it:
+ * one timer for all the clients, each called an interval after it was
+ * last touched (sent a frame), and no timer at all without clients.
  */
 
-/* Ten times the timer's grain (a tenth of a second). */
+/* Ten times the timer's grain, a tenth of a second (as heartbeats). */
 #define INTERVAL_US (1 * G_USEC_PER_SEC)
 
 typedef struct
 {
-  SondeHeartbeatEntry entry;
+  SondeTimerEntry entry;
   const char         *name;
   guint               beats;
   gint64              last_beat_us;
   gboolean            remove_on_beat;
 } Client;
 
-static SondeHeartbeats *schedule;
+static SondeTimerQueue *schedule;
 static GString *order;
 
 static void
-beat (SondeHeartbeatEntry *entry)
+beat (SondeTimerEntry *entry)
 {
   Client *client = (Client *) entry;
 
@@ -33,7 +33,7 @@ beat (SondeHeartbeatEntry *entry)
   client->last_beat_us = g_get_monotonic_time ();
   g_string_append (order, client->name);
   if (client->remove_on_beat)
-    _sonde_heartbeats_remove (schedule, entry);
+    _sonde_timer_queue_remove (schedule, entry);
 }
 
 static void
@@ -78,19 +78,19 @@ n_sources (void)
 }
 
 static void
-test_heartbeats_order (void)
+test_timer_queue_order (void)
 {
   Client a = { .name = "a" }, b = { .name = "b" }, c = { .name = "c" };
   gint64 start, sent_us;
 
   order = g_string_new (NULL);
-  schedule = _sonde_heartbeats_new (INTERVAL_US, beat);
+  schedule = _sonde_timer_queue_new ("test", INTERVAL_US, 100 * G_TIME_SPAN_MILLISECOND, beat);
   g_assert_cmpuint (n_sources (), ==, 0);
 
   start = g_get_monotonic_time ();
-  _sonde_heartbeats_add (schedule, &a.entry, start);
-  _sonde_heartbeats_add (schedule, &b.entry, start);
-  _sonde_heartbeats_add (schedule, &c.entry, start);
+  _sonde_timer_queue_add (schedule, &a.entry, start);
+  _sonde_timer_queue_add (schedule, &b.entry, start);
+  _sonde_timer_queue_add (schedule, &c.entry, start);
   /* Three clients, one timer. */
   g_assert_cmpuint (n_sources (), ==, 1);
 
@@ -98,7 +98,7 @@ test_heartbeats_order (void)
    * after b and c, and never before an interval after that frame. */
   spin_for (500);
   sent_us = g_get_monotonic_time ();
-  _sonde_heartbeats_sent (schedule, &a.entry, sent_us);
+  _sonde_timer_queue_touch (schedule, &a.entry, sent_us);
   wait_for_beats (3);
   g_assert_cmpstr (order->str, ==, "bca");
   g_assert_cmpint (b.last_beat_us - start, >=, INTERVAL_US - 10 * G_TIME_SPAN_MILLISECOND);
@@ -113,20 +113,20 @@ test_heartbeats_order (void)
   g_assert_cmpuint (c.beats, ==, 2);
 
   /* Without clients, no timer. */
-  _sonde_heartbeats_remove (schedule, &a.entry);
-  _sonde_heartbeats_remove (schedule, &b.entry);
+  _sonde_timer_queue_remove (schedule, &a.entry);
+  _sonde_timer_queue_remove (schedule, &b.entry);
   g_assert_cmpuint (n_sources (), ==, 0);
 
   /* A longer interval applies from the last frame. */
   sent_us = g_get_monotonic_time ();
-  _sonde_heartbeats_add (schedule, &a.entry, sent_us);
-  _sonde_heartbeats_set_interval (schedule, 2 * INTERVAL_US);
+  _sonde_timer_queue_add (schedule, &a.entry, sent_us);
+  _sonde_timer_queue_set_interval (schedule, 2 * INTERVAL_US);
   wait_for_beats (9);
   g_assert_cmpint (a.last_beat_us - sent_us, >=, 2 * INTERVAL_US - 10 * G_TIME_SPAN_MILLISECOND);
-  _sonde_heartbeats_remove (schedule, &a.entry);
+  _sonde_timer_queue_remove (schedule, &a.entry);
   g_assert_cmpuint (n_sources (), ==, 0);
 
-  _sonde_heartbeats_free (schedule);
+  _sonde_timer_queue_free (schedule);
   g_string_free (order, TRUE);
 }
 
@@ -136,7 +136,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  g_test_add_func ("/heartbeats/order", test_heartbeats_order);
+  g_test_add_func ("/timer-queue/order", test_timer_queue_order);
 
   return g_test_run ();
 }
