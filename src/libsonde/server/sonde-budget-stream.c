@@ -612,8 +612,8 @@ _sonde_budget_stream_new (GIOStream *base,
 
   input->base = g_object_ref (g_io_stream_get_input_stream (base));
   input->peer_output = g_object_ref (g_io_stream_get_output_stream (base));
-  /* The budget's own source polls the socket only where the streams are
-   * the socket's own (not a TLS layer's, say). */
+  /* The accepted connection, under any TLS layer: its own source can poll
+   * the socket's fd directly. */
   if (G_IS_SOCKET_CONNECTION (base))
     input->socket = g_object_ref (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)));
   input->burst = burst_bytes;

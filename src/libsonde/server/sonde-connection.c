@@ -83,7 +83,7 @@ send_bytes (SondeConnection *self,
 {
   soup_websocket_connection_send_message (self->websocket, SOUP_WEBSOCKET_DATA_TEXT, frame);
   _sonde_timer_queue_touch (_sonde_server_get_heartbeats (self->server), &self->heartbeat,
-                          g_get_monotonic_time ());
+                            g_get_monotonic_time ());
   sonde_gateway_stats_add_messages_sent (stats (self), 1);
 }
 
