@@ -907,6 +907,12 @@ test_config_errors (void)
     { "[agent web-1]\ntoken=has space in the token ok\n", "[agent web-1] token: a token is printable ASCII" },
     { "[agent a]\ntoken=" TOKEN_A1 "\n[agent b]\ntoken=" TOKEN_A1 "\n", "[agent b] token: is also the token of [agent a]" },
     { "[hub]\nagent-tokens=" TOKEN_A1 "\n[agent b]\ntoken=" TOKEN_A1 "\n", "[agent b] token: is also one of [hub] agent-tokens" },
+    /* Found by tests/fuzz/fuzz-config: an invalid escape before a final
+     * backslash made GLib 2.74 set its error twice, with a warning. */
+    { "[agent r]\ntoken=[ag\\#\\\\\\\n", "[agent r] token: \\# is not an escape sequence" },
+    { "[agent r]\ntoken=" TOKEN_A1 "\\\n", "[agent r] token: ends with a backslash" },
+    { "[agent r]\ntoken=" TOKEN_A1 "\nlocation=a\\qb\n", "[agent r] location: \\q is not an escape sequence" },
+    { "[hub]\nagent-tokens=" TOKEN_A1 "\\x;" TOKEN_SHARED "\n", "[hub] agent-tokens: \\x is not an escape sequence" },
   };
   g_autoptr(SondeEngine) engine = sonde_engine_new ();
   g_autoptr(SondeServer) server = sonde_server_new (engine);

@@ -154,5 +154,19 @@ gboolean _sonde_format_read_uint  (GKeyFile            *keyfile,
                                    const char          *invalid,
                                    guint               *value,
                                    GError             **error);
+/* A string, or a ;-separated list, of @group: NULL in @value when @key is
+ * not set; an empty list value is an empty list. GKeyFile's escapes are
+ * checked first (GLib 2.74 sets its GError twice, with a warning, on an
+ * invalid escape before a backslash that ends the value). */
+gboolean _sonde_format_read_string      (GKeyFile    *keyfile,
+                                         const char  *group,
+                                         const char  *key,
+                                         char       **value,
+                                         GError     **error);
+gboolean _sonde_format_read_string_list (GKeyFile    *keyfile,
+                                         const char  *group,
+                                         const char  *key,
+                                         GStrv       *value,
+                                         GError     **error);
 
 G_END_DECLS

@@ -79,7 +79,8 @@ resolvix_configure (gpointer   state,
                                 "%s is not a number of seconds (1-3600)", &interval, error))
     return FALSE;
 
-  node_id = g_key_file_get_string (keyfile, CONFIG_GROUP, "node-id", NULL);
+  if (!_sonde_format_read_string (keyfile, CONFIG_GROUP, "node-id", &node_id, error))
+    return FALSE;
   if (node_id != NULL)
     _sonde_resolvix_set_node_id (self, g_strstrip (node_id));
   _sonde_resolvix_set_interval (self, interval);

@@ -375,18 +375,12 @@ read_string (GKeyFile    *keyfile,
              char       **value,
              GError     **error)
 {
-  g_autoptr(GError) local_error = NULL;
   char *text;
 
-  if (!g_key_file_has_key (keyfile, GROUP, key, NULL))
-    return TRUE;
-
-  text = g_key_file_get_string (keyfile, GROUP, key, &local_error);
+  if (!_sonde_format_read_string (keyfile, GROUP, key, &text, error))
+    return FALSE;
   if (text == NULL)
-    {
-      _sonde_format_set_config_error (error, GROUP, key, "%s", local_error->message);
-      return FALSE;
-    }
+    return TRUE;
 
   g_free (*value);
   *value = g_strstrip (text);
@@ -400,20 +394,13 @@ read_list (GKeyFile    *keyfile,
            GStrv       *value,
            GError     **error)
 {
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(GStrvBuilder) builder = NULL;
   g_auto(GStrv) list = NULL;
 
-  if (!g_key_file_has_key (keyfile, GROUP, key, NULL))
+  if (!_sonde_format_read_string_list (keyfile, GROUP, key, &list, error))
+    return FALSE;
+  if (list == NULL)
     return TRUE;
-
-  list = g_key_file_get_string_list (keyfile, GROUP, key, NULL, &local_error);
-  /* An empty value is an empty list, which GKeyFile reports as invalid. */
-  if (list == NULL && !g_error_matches (local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE))
-    {
-      _sonde_format_set_config_error (error, GROUP, key, "%s", local_error->message);
-      return FALSE;
-    }
 
   builder = g_strv_builder_new ();
   for (guint i = 0; list != NULL && list[i] != NULL; i++)

@@ -167,8 +167,10 @@ read_location (GKeyFile    *keyfile,
                char       **location,
                GError     **error)
 {
-  g_autofree char *text = g_key_file_get_string (keyfile, group, "location", NULL);
+  g_autofree char *text = NULL;
 
+  if (!_sonde_format_read_string (keyfile, group, "location", &text, error))
+    return FALSE;
   if (text == NULL)
     return TRUE;
   g_strstrip (text);
@@ -222,7 +224,8 @@ read_agent_group (GKeyFile   *keyfile,
   if (!_sonde_format_check_keys (keyfile, group, agent_keys, error))
     return FALSE;
 
-  token = g_key_file_get_string (keyfile, group, "token", NULL);
+  if (!_sonde_format_read_string (keyfile, group, "token", &token, error))
+    return FALSE;
   if (token == NULL || *g_strstrip (token) == '\0')
     {
       _sonde_format_set_config_error (error, group, "token", "missing: an agent needs its token");
@@ -287,7 +290,8 @@ vstats_configure (gpointer   state,
           return FALSE;
         }
 
-      tokens = g_key_file_get_string_list (keyfile, HUB_GROUP, "agent-tokens", NULL, NULL);
+      if (!_sonde_format_read_string_list (keyfile, HUB_GROUP, "agent-tokens", &tokens, error))
+        return FALSE;
       for (guint i = 0; tokens != NULL && tokens[i] != NULL; i++)
         {
           const char *token = g_strstrip (tokens[i]);
