@@ -177,7 +177,7 @@ _sonde_servercontrol_parse_message (SoupWebsocketDataType  type,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) root = NULL;
-  JsonNode *type_node;
+  const char *message_type;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     return g_strdup ("Binary messages are not supported: send JSON text; " ONLY_PING);
@@ -190,12 +190,12 @@ _sonde_servercontrol_parse_message (SoupWebsocketDataType  type,
   if (root == NULL)
     return g_strdup_printf ("Invalid JSON: %s", error->message);
 
-  type_node = JSON_NODE_HOLDS_OBJECT (root) ? json_object_get_member (json_node_get_object (root), "type") : NULL;
-  if (!node_is_string (type_node))
+  message_type = JSON_NODE_HOLDS_OBJECT (root) ? _sonde_json_get_string_member (json_node_get_object (root), "type") : NULL;
+  if (message_type == NULL)
     return g_strdup ("Missing \"type\": " ONLY_PING);
 
-  if (!g_str_equal (json_node_get_string (type_node), "ping"))
-    return g_strdup_printf ("Unknown message type '%s': " ONLY_PING, json_node_get_string (type_node));
+  if (!g_str_equal (message_type, "ping"))
+    return g_strdup_printf ("Unknown message type '%s': " ONLY_PING, message_type);
 
   return NULL;
 }
