@@ -44,7 +44,8 @@ class MechanismTest(unittest.TestCase):
                 return frame
 
     def test_one_encoding_per_tick_for_a_group(self):
-        daemon = self.start()
+        # No alert rule: its events would be frames of their own.
+        daemon = self.start("[alert cpu]\nenabled=false\n")
         clients = [self.connect(daemon, "/ws/v1?metrics=cpu.*,memory.*") for _ in range(CLIENTS)]
         # Every client in the group, and between two ticks: a tick's frames
         # are encoded and sent in one dispatch, before /status can answer.
@@ -67,6 +68,9 @@ class MechanismTest(unittest.TestCase):
         ticks = last["seq"] - first["seq"]
         self.assertEqual(ticks, TICKS)
         self.assertEqual(after["frames_encoded"] - before["frames_encoded"], ticks,
+                         f"{CLIENTS} clients of one group over {ticks} ticks")
+        # Framed once too: each client then costs one send() of the same bytes.
+        self.assertEqual(after["frames_framed"] - before["frames_framed"], ticks,
                          f"{CLIENTS} clients of one group over {ticks} ticks")
 
     def sampled(self, daemon):

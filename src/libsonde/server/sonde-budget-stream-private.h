@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "sonde-frame-output-stream-private.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -43,6 +45,8 @@ guint64            _sonde_budget_stream_get_unmarked     (SondeBudgetStream     
 /* The budget stream under @stream (a TLS connection or libsoup's wrapper
  * of it), or NULL. */
 SondeBudgetStream *_sonde_budget_stream_find             (GIOStream             *stream);
+/* Its output for frames sent straight to the socket, or NULL (TLS). */
+SondeFrameOutputStream *_sonde_budget_stream_find_frame_output (GIOStream        *stream);
 /* The socket under @stream, or NULL. */
 GSocket           *_sonde_stream_find_socket             (GIOStream             *stream);
 

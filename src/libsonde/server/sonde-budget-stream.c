@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sonde-budget-stream-private.h"
+#include "sonde-frame-output-stream-private.h"
 
 /* On close, what a peer still sends is read and thrown away for this long
  * (and at most this much) after the write side is shut, so that it gets
@@ -326,6 +327,7 @@ struct _SondeBudgetStream
 
   GIOStream              *base;
   SondeBudgetInputStream *input;
+  SondeFrameOutputStream *output;
   GMainContext           *context;       /* where the callbacks run */
   GSourceFunc             over_limit_func;
   gpointer                over_limit_data;
@@ -371,7 +373,7 @@ sonde_budget_stream_get_input_stream (GIOStream *stream)
 static GOutputStream *
 sonde_budget_stream_get_output_stream (GIOStream *stream)
 {
-  return g_io_stream_get_output_stream (SONDE_BUDGET_STREAM (stream)->base);
+  return G_OUTPUT_STREAM (SONDE_BUDGET_STREAM (stream)->output);
 }
 
 static gboolean
@@ -380,7 +382,10 @@ sonde_budget_stream_close (GIOStream     *stream,
                            GError       **error)
 {
   SondeBudgetStream *self = SONDE_BUDGET_STREAM (stream);
-  gboolean ret = g_io_stream_close (self->base, cancellable, error);
+  gboolean ret;
+
+  _sonde_frame_output_stream_discard (self->output);
+  ret = g_io_stream_close (self->base, cancellable, error);
 
   notify_closed (self);
   return ret;
@@ -512,6 +517,7 @@ sonde_budget_stream_close_async (GIOStream           *stream,
   Linger *linger;
 
   g_task_set_source_tag (task, sonde_budget_stream_close_async);
+  _sonde_frame_output_stream_discard (self->output);
 
   /* Nothing to linger on, or already closed by the peer. */
   if (socket == NULL || !g_socket_shutdown (socket, FALSE, TRUE, NULL))
@@ -568,6 +574,7 @@ sonde_budget_stream_finalize (GObject *object)
     g_clear_pointer (&self->closed_data, self->closed_destroy);
   g_object_set_data (G_OBJECT (self->input), "sonde-parent", NULL);
   g_clear_object (&self->input);
+  g_clear_object (&self->output);
   g_clear_object (&self->base);
   g_clear_pointer (&self->context, g_main_context_unref);
 
@@ -623,6 +630,7 @@ _sonde_budget_stream_new (GIOStream *base,
 
   self->base = g_object_ref (base);
   self->input = input;
+  self->output = _sonde_frame_output_stream_new (g_io_stream_get_output_stream (base), input->socket);
   self->context = g_main_context_ref_thread_default ();
   /* Unowned: the parent owns the input stream, and clears this when it
    * goes (its finalize drops the input, whose users may keep it). */
@@ -686,6 +694,23 @@ _sonde_budget_stream_find (GIOStream *stream)
   for (guint depth = 0; stream != NULL && depth < 4; depth++, stream = base_of (stream))
     if (SONDE_IS_BUDGET_STREAM (stream))
       return SONDE_BUDGET_STREAM (stream);
+
+  return NULL;
+}
+
+/* The output that sends frames straight to the socket under @stream, when
+ * nothing stands between: not a TLS connection, which must encrypt every
+ * byte. */
+SondeFrameOutputStream *
+_sonde_budget_stream_find_frame_output (GIOStream *stream)
+{
+  for (guint depth = 0; stream != NULL && depth < 4; depth++, stream = base_of (stream))
+    {
+      if (G_IS_TLS_CONNECTION (stream))
+        return NULL;
+      if (SONDE_IS_BUDGET_STREAM (stream))
+        return SONDE_BUDGET_STREAM (stream)->input->socket != NULL ? SONDE_BUDGET_STREAM (stream)->output : NULL;
+    }
 
   return NULL;
 }

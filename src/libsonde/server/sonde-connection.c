@@ -35,6 +35,7 @@ struct _SondeConnection
   GDestroyNotify                  bulk_destroy;
   GSource                        *bulk_source;
   SondeBudgetStream              *budget;   /* unowned: under the websocket */
+  SondeFrameOutputStream         *direct;   /* unowned, the budget's; NULL with TLS */
   gulong                          message_handler;
   gulong                          closed_handler;
   gboolean                        closing;
@@ -78,13 +79,41 @@ socket_is_writable (SondeConnection *self)
 }
 
 static void
+frame_sent (SondeConnection *self)
+{
+  self->stalled_since_us = 0;
+  _sonde_timer_queue_touch (_sonde_server_get_heartbeats (self->server), &self->heartbeat,
+                            g_get_monotonic_time ());
+  sonde_gateway_stats_add_messages_sent (stats (self), 1);
+}
+
+static void
 send_bytes (SondeConnection *self,
             GBytes          *frame)
 {
   soup_websocket_connection_send_message (self->websocket, SOUP_WEBSOCKET_DATA_TEXT, frame);
-  _sonde_timer_queue_touch (_sonde_server_get_heartbeats (self->server), &self->heartbeat,
-                            g_get_monotonic_time ());
-  sonde_gateway_stats_add_messages_sent (stats (self), 1);
+  frame_sent (self);
+}
+
+/* A stream frame goes to every client of a group: on a plain connection,
+ * the server frames it once and each client costs one send(), whose
+ * EAGAIN says the client is behind (sonde-frame-output-stream.c). */
+static gboolean
+try_send_stream (SondeConnection *self,
+                 GBytes          *frame)
+{
+  if (self->direct != NULL)
+    {
+      if (!_sonde_frame_output_stream_send (self->direct, _sonde_server_get_framed (self->server, frame)))
+        return FALSE;
+      frame_sent (self);
+      return TRUE;
+    }
+
+  if (!socket_is_writable (self))
+    return FALSE;
+  send_bytes (self, frame);
+  return TRUE;
 }
 
 /* A client whose socket stays full too long is disconnected. */
@@ -115,7 +144,6 @@ _sonde_connection_send_control (SondeConnection *self,
       return;
     }
 
-  self->stalled_since_us = 0;
   send_bytes (self, frame);
 }
 
@@ -129,15 +157,13 @@ _sonde_connection_send_stream (SondeConnection *self,
     return FALSE;
 
   /* A bulk reply in progress goes first: history before the live stream. */
-  if (self->bulk_produce != NULL || !socket_is_writable (self))
+  if (self->bulk_produce != NULL || !try_send_stream (self, frame))
     {
       note_stall (self);
       sonde_gateway_stats_add_frames_dropped (stats (self), 1);
       return FALSE;
     }
 
-  self->stalled_since_us = 0;
-  send_bytes (self, frame);
   return TRUE;
 }
 
@@ -185,7 +211,6 @@ drain_bulk (SondeConnection *self)
           return;
         }
 
-      self->stalled_since_us = 0;
       send_bytes (self, frame);
     }
 
@@ -395,6 +420,9 @@ _sonde_connection_new (SondeServer                    *server,
   if (self->budget != NULL)
     _sonde_budget_stream_set_message_limit (self->budget, SONDE_MAX_INCOMING_PAYLOAD + MAX_FRAME_HEADER,
                                             message_too_big_cb, self);
+  /* Without extensions: a frame of ours is what libsoup would send. */
+  if (soup_websocket_connection_get_extensions (websocket) == NULL)
+    self->direct = _sonde_budget_stream_find_frame_output (soup_websocket_connection_get_io_stream (websocket));
   self->message_handler = g_signal_connect (websocket, "message", G_CALLBACK (message_cb), self);
   self->closed_handler = g_signal_connect (websocket, "closed", G_CALLBACK (closed_cb), self);
 

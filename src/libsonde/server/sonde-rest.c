@@ -136,6 +136,7 @@ status_cb (SoupServer        *soup_server,
   json_object_set_int_member (object, "clients", sonde_server_get_n_clients (self));
   json_object_set_int_member (object, "subscription_groups", _sonde_server_get_n_groups (self));
   json_object_set_int_member (object, "frames_encoded", _sonde_server_get_n_encoded (self));
+  json_object_set_int_member (object, "frames_framed", _sonde_server_get_n_framed (self));
   json_object_set_array_member (object, "collectors", array);
   json_object_set_object_member (object, "gateway",
                                  sonde_gateway_stats_to_json (sonde_engine_get_gateway_stats (engine)));

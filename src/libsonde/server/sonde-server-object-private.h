@@ -26,6 +26,11 @@ struct _SondeServer
   gpointer    *format_states;  /* one per entry of _sonde_formats_get() */
   guint        heartbeat_interval;
   SondeTimerQueue *heartbeats;   /* of every WebSocket client */
+  /* The last stream frame framed for WebSocket, and its payload: every
+   * member of a group is sent the same payload in turn. */
+  GBytes          *framed_payload;
+  GBytes          *framed;
+  guint64          n_framed;
   guint        interval_min_ms;
   guint        interval_max_ms;
   gulong       event_handler;

@@ -21,6 +21,12 @@ G_BEGIN_DECLS
 SondeHub *_sonde_server_get_hub            (SondeServer          *self);
 /* When each WebSocket client is due a heartbeat. */
 SondeTimerQueue *_sonde_server_get_heartbeats (SondeServer        *self);
+/* @payload as a WebSocket text frame, unowned; see sonde-connection.c. */
+GBytes   *_sonde_server_get_framed         (SondeServer          *self,
+                                            GBytes               *payload);
+/* Stream frames framed since start: one per group per tick on plain
+ * connections, whatever the number of members. */
+guint64   _sonde_server_get_n_framed       (SondeServer          *self);
 guint     _sonde_server_get_n_groups       (SondeServer          *self);
 /* Frames encoded by the hub since start: one per group per tick. */
 guint64   _sonde_server_get_n_encoded      (SondeServer          *self);

@@ -3,6 +3,7 @@
 
 #include "sonde-connection-private.h"
 #include "sonde-engine-private.h"
+#include "sonde-frame-output-stream-private.h"
 #include "sonde-rest-private.h"
 #include "sonde-server-object-private.h"
 
@@ -107,6 +108,8 @@ sonde_server_finalize (GObject *object)
   g_clear_object (&self->tls_certificate);
   g_clear_object (&self->engine);
   g_clear_pointer (&self->heartbeats, _sonde_timer_queue_free);
+  g_clear_pointer (&self->framed_payload, g_bytes_unref);
+  g_clear_pointer (&self->framed, g_bytes_unref);
 
   G_OBJECT_CLASS (sonde_server_parent_class)->finalize (object);
 }
@@ -382,6 +385,30 @@ SondeTimerQueue *
 _sonde_server_get_heartbeats (SondeServer *self)
 {
   return self->heartbeats;
+}
+
+/* @payload as a WebSocket frame, framed once for all the clients it goes
+ * to (the reference to @payload keeps its address from being reused). */
+GBytes *
+_sonde_server_get_framed (SondeServer *self,
+                          GBytes      *payload)
+{
+  if (self->framed_payload != payload)
+    {
+      g_clear_pointer (&self->framed, g_bytes_unref);
+      g_clear_pointer (&self->framed_payload, g_bytes_unref);
+      self->framed = _sonde_websocket_text_frame_new (payload);
+      self->framed_payload = g_bytes_ref (payload);
+      self->n_framed++;
+    }
+
+  return self->framed;
+}
+
+guint64
+_sonde_server_get_n_framed (SondeServer *self)
+{
+  return self->n_framed;
 }
 
 SondeHub *
