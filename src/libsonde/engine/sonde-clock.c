@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sonde-clock-private.h"
+#include "sonde-collections-private.h"
 #include "sonde-collector-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
@@ -13,6 +14,10 @@
 
 /* The longest a tick waits for its collections before it is published. */
 #define TICK_DEADLINE_MAX_MS 2000
+/* How long the main context blocks for a tick's collections before it goes
+ * on and lets them return on their own (sonde-collections-private.h); at
+ * most a tenth of the shortest interval. */
+#define TICK_WAIT_MS 20
 /* A refresh (snapshot request) keeps its collectors sampled this long
  * after the last one, so that polling clients get rates rather than a
  * first sample each time. */
@@ -34,6 +39,7 @@ typedef struct
 struct _SondeClock
 {
   SondeEngine     *engine;        /* unowned: the engine owns its clock */
+  SondeCollections *collections;
   SondeEngineTick *tick;          /* the tick being collected, if any */
   GHashTable      *holds;         /* id -> Hold */
   guint            next_hold_id;
@@ -43,12 +49,17 @@ struct _SondeClock
   gint64         (*wall_clock) (void);  /* g_get_real_time, unless a test steps it */
 };
 
+static void collect_done (CollectorState *state,
+                          SondeSample    *sample,
+                          const GError   *error);
+
 SondeClock *
 _sonde_clock_new (SondeEngine *engine)
 {
   SondeClock *self = g_new0 (SondeClock, 1);
 
   self->engine = engine;
+  self->collections = _sonde_collections_new (collect_done);
   self->holds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->wall_clock = g_get_real_time;
   return self;
@@ -67,6 +78,7 @@ _sonde_clock_free (SondeClock *self)
       g_clear_pointer (&self->tick, g_free);
     }
   g_hash_table_unref (self->holds);
+  _sonde_collections_unref (self->collections);
   g_free (self);
 }
 
@@ -134,21 +146,6 @@ tick_deadline_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-collect_in_thread (GTask        *task,
-                   gpointer      source_object,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  GError *error = NULL;
-  SondeSample *sample = sonde_collector_collect (SONDE_COLLECTOR (source_object), &error);
-
-  if (sample == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, sample, (GDestroyNotify) sonde_sample_unref);
-}
-
 typedef struct
 {
   guint    pending;
@@ -203,28 +200,25 @@ stop_if_unused (SondeCollector *collector)
     sonde_collector_stop (collector);
 }
 
+/* A collection returned, in the main context (sonde-collections.c holds
+ * a reference to @state meanwhile). */
 static void
-collect_done_cb (GObject      *source_object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+collect_done (CollectorState *state,
+              SondeSample    *sample,
+              const GError   *error)
 {
-  CollectorState *state = user_data;   /* the task's reference */
   SondeEngine *engine = state->engine;
   SondeClock *self = engine != NULL ? _sonde_engine_get_clock (engine) : NULL;
-  g_autoptr(SondeSample) sample = NULL;
-  g_autoptr(GError) error = NULL;
   SondeEngineTick *tick = g_steal_pointer (&state->tick);
 
   state->busy = FALSE;
   _sonde_collector_end_collection (state->collector);
-  sample = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (engine == NULL || state->removed)
     {
       /* The engine or the collector went away while collecting. */
       stop_if_unused (state->collector);
       flush_waiters (state);
-      _sonde_collector_state_unref (state);
       return;
     }
 
@@ -259,7 +253,6 @@ collect_done_cb (GObject      *source_object,
     publish_tick (self);
 
   g_object_unref (engine);
-  _sonde_collector_state_unref (state);
 }
 
 static gboolean
@@ -309,7 +302,6 @@ dispatch_collection (SondeClock      *self,
                      CollectorState  *state,
                      SondeEngineTick *tick)
 {
-  g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
 
   if (state->busy || state->removed)
@@ -331,10 +323,7 @@ dispatch_collection (SondeClock      *self,
 
   state->busy = TRUE;
   state->tick = tick;
-  task = g_task_new (state->collector, NULL, collect_done_cb, g_rc_box_acquire (state));
-  g_task_set_source_tag (task, dispatch_collection);
-  g_task_set_name (task, "[sonde] collect");
-  g_task_run_in_thread (task, collect_in_thread);
+  _sonde_collections_start (self->collections, state, tick != NULL);
   return TRUE;
 }
 
@@ -395,6 +384,9 @@ static gboolean
 clock_cb (gpointer data)
 {
   SondeClock *self = data;
+  /* Handlers of what is published or returned may drop the engine's last
+   * reference, which frees the clock. */
+  g_autoptr(SondeEngine) engine = g_object_ref (self->engine);
   gint64 tick_ms = self->next_tick_ms;
   guint min_interval = G_MAXUINT;
   g_autoptr(GPtrArray) states = NULL;
@@ -418,6 +410,7 @@ clock_cb (gpointer data)
 
   /* A snapshot: those handlers may also add collectors. */
   states = _sonde_engine_ref_states (self->engine);
+  _sonde_collections_begin_tick (self->collections);
   for (guint i = 0; i < states->len; i++)
     {
       CollectorState *state = g_ptr_array_index (states, i);
@@ -430,6 +423,10 @@ clock_cb (gpointer data)
     }
 
   _sonde_clock_schedule (self);
+
+  /* Their results' handlers may remove collectors, not publish the tick:
+   * it is published below. */
+  _sonde_collections_wait_for_tick (self->collections, MIN (TICK_WAIT_MS, min_interval / 10));
 
   if (--tick->pending == 0)
     {
