@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "sonde-fd-watch-private.h"
 #include "sonde-frame-output-stream-private.h"
 
 G_BEGIN_DECLS
@@ -25,7 +26,10 @@ G_DECLARE_FINAL_TYPE (SondeBudgetStream, sonde_budget_stream, SONDE, BUDGET_STRE
 /* Called once, from the main context, when the stream closes. */
 typedef void (*SondeBudgetClosedFunc) (gpointer data);
 
+/* @watch (nullable): wakes the sources of connections in the main
+ * context, rather than a poll record each. */
 SondeBudgetStream *_sonde_budget_stream_new              (GIOStream             *base,
+                                                          SondeFdWatch          *watch,
                                                           gsize                  burst_bytes,
                                                           gsize                  bytes_per_second);
 GIOStream         *_sonde_budget_stream_get_base         (SondeBudgetStream     *self);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sonde-budget-stream-private.h"
+#include "sonde-fd-watch-private.h"
 #include "sonde-frame-output-stream-private.h"
 
 /* On close, what a peer still sends is read and thrown away for this long
@@ -28,6 +29,8 @@ struct _SondeBudgetInputStream
   GInputStream  *base;
   GOutputStream *peer_output;  /* the connection's output */
   GSocket       *socket;       /* under both, or NULL */
+  SondeFdWatch  *watch;        /* NULL: sources poll the socket themselves */
+  SondeFdWatchEntry watch_entry;
   /* A TLS layer above may read from another thread. */
   GMutex         lock;
   double         tokens;
@@ -181,16 +184,45 @@ sonde_budget_input_stream_read_nonblocking (GPollableInputStream  *stream,
   return n;
 }
 
-/* The source of a stream straight on a socket: one GSource that polls the
- * socket's fd itself, rather than a pollable source with the socket's
- * source as its child. libsoup makes a new one after every message it
- * reads, and the main loop walks every source at each iteration: half as
- * many sources is half that walk. */
+/* The source of a stream straight on a socket: one GSource, rather than a
+ * pollable source with the socket's source as its child. libsoup makes a
+ * new one after every message it reads, and the main loop walks every
+ * source at each iteration: half as many sources is half that walk. It
+ * has no fd of its own when the connection's fd watch can wake it
+ * (sonde-fd-watch-private.h). */
 typedef struct
 {
-  GSource  source;
-  GObject *stream;
+  GSource      source;
+  GObject     *stream;
+  GIOCondition watched;   /* what the fd watch wakes it for, or 0 */
 } BudgetSource;
+
+/* Ready when the socket has @condition: woken by the connection's fd
+ * watch, or else polling the fd itself. */
+static void
+watch_fd (BudgetSource *source,
+          GIOCondition  condition)
+{
+  SondeBudgetInputStream *self = SONDE_BUDGET_INPUT_STREAM (source->stream);
+
+  if (self->watch != NULL && _sonde_fd_watch_is_local (self->watch) &&
+      _sonde_fd_watch_arm (self->watch, &self->watch_entry, condition, (GSource *) source))
+    {
+      source->watched = condition;
+      return;
+    }
+
+  source->watched = 0;
+  g_source_add_unix_fd ((GSource *) source, g_socket_get_fd (self->socket), condition | G_IO_ERR | G_IO_HUP);
+}
+
+/* Before the socket closes: its fd number may be another's next. */
+static void
+unwatch_fd (SondeBudgetInputStream *self)
+{
+  if (self->watch != NULL)
+    _sonde_fd_watch_remove (self->watch, &self->watch_entry);
+}
 
 static gboolean
 budget_source_dispatch (GSource     *source,
@@ -198,8 +230,19 @@ budget_source_dispatch (GSource     *source,
                         gpointer     user_data)
 {
   BudgetSource *self = (BudgetSource *) source;
+  SondeBudgetInputStream *stream = SONDE_BUDGET_INPUT_STREAM (self->stream);
+  GIOCondition watched = self->watched;
+  gboolean again;
 
-  return ((GPollableSourceFunc) (void (*) (void)) callback) (self->stream, user_data);
+  /* The watch woke it once; it is armed again if it waits on. */
+  if (watched != 0)
+    g_source_set_ready_time (source, -1);
+
+  again = ((GPollableSourceFunc) (void (*) (void)) callback) (self->stream, user_data);
+
+  if (again && watched != 0 && !g_source_is_destroyed (source) && !g_socket_is_closed (stream->socket))
+    watch_fd (self, watched);
+  return again;
 }
 
 /* For g_source_set_closure(), which GIO's async operations use. */
@@ -224,7 +267,12 @@ budget_source_closure_callback (GObject  *stream,
 static void
 budget_source_finalize (GSource *source)
 {
-  g_clear_object (&((BudgetSource *) source)->stream);
+  BudgetSource *self = (BudgetSource *) source;
+  SondeBudgetInputStream *stream = SONDE_BUDGET_INPUT_STREAM (self->stream);
+
+  if (stream->watch_entry.source == source)
+    stream->watch_entry.source = NULL;
+  g_clear_object (&self->stream);
 }
 
 static GSourceFuncs budget_source_funcs = {
@@ -236,7 +284,6 @@ static GSource *
 budget_source_new (SondeBudgetInputStream *self)
 {
   GSource *source = g_source_new (&budget_source_funcs, sizeof (BudgetSource));
-  int fd = g_socket_get_fd (self->socket);
   guint wait_ms;
 
   ((BudgetSource *) source)->stream = g_object_ref (G_OBJECT (self));
@@ -246,11 +293,11 @@ budget_source_new (SondeBudgetInputStream *self)
   if (self->over_limit)
     ;   /* never */
   else if (peer_is_full (self))
-    g_source_add_unix_fd (source, fd, G_IO_OUT | G_IO_ERR | G_IO_HUP);
+    watch_fd ((BudgetSource *) source, G_IO_OUT);
   else if (allowance (self, &wait_ms) == 0)
     g_source_set_ready_time (source, g_get_monotonic_time () + wait_ms * G_TIME_SPAN_MILLISECOND);
   else
-    g_source_add_unix_fd (source, fd, G_IO_IN | G_IO_ERR | G_IO_HUP);
+    watch_fd ((BudgetSource *) source, G_IO_IN);
 
   return source;
 }
@@ -294,6 +341,9 @@ sonde_budget_input_stream_finalize (GObject *object)
 {
   SondeBudgetInputStream *self = SONDE_BUDGET_INPUT_STREAM (object);
 
+  if (self->socket != NULL && !g_socket_is_closed (self->socket))
+    unwatch_fd (self);
+  g_clear_pointer (&self->watch, _sonde_fd_watch_unref);
   g_clear_object (&self->base);
   g_clear_object (&self->peer_output);
   g_clear_object (&self->socket);
@@ -385,6 +435,7 @@ sonde_budget_stream_close (GIOStream     *stream,
   gboolean ret;
 
   _sonde_frame_output_stream_discard (self->output);
+  unwatch_fd (self->input);
   ret = g_io_stream_close (self->base, cancellable, error);
 
   notify_closed (self);
@@ -454,6 +505,7 @@ finish_close (GTask *task)
   SondeBudgetStream *self = g_task_get_source_object (task);
   GError *error = NULL;
 
+  unwatch_fd (self->input);
   if (g_io_stream_close (self->base, NULL, &error))
     g_task_return_boolean (task, TRUE);
   else
@@ -610,9 +662,10 @@ sonde_budget_stream_init (SondeBudgetStream *self)
 }
 
 SondeBudgetStream *
-_sonde_budget_stream_new (GIOStream *base,
-                          gsize      burst_bytes,
-                          gsize      bytes_per_second)
+_sonde_budget_stream_new (GIOStream    *base,
+                          SondeFdWatch *watch,
+                          gsize         burst_bytes,
+                          gsize         bytes_per_second)
 {
   SondeBudgetStream *self = g_object_new (SONDE_TYPE_BUDGET_STREAM, NULL);
   SondeBudgetInputStream *input = g_object_new (SONDE_TYPE_BUDGET_INPUT_STREAM, NULL);
@@ -622,7 +675,14 @@ _sonde_budget_stream_new (GIOStream *base,
   /* The accepted connection, under any TLS layer: its own source can poll
    * the socket's fd directly. */
   if (G_IS_SOCKET_CONNECTION (base))
-    input->socket = g_object_ref (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)));
+    {
+      input->socket = g_object_ref (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)));
+      if (watch != NULL)
+        {
+          input->watch = _sonde_fd_watch_ref (watch);
+          input->watch_entry.fd = g_socket_get_fd (input->socket);
+        }
+    }
   input->burst = burst_bytes;
   input->tokens = burst_bytes;
   input->rate = MAX (bytes_per_second, 1);

@@ -261,6 +261,7 @@ struct _SondeListener
   SondeAdmission  *admission;
   GSource         *accept_source;
   guint            resume_source;
+  SondeFdWatch    *fd_watch;      /* of its plain connections; NULL with TLS */
   gint64           last_emfile_log_us;
 };
 
@@ -368,7 +369,7 @@ start_connection (SondeListener *self,
 
   g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   connection = g_socket_connection_factory_create_connection (client);
-  budget = _sonde_budget_stream_new (G_IO_STREAM (connection), BUDGET_BURST, BUDGET_RATE);
+  budget = _sonde_budget_stream_new (G_IO_STREAM (connection), self->fd_watch, BUDGET_BURST, BUDGET_RATE);
 
   admitted = g_new0 (Admitted, 1);
   admitted->admission = _sonde_admission_ref (self->admission);
@@ -494,6 +495,9 @@ _sonde_listener_new (GSocket         *socket,
   g_object_add_weak_pointer (G_OBJECT (soup_server), (gpointer *) &self->soup_server);
   self->certificate = certificate ? g_object_ref (certificate) : NULL;
   self->admission = _sonde_admission_ref (admission);
+  /* A TLS layer reads its base stream from threads of its own. */
+  if (certificate == NULL)
+    self->fd_watch = _sonde_fd_watch_new ();
 
   g_socket_set_blocking (socket, FALSE);
   watch_socket (self);
@@ -518,6 +522,7 @@ _sonde_listener_free (SondeListener *self)
   g_clear_object (&self->socket);
   g_clear_object (&self->certificate);
   _sonde_admission_unref (self->admission);
+  g_clear_pointer (&self->fd_watch, _sonde_fd_watch_unref);
   g_free (self);
 }
 
