@@ -37,6 +37,9 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   raise_descriptor_limit ();
+  /* Each tick runs every due collector in a worker at once; GLib keeps 2
+   * idle workers by default and would start the others anew every tick. */
+  g_thread_pool_set_max_unused_threads (8);
 
   daemon = sonde_daemon_new ();
   return g_application_run (G_APPLICATION (daemon), argc, argv);
