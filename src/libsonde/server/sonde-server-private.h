@@ -24,8 +24,8 @@ SondeTimerQueue *_sonde_server_get_heartbeats (SondeServer        *self);
 /* @payload as a WebSocket text frame, unowned; see sonde-connection.c. */
 GBytes   *_sonde_server_get_framed         (SondeServer          *self,
                                             GBytes               *payload);
-/* Stream frames framed since start: one per group per tick on plain
- * connections, whatever the number of members. */
+/* Stream frames framed since start for plain connections: a group's
+ * snapshot once per tick, whatever the number of members. */
 guint64   _sonde_server_get_n_framed       (SondeServer          *self);
 guint     _sonde_server_get_n_groups       (SondeServer          *self);
 /* Frames encoded by the hub since start: one per group per tick. */
