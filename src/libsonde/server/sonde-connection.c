@@ -354,42 +354,13 @@ closed_cb (SoupWebsocketConnection *websocket,
   self->callbacks->closed (self->owner);
 }
 
-/* The socket under a WebSocket's stream: libsoup wraps it in its own
- * SoupIOStream ("base-iostream"), TLS in a GTlsConnection ("base-io-stream"). */
-static GSocket *
-find_socket (GIOStream *stream)
-{
-  static const char * const base_properties[] = { "base-iostream", "base-io-stream" };
-
-  for (guint depth = 0; stream != NULL && depth < 4; depth++)
-    {
-      GIOStream *base = NULL;
-
-      if (G_IS_SOCKET_CONNECTION (stream))
-        return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-
-      for (guint i = 0; i < G_N_ELEMENTS (base_properties) && base == NULL; i++)
-        if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), base_properties[i]))
-          {
-            g_object_get (stream, base_properties[i], &base, NULL);
-            /* The base lives as long as its wrapper. */
-            if (base != NULL)
-              g_object_unref (base);
-          }
-
-      stream = base;
-    }
-
-  return NULL;
-}
-
 /* The kernel grows a silent client's send buffer up to 4 MiB, seconds of
  * stale frames; a fixed buffer bounds both the memory and the lag before
  * backpressure drops frames. */
 void
 _sonde_connection_limit_send_buffer (SoupWebsocketConnection *connection)
 {
-  GSocket *socket = find_socket (soup_websocket_connection_get_io_stream (connection));
+  GSocket *socket = _sonde_stream_find_socket (soup_websocket_connection_get_io_stream (connection));
 
   if (socket != NULL)
     g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, CLIENT_SEND_BUFFER, NULL);

@@ -8,6 +8,7 @@
 
 #include "sonde-budget-stream-private.h"
 #include "sonde-listener-private.h"
+#include "sonde-nested-context-private.h"
 
 /* A connection must send a whole request (and finish its TLS handshake)
  * this soon after it is accepted, and an HTTP exchange end this soon
@@ -29,8 +30,12 @@
 #define MAX_CONNECTIONS_CAP 65536
 /* Peers that are not this machine may hold this many connections each. */
 #define DEFAULT_MAX_PER_REMOTE_PEER 512
-/* Accepts per wakeup, so that a storm of connections is taken in batches. */
-#define ACCEPTS_PER_DISPATCH 64
+/* A storm of connections (a restart behind thousands of dashboards):
+ * the kernel's accept queue is emptied at each wakeup, as a full one drops
+ * SYNs that clients retry only a second later; what was accepted is then
+ * started a batch per dispatch, other sources running between batches. */
+#define MAX_PENDING          16384
+#define STARTS_PER_DISPATCH  256
 /* How long accepting pauses when descriptors run out. */
 #define EMFILE_PAUSE_MS      100
 
@@ -52,8 +57,34 @@ typedef struct
   char              *key;          /* IP:port, how libsoup's messages name it */
   SondeBudgetStream *stream;       /* unowned: it owns us */
   GCancellable      *handshake;    /* the TLS handshake's, cancelled at the deadline */
-  guint              deadline_source;
+  GSource           *deadline;
 } Admitted;
+
+/* A timeout of the thread-default context: a connection's sources stay
+ * in the context it runs in (sonde-nested-context-private.h), which
+ * g_timeout_add() would not. */
+static GSource *
+add_timeout (guint       milliseconds,
+             GSourceFunc func,
+             gpointer    data,
+             const char *name)
+{
+  GSource *source = g_timeout_source_new (milliseconds);
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_set_name (source, name);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
 
 static void
 admission_release (SondeAdmission *self)
@@ -173,7 +204,7 @@ admitted_free (Admitted *admitted)
   SondeAdmission *self = admitted->admission;
   guint n_peer = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_peer, admitted->peer));
 
-  g_clear_handle_id (&admitted->deadline_source, g_source_remove);
+  clear_source (&admitted->deadline);
   g_clear_object (&admitted->handshake);
 
   if (g_hash_table_lookup (self->by_key, admitted->key) == admitted)
@@ -197,7 +228,7 @@ admitted_closed (gpointer data)
   Admitted *admitted = data;
 
   admitted->stream = NULL;
-  g_clear_handle_id (&admitted->deadline_source, g_source_remove);
+  clear_source (&admitted->deadline);
 }
 
 static gboolean
@@ -205,7 +236,7 @@ deadline_cb (gpointer data)
 {
   Admitted *admitted = data;
 
-  admitted->deadline_source = 0;
+  g_clear_pointer (&admitted->deadline, g_source_unref);
   if (admitted->handshake != NULL)
     g_cancellable_cancel (admitted->handshake);
   if (admitted->stream != NULL && !g_io_stream_is_closed (G_IO_STREAM (admitted->stream)))
@@ -217,12 +248,11 @@ static void
 set_deadline (Admitted *admitted,
               guint     seconds)
 {
-  g_clear_handle_id (&admitted->deadline_source, g_source_remove);
+  clear_source (&admitted->deadline);
   if (seconds == 0)
     return;
 
-  admitted->deadline_source = g_timeout_add_seconds (seconds, deadline_cb, admitted);
-  g_source_set_name_by_id (admitted->deadline_source, "[sonde] request deadline");
+  admitted->deadline = add_timeout (seconds * 1000, deadline_cb, admitted, "[sonde] request deadline");
 }
 
 static char *
@@ -259,8 +289,11 @@ struct _SondeListener
   SoupServer      *soup_server;   /* weak */
   GTlsCertificate *certificate;
   SondeAdmission  *admission;
+  GMainContext    *context;       /* where its connections run */
   GSource         *accept_source;
-  guint            resume_source;
+  GSource         *resume_source;
+  GQueue           pending;       /* GSocket: accepted, not started */
+  GSource         *start_source;  /* ready while some are pending */
   SondeFdWatch    *fd_watch;      /* of its plain connections; NULL with TLS */
   gint64           last_emfile_log_us;
 };
@@ -414,7 +447,7 @@ watch_socket (SondeListener *self)
   self->accept_source = g_socket_create_source (self->socket, G_IO_IN, NULL);
   g_source_set_callback (self->accept_source, G_SOURCE_FUNC (accept_cb), self, NULL);
   g_source_set_name (self->accept_source, "[sonde] accept");
-  g_source_attach (self->accept_source, g_main_context_get_thread_default ());
+  g_source_attach (self->accept_source, self->context);
 }
 
 static gboolean
@@ -422,7 +455,7 @@ resume_cb (gpointer data)
 {
   SondeListener *self = data;
 
-  self->resume_source = 0;
+  g_clear_pointer (&self->resume_source, g_source_unref);
   watch_socket (self);
   return G_SOURCE_REMOVE;
 }
@@ -441,10 +474,8 @@ pause_accepting (SondeListener *self,
       g_warning ("Cannot accept connections (%s); retrying every %d ms", error->message, EMFILE_PAUSE_MS);
     }
 
-  g_source_destroy (self->accept_source);
-  g_clear_pointer (&self->accept_source, g_source_unref);
-  self->resume_source = g_timeout_add (EMFILE_PAUSE_MS, resume_cb, self);
-  g_source_set_name_by_id (self->resume_source, "[sonde] resume accepting");
+  clear_source (&self->accept_source);
+  self->resume_source = add_timeout (EMFILE_PAUSE_MS, resume_cb, self, "[sonde] resume accepting");
 }
 
 static gboolean
@@ -454,14 +485,14 @@ accept_cb (GSocket      *socket,
 {
   SondeListener *self = data;
 
-  for (guint i = 0; i < ACCEPTS_PER_DISPATCH; i++)
+  for (guint i = 0; i < MAX_PENDING && self->pending.length < MAX_PENDING; i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) client = g_socket_accept (socket, NULL, &error);
+      GSocket *client = g_socket_accept (socket, NULL, &error);
 
       if (client != NULL)
         {
-          start_connection (self, client);
+          g_queue_push_tail (&self->pending, client);
           continue;
         }
 
@@ -472,14 +503,72 @@ accept_cb (GSocket      *socket,
           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
         {
           pause_accepting (self, error);
-          return G_SOURCE_REMOVE;
+          break;
         }
 
       /* A connection reset before it was accepted, and the like. */
       g_debug ("accept() failed: %s", error->message);
     }
 
+  if (!g_queue_is_empty (&self->pending))
+    g_source_set_ready_time (self->start_source, 0);
+
+  /* The rest waits in the kernel's queue until a batch is started. */
+  if (self->accept_source != NULL && self->pending.length >= MAX_PENDING)
+    clear_source (&self->accept_source);
+
+  return self->accept_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+start_pending_cb (gpointer data)
+{
+  SondeListener *self = data;
+
+  for (guint i = 0; i < STARTS_PER_DISPATCH && !g_queue_is_empty (&self->pending); i++)
+    {
+      g_autoptr(GSocket) client = g_queue_pop_head (&self->pending);
+
+      start_connection (self, client);
+    }
+
+  if (g_queue_is_empty (&self->pending))
+    g_source_set_ready_time (self->start_source, -1);
+
+  /* Out of descriptors, accepting resumes on its own. */
+  if (self->accept_source == NULL && self->resume_source == NULL && self->pending.length < MAX_PENDING)
+    watch_socket (self);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ready_time_source_dispatch (GSource     *source,
+                            GSourceFunc  callback,
+                            gpointer     data)
+{
+  return callback (data);
+}
+
+static GSourceFuncs ready_time_source_funcs = {
+  NULL, NULL, ready_time_source_dispatch, NULL, NULL, NULL,
+};
+
+/* Where a listener's connections run: for a server of the global default
+ * context, a context nested in it (sonde-nested-context-private.h), made
+ * once and kept, as that one is, for the life of the process; for a
+ * server run in another context, that context. */
+static GMainContext *
+connections_context (void)
+{
+  static SondeNestedContext *nested = NULL;
+  GMainContext *current = g_main_context_get_thread_default ();
+
+  if (current != NULL && current != g_main_context_default ())
+    return g_main_context_ref (current);
+
+  if (g_once_init_enter (&nested))
+    g_once_init_leave (&nested, _sonde_nested_context_new (g_main_context_default ()));
+  return g_main_context_ref (_sonde_nested_context_get_context (nested));
 }
 
 SondeListener *
@@ -495,12 +584,23 @@ _sonde_listener_new (GSocket         *socket,
   g_object_add_weak_pointer (G_OBJECT (soup_server), (gpointer *) &self->soup_server);
   self->certificate = certificate ? g_object_ref (certificate) : NULL;
   self->admission = _sonde_admission_ref (admission);
+  self->context = connections_context ();
+
   /* A TLS layer reads its base stream from threads of its own. */
+  g_main_context_push_thread_default (self->context);
   if (certificate == NULL)
     self->fd_watch = _sonde_fd_watch_new ();
+  g_main_context_pop_thread_default (self->context);
 
   g_socket_set_blocking (socket, FALSE);
   watch_socket (self);
+
+  /* Dispatched at its ready time only. */
+  self->start_source = g_source_new (&ready_time_source_funcs, sizeof (GSource));
+  g_source_set_callback (self->start_source, start_pending_cb, self, NULL);
+  g_source_set_name (self->start_source, "[sonde] start connections");
+  g_source_set_ready_time (self->start_source, -1);
+  g_source_attach (self->start_source, self->context);
   return self;
 }
 
@@ -510,12 +610,10 @@ _sonde_listener_free (SondeListener *self)
   if (self == NULL)
     return;
 
-  if (self->accept_source != NULL)
-    {
-      g_source_destroy (self->accept_source);
-      g_source_unref (self->accept_source);
-    }
-  g_clear_handle_id (&self->resume_source, g_source_remove);
+  clear_source (&self->accept_source);
+  clear_source (&self->resume_source);
+  clear_source (&self->start_source);
+  g_queue_clear_full (&self->pending, g_object_unref);
   if (self->soup_server != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->soup_server), (gpointer *) &self->soup_server);
   g_socket_close (self->socket, NULL);
@@ -523,6 +621,7 @@ _sonde_listener_free (SondeListener *self)
   g_clear_object (&self->certificate);
   _sonde_admission_unref (self->admission);
   g_clear_pointer (&self->fd_watch, _sonde_fd_watch_unref);
+  g_main_context_unref (self->context);
   g_free (self);
 }
 
