@@ -53,6 +53,26 @@ test_history_records_numeric_fields (void)
   sonde_test_wait_until (!sonde_collector_get_running (SONDE_COLLECTOR (fake)));
 }
 
+/* An hour's history takes its memory as the points come, not at once. */
+static void
+test_history_memory_grows_with_points (void)
+{
+  g_autoptr(SondeEngine) engine = sonde_engine_new ();
+  g_autoptr(SondeFakeCollector) fake = sonde_fake_collector_new ("fake");
+  SondeHistory *history;
+
+  sonde_engine_add_collector (engine, SONDE_COLLECTOR (fake), NULL);
+  sonde_engine_set_history_length (engine, 3600);
+  history = sonde_engine_get_history (engine);
+  sonde_test_wait_until_full (sonde_fake_collector_get_n_collected (fake) >= 2, 6000);
+
+  g_assert_cmpuint (sonde_history_get_n_metrics (history), ==, 1);
+  /* A block of 256 seconds, two if the points straddle blocks. */
+  g_assert_cmpuint (sonde_history_get_memory_size (history), >=, 256 * 12);
+  g_assert_cmpuint (sonde_history_get_memory_size (history), <=, 2 * 256 * 12);
+  g_assert_cmpuint (sonde_history_get_points (history, "fake.value", 3600, NULL, NULL), >=, 2);
+}
+
 static void
 test_history_native_and_rest (void)
 {
@@ -127,6 +147,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/history/records-numeric-fields", test_history_records_numeric_fields);
+  g_test_add_func ("/history/memory-grows-with-points", test_history_memory_grows_with_points);
   g_test_add_func ("/history/native-and-rest", test_history_native_and_rest);
   g_test_add_func ("/history/rest-errors", test_history_rest_errors);
 

@@ -15,15 +15,23 @@
  * (arrays and strings are not recorded). Its memory is bounded: 12 bytes
  * per point, so `length × 12` bytes per metric (42 KiB for the default
  * hour) and at most %SONDE_HISTORY_MAX_METRICS metrics; the daemon's
- * collectors produce about 60, which is some 2.5 MiB for an hour.
+ * collectors produce about 60, which is some 2.5 MiB for an hour. The
+ * memory is taken as the points come, a few minutes' worth at a time.
  *
  * Since: 0.1
  */
 
+/* Slots of a ring are allocated in blocks when first written: a daemon
+ * that just started holds seconds of history, not an hour's room. */
+#define MAX_SLOTS_PER_BLOCK 256
+
+/* A block: its slots' values (double), then their epoch seconds (guint32,
+ * 0 when empty). */
 typedef struct
 {
-  double  *values;
-  guint32 *seconds;   /* epoch second of each slot; 0 when empty */
+  guint8 **blocks;   /* NULL until written */
+  guint    n_blocks;
+  guint    slots_per_block;
 } Ring;
 
 struct _SondeHistory
@@ -41,12 +49,86 @@ struct _SondeHistory
 
 G_DEFINE_FINAL_TYPE (SondeHistory, sonde_history, G_TYPE_OBJECT)
 
+static Ring *
+ring_new (guint length)
+{
+  Ring *ring = g_new0 (Ring, 1);
+
+  ring->slots_per_block = MIN (length, MAX_SLOTS_PER_BLOCK);
+  ring->n_blocks = (length + ring->slots_per_block - 1) / ring->slots_per_block;
+  ring->blocks = g_new0 (guint8 *, ring->n_blocks);
+  return ring;
+}
+
 static void
 ring_free (Ring *ring)
 {
-  g_free (ring->values);
-  g_free (ring->seconds);
+  for (guint i = 0; i < ring->n_blocks; i++)
+    g_free (ring->blocks[i]);
+  g_free (ring->blocks);
   g_free (ring);
+}
+
+static gsize
+ring_block_size (const Ring *ring)
+{
+  return ring->slots_per_block * (sizeof (double) + sizeof (guint32));
+}
+
+static double *
+block_values (const Ring *ring,
+              guint8     *block)
+{
+  return (double *) block;
+}
+
+static guint32 *
+block_seconds (const Ring *ring,
+               guint8     *block)
+{
+  return (guint32 *) (block + ring->slots_per_block * sizeof (double));
+}
+
+static void
+ring_set (Ring   *ring,
+          guint   slot,
+          guint32 second,
+          double  value)
+{
+  guint8 **block = &ring->blocks[slot / ring->slots_per_block];
+  guint i = slot % ring->slots_per_block;
+
+  if (*block == NULL)
+    *block = g_malloc0 (ring_block_size (ring));
+  block_values (ring, *block)[i] = value;
+  block_seconds (ring, *block)[i] = second;
+}
+
+/* Whether @slot holds the point of @second, and its value. */
+static gboolean
+ring_get (const Ring *ring,
+          guint       slot,
+          guint32     second,
+          double     *value)
+{
+  guint8 *block = ring->blocks[slot / ring->slots_per_block];
+  guint i = slot % ring->slots_per_block;
+
+  if (block == NULL || block_seconds (ring, block)[i] != second)
+    return FALSE;
+  *value = block_values (ring, block)[i];
+  return TRUE;
+}
+
+static gsize
+ring_memory_size (const Ring *ring)
+{
+  gsize size = 0;
+
+  for (guint i = 0; i < ring->n_blocks; i++)
+    if (ring->blocks[i] != NULL)
+      size += ring_block_size (ring);
+  return size;
 }
 
 static void
@@ -78,14 +160,11 @@ record_sample (SondeHistory *self,
         {
           if (g_hash_table_size (self->rings) >= SONDE_HISTORY_MAX_METRICS)
             continue;
-          ring = g_new0 (Ring, 1);
-          ring->values = g_new0 (double, self->length);
-          ring->seconds = g_new0 (guint32, self->length);
+          ring = ring_new (self->length);
           g_hash_table_insert (self->rings, g_steal_pointer (&metric), ring);
         }
 
-      ring->values[slot] = json_node_get_double (node);
-      ring->seconds[slot] = second;
+      ring_set (ring, slot, second, json_node_get_double (node));
     }
 }
 
@@ -264,15 +343,24 @@ sonde_history_get_n_metrics (SondeHistory *self)
  * sonde_history_get_memory_size:
  * @self: a #SondeHistory
  *
- * Returns: the bytes the rings take: 12 per point, length points per metric
+ * Returns: the bytes the rings take now: 12 per second of the length,
+ *   taken up to 256 seconds at a time as points come in
  *
  * Since: 0.1
  */
 gsize
 sonde_history_get_memory_size (SondeHistory *self)
 {
+  GHashTableIter iter;
+  gpointer ring;
+  gsize size = 0;
+
   g_return_val_if_fail (SONDE_IS_HISTORY (self), 0);
-  return (gsize) g_hash_table_size (self->rings) * self->length * (sizeof (double) + sizeof (guint32));
+
+  g_hash_table_iter_init (&iter, self->rings);
+  while (g_hash_table_iter_next (&iter, NULL, &ring))
+    size += ring_memory_size (ring);
+  return size;
 }
 
 /**
@@ -311,12 +399,12 @@ collect_points (SondeHistory *self,
   seconds = MIN (seconds, self->length);
   for (guint32 second = now - seconds + 1; second <= now; second++)
     {
-      guint slot = second % self->length;
+      double value;
 
-      if (ring->seconds[slot] != second)
+      if (!ring_get (ring, second % self->length, second, &value))
         continue;
 
-      add (data, (gint64) second * 1000, ring->values[slot]);
+      add (data, (gint64) second * 1000, value);
       n_points++;
     }
 
