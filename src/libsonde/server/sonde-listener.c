@@ -586,8 +586,8 @@ _sonde_listener_new (GSocket         *socket,
   self->admission = _sonde_admission_ref (admission);
   self->context = connections_context ();
 
-  /* A TLS layer reads its base stream from threads of its own. */
   g_main_context_push_thread_default (self->context);
+  /* A TLS layer reads its base stream from threads of its own. */
   if (certificate == NULL)
     self->fd_watch = _sonde_fd_watch_new ();
   g_main_context_pop_thread_default (self->context);
