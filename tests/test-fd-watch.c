@@ -42,74 +42,82 @@ new_idle_source (guint *dispatched)
   return source;
 }
 
-static void
-test_wakes_once_per_arming (void)
+/* A watch, a socket pair whose first end the entry watches, and a source
+ * that counts its dispatches. */
+typedef struct
 {
-  g_autoptr(SondeFdWatch) watch = _sonde_fd_watch_new ();
-  SondeFdWatchEntry entry = { 0 };
-  guint dispatched = 0;
-  GSource *source = new_idle_source (&dispatched);
-  int fds[2];
+  SondeFdWatch      *watch;
+  SondeFdWatchEntry  entry;
+  guint              dispatched;
+  GSource           *source;
+  int                fds[2];
+} Fixture;
 
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  entry.fd = fds[0];
-  g_assert_true (_sonde_fd_watch_is_local (watch));
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  fixture->watch = _sonde_fd_watch_new ();
+  fixture->source = new_idle_source (&fixture->dispatched);
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fixture->fds), ==, 0);
+  fixture->entry.fd = fixture->fds[0];
+}
 
-  g_assert_true (_sonde_fd_watch_arm (watch, &entry, G_IO_IN, source));
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  _sonde_fd_watch_remove (fixture->watch, &fixture->entry);
+  g_source_destroy (fixture->source);
+  g_source_unref (fixture->source);
+  close (fixture->fds[0]);
+  close (fixture->fds[1]);
+  _sonde_fd_watch_unref (fixture->watch);
+}
+
+static void
+test_wakes_once_per_arming (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_assert_true (_sonde_fd_watch_is_local (fixture->watch));
+
+  g_assert_true (_sonde_fd_watch_arm (fixture->watch, &fixture->entry, G_IO_IN, fixture->source));
   iterate_for (50);
-  g_assert_cmpuint (dispatched, ==, 0);
+  g_assert_cmpuint (fixture->dispatched, ==, 0);
 
-  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);
+  g_assert_cmpint (write (fixture->fds[1], "x", 1), ==, 1);
   iterate_for (50);
-  g_assert_cmpuint (dispatched, >=, 1);
+  g_assert_cmpuint (fixture->dispatched, >=, 1);
 
   /* One-shot: the byte is still unread, but nothing wakes it again until
    * it is armed again. */
-  g_source_set_ready_time (source, -1);
-  dispatched = 0;
+  g_source_set_ready_time (fixture->source, -1);
+  fixture->dispatched = 0;
   iterate_for (50);
-  g_assert_cmpuint (dispatched, ==, 0);
+  g_assert_cmpuint (fixture->dispatched, ==, 0);
 
-  g_assert_true (_sonde_fd_watch_arm (watch, &entry, G_IO_IN, source));
+  g_assert_true (_sonde_fd_watch_arm (fixture->watch, &fixture->entry, G_IO_IN, fixture->source));
   iterate_for (50);
-  g_assert_cmpuint (dispatched, >=, 1);
+  g_assert_cmpuint (fixture->dispatched, >=, 1);
 
   /* Removed: armed or not, never again. */
-  g_source_set_ready_time (source, -1);
-  g_assert_true (_sonde_fd_watch_arm (watch, &entry, G_IO_IN, source));
-  _sonde_fd_watch_remove (watch, &entry);
-  dispatched = 0;
+  g_source_set_ready_time (fixture->source, -1);
+  g_assert_true (_sonde_fd_watch_arm (fixture->watch, &fixture->entry, G_IO_IN, fixture->source));
+  _sonde_fd_watch_remove (fixture->watch, &fixture->entry);
+  fixture->dispatched = 0;
   iterate_for (50);
-  g_assert_cmpuint (dispatched, ==, 0);
-  g_assert_null (entry.source);
-
-  g_source_destroy (source);
-  g_source_unref (source);
-  close (fds[0]);
-  close (fds[1]);
+  g_assert_cmpuint (fixture->dispatched, ==, 0);
+  g_assert_null (fixture->entry.source);
 }
 
 /* Writability, for a source waiting until its peer reads. */
 static void
-test_wakes_on_output (void)
+test_wakes_on_output (Fixture       *fixture,
+                      gconstpointer  data)
 {
-  g_autoptr(SondeFdWatch) watch = _sonde_fd_watch_new ();
-  SondeFdWatchEntry entry = { 0 };
-  guint dispatched = 0;
-  GSource *source = new_idle_source (&dispatched);
-  int fds[2];
-
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
-  entry.fd = fds[0];
-  g_assert_true (_sonde_fd_watch_arm (watch, &entry, G_IO_OUT, source));
+  g_assert_true (_sonde_fd_watch_arm (fixture->watch, &fixture->entry, G_IO_OUT, fixture->source));
   iterate_for (50);
-  g_assert_cmpuint (dispatched, >=, 1);
-
-  _sonde_fd_watch_remove (watch, &entry);
-  g_source_destroy (source);
-  g_source_unref (source);
-  close (fds[0]);
-  close (fds[1]);
+  g_assert_cmpuint (fixture->dispatched, >=, 1);
 }
 
 int
@@ -118,8 +126,10 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/fd-watch/wakes-once-per-arming", test_wakes_once_per_arming);
-  g_test_add_func ("/fd-watch/wakes-on-output", test_wakes_on_output);
+  g_test_add ("/fd-watch/wakes-once-per-arming", Fixture, NULL,
+              fixture_set_up, test_wakes_once_per_arming, fixture_tear_down);
+  g_test_add ("/fd-watch/wakes-on-output", Fixture, NULL,
+              fixture_set_up, test_wakes_on_output, fixture_tear_down);
 
   return g_test_run ();
 }
