@@ -76,8 +76,7 @@ ring_block_size (const Ring *ring)
 }
 
 static double *
-block_values (const Ring *ring,
-              guint8     *block)
+block_values (guint8 *block)
 {
   return (double *) block;
 }
@@ -100,7 +99,7 @@ ring_set (Ring   *ring,
 
   if (*block == NULL)
     *block = g_malloc0 (ring_block_size (ring));
-  block_values (ring, *block)[i] = value;
+  block_values (*block)[i] = value;
   block_seconds (ring, *block)[i] = second;
 }
 
@@ -116,7 +115,7 @@ ring_get (const Ring *ring,
 
   if (block == NULL || block_seconds (ring, block)[i] != second)
     return FALSE;
-  *value = block_values (ring, block)[i];
+  *value = block_values (block)[i];
   return TRUE;
 }
 

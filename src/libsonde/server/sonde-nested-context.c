@@ -72,16 +72,14 @@ watch_fds (NestedSource  *self,
 
 /* One iteration of the inner context, as g_main_context_iteration() runs
  * it, but with the inner context as the thread-default one while its
- * sources are dispatched. Returns its next timeout, as a query gives it. */
+ * sources are dispatched. Returns its next timeout, as a query gives it.
+ * The caller has acquired the inner context. */
 static gint
 iterate_inner (NestedSource *self,
                gint         *n_fds)
 {
   gint priority = G_MAXINT;
   gint timeout = -1;
-
-  if (!g_main_context_acquire (self->inner))
-    return -1;   /* another thread runs it: not ours to run */
 
   self->iterations++;
   g_main_context_prepare (self->inner, &priority);
@@ -104,7 +102,6 @@ iterate_inner (NestedSource *self,
       g_main_context_pop_thread_default (self->inner);
     }
 
-  g_main_context_release (self->inner);
   return timeout;
 }
 
@@ -115,7 +112,16 @@ nested_source_dispatch (GSource     *source,
 {
   NestedSource *self = (NestedSource *) source;
   gint n_fds = 0;
-  gint timeout = iterate_inner (self, &n_fds);
+  gint timeout;
+
+  /* Another thread iterating it is none of ours: try again shortly. */
+  if (!g_main_context_acquire (self->inner))
+    {
+      g_source_set_ready_time (source, g_get_monotonic_time () + 10 * G_TIME_SPAN_MILLISECOND);
+      return G_SOURCE_CONTINUE;
+    }
+  timeout = iterate_inner (self, &n_fds);
+  g_main_context_release (self->inner);
 
   if (g_source_is_destroyed (source))
     return G_SOURCE_REMOVE;
