@@ -3,6 +3,8 @@
 
 #include <libsoup/soup.h>
 
+#include "sonde-admission-private.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -15,24 +17,6 @@ G_BEGIN_DECLS
  * and closed if it does not finish a request in time; an accept that
  * fails for want of descriptors pauses accepting briefly, then retries.
  */
-
-/* The connections of one server, across its listeners. */
-typedef struct _SondeAdmission SondeAdmission;
-
-SondeAdmission *_sonde_admission_new               (void);
-SondeAdmission *_sonde_admission_ref               (SondeAdmission *self);
-void            _sonde_admission_unref             (SondeAdmission *self);
-void            _sonde_admission_set_limits        (SondeAdmission *self,
-                                                    guint           max_connections,
-                                                    guint           max_per_peer);
-guint           _sonde_admission_get_max_connections (SondeAdmission *self);
-guint           _sonde_admission_get_n_connections (SondeAdmission *self);
-guint64         _sonde_admission_get_n_refused     (SondeAdmission *self);
-/* The request of the connection from @remote was read: no request
- * deadline any more; a WebSocket (@upgraded) has none at all. */
-void            _sonde_admission_request_read      (SondeAdmission *self,
-                                                    GSocketAddress *remote,
-                                                    gboolean        upgraded);
 
 typedef struct _SondeListener SondeListener;
 

@@ -32,4 +32,14 @@ guint64             _sonde_nested_context_get_iterations (SondeNestedContext *se
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeNestedContext, _sonde_nested_context_free)
 
+/* A timeout source attached to the thread-default context, so that a
+ * connection's timeouts run where the connection does (g_timeout_add()
+ * uses the global default context). */
+GSource            *_sonde_timeout_source_attach      (guint               milliseconds,
+                                                       GSourceFunc         func,
+                                                       gpointer            data,
+                                                       const char         *name);
+/* Destroys and unrefs *@source, if any, and clears it. */
+void                _sonde_source_clear               (GSource           **source);
+
 G_END_DECLS

@@ -200,3 +200,26 @@ _sonde_nested_context_get_iterations (SondeNestedContext *self)
 {
   return ((NestedSource *) self->source)->iterations;
 }
+
+GSource *
+_sonde_timeout_source_attach (guint        milliseconds,
+                              GSourceFunc  func,
+                              gpointer     data,
+                              const char  *name)
+{
+  GSource *source = g_timeout_source_new (milliseconds);
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_set_name (source, name);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
+}
+
+void
+_sonde_source_clear (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
