@@ -37,6 +37,7 @@ static int parallel = 8;
 static int n_threads = 0;   /* 0: one per CONNECTIONS_PER_THREAD */
 static int grace_s = 3;
 static char *metrics = NULL;
+static int n_groups = 1;
 static int interval_ms = 0;
 static gboolean parse_json = FALSE;
 static gboolean offer_deflate = FALSE;
@@ -76,6 +77,7 @@ struct _Worker
   GMainContext *context;
   SoupSession  *session;
   char         *url;
+  guint         first_index;     /* of its first connection, over all workers */
   Connection   *connections;
   guint         n_connections;
   guint         next_to_connect;
@@ -360,6 +362,25 @@ take_slot (void)
     }
 }
 
+/* With --groups G, connection i subscribes to group i % G: the metrics
+ * asked for plus a collector glob of its own that matches nothing, so
+ * that the G groups' frames are the same bytes but each group is encoded
+ * on its own (the daemon keys groups by their patterns). */
+static char *
+connection_url (const char *url,
+                guint       index)
+{
+  g_autofree char *patterns = NULL;
+  g_autofree char *escaped = NULL;
+
+  if (n_groups <= 1)
+    return g_strdup (url);
+
+  patterns = g_strdup_printf ("%s,nogroup%u*", metrics ? metrics : "*", index % n_groups);
+  escaped = g_uri_escape_string (patterns, ",*.?", FALSE);
+  return g_strdup_printf ("%s%cmetrics=%s", url, strchr (url, '?') ? '&' : '?', escaped);
+}
+
 /* Keeps at most --parallel handshakes in flight over all the workers.
  * sonded listens with GSocket's default backlog of 10: more connections
  * at once overflow it, and each dropped SYN costs a retransmission (1 s,
@@ -369,8 +390,10 @@ connect_more (Worker *worker)
 {
   while (worker->next_to_connect < worker->n_connections && take_slot ())
     {
+      guint index = worker->first_index + worker->next_to_connect;
       Connection *conn = &worker->connections[worker->next_to_connect++];
-      g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, worker->url);
+      g_autofree char *url = connection_url (worker->url, index);
+      g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
 
       conn->worker = worker;
       conn->last_seq = -1;
@@ -501,6 +524,9 @@ typedef struct
   gint64 messages_sent;
   gint64 frames_dropped;
   gint64 clients;
+  gint64 groups;
+  gint64 frames_encoded;
+  gint64 frames_framed;
 } Status;
 
 static gboolean
@@ -524,6 +550,9 @@ read_status (SoupSession *session,
 
   root = json_node_get_object (json_parser_get_root (parser));
   status->clients = json_object_get_int_member_with_default (root, "clients", 0);
+  status->groups = json_object_get_int_member_with_default (root, "subscription_groups", 0);
+  status->frames_encoded = json_object_get_int_member_with_default (root, "frames_encoded", 0);
+  status->frames_framed = json_object_get_int_member_with_default (root, "frames_framed", 0);
   if (!json_object_has_member (root, "gateway"))
     return TRUE;
   gateway = json_object_get_object_member (root, "gateway");
@@ -638,6 +667,7 @@ main (int   argc,
     { "duration", 'd', 0, G_OPTION_ARG_INT, &duration_s, "Seconds of measurement (default 30)", "D" },
     { "pid", 'p', 0, G_OPTION_ARG_INT, &pid, "The daemon's PID, for its RSS and CPU", "PID" },
     { "metrics", 'm', 0, G_OPTION_ARG_STRING, &metrics, "Preset the subscription: ?metrics=PATTERNS (default: every metric)", "PATTERNS" },
+    { "groups", 'g', 0, G_OPTION_ARG_INT, &n_groups, "Spread the connections over G distinct subscription groups (default 1)", "G" },
     { "interval-ms", 'i', 0, G_OPTION_ARG_INT, &interval_ms, "Preset the subscription: ?interval_ms=MS (default 1000)", "MS" },
     { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel, "Handshakes in flight while connecting (default 8)", "P" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &n_threads, "Client threads, each with its own main context (default: one per 500 connections)", "T" },
@@ -681,7 +711,7 @@ main (int   argc,
   if (n_threads == 0)
     n_threads = (n_connections + CONNECTIONS_PER_THREAD - 1) / CONNECTIONS_PER_THREAD;
   if (argc != 2 || n_connections < 1 || duration_s < 1 || parallel < 1 || n_threads < 1 ||
-      n_threads > n_connections || grace_s < 0 || interval_ms < 0)
+      n_threads > n_connections || grace_s < 0 || interval_ms < 0 || n_groups < 1)
     {
       g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
       g_printerr ("%s", help);
@@ -697,16 +727,16 @@ main (int   argc,
     }
 
   url = g_string_new (argv[1]);
-  if (metrics != NULL || interval_ms > 0)
+  if ((metrics != NULL && n_groups <= 1) || interval_ms > 0)
     {
       g_string_append_c (url, g_uri_get_query (base_uri) ? '&' : '?');
-      if (metrics != NULL)
+      if (metrics != NULL && n_groups <= 1)
         {
           g_autofree char *escaped = g_uri_escape_string (metrics, ",*.?", FALSE);
           g_string_append_printf (url, "metrics=%s", escaped);
         }
       if (interval_ms > 0)
-        g_string_append_printf (url, "%sinterval_ms=%d", metrics ? "&" : "", interval_ms);
+        g_string_append_printf (url, "%sinterval_ms=%d", metrics && n_groups <= 1 ? "&" : "", interval_ms);
     }
   interval = interval_ms > 0 ? (guint) interval_ms : 1000;
   if (g_uri_get_query (base_uri) != NULL && strstr (g_uri_get_query (base_uri), "interval_ms=") != NULL)
@@ -729,8 +759,9 @@ main (int   argc,
       return EXIT_FAILURE;
     }
 
-  printf ("bench-fanout: %d connections to %s, %d s window, interval %u ms, %d client thread%s, %s%s\n",
-          n_connections, url->str, duration_s, interval, n_threads, n_threads > 1 ? "s" : "",
+  printf ("bench-fanout: %d connections to %s, %d group%s, %d s window, interval %u ms, %d client thread%s, %s%s\n",
+          n_connections, url->str, n_groups, n_groups > 1 ? "s" : "", duration_s, interval,
+          n_threads, n_threads > 1 ? "s" : "",
           parse_json ? "full JSON parse" : "frame heads scanned",
           offer_deflate ? ", permessage-deflate offered" : "");
   fflush (stdout);
@@ -745,6 +776,7 @@ main (int   argc,
       guint last = (guint) ((gint64) n_connections * (t + 1) / n_threads);
 
       worker->url = url->str;
+      worker->first_index = first;
       worker->n_connections = last - first;
       worker->connections = g_new0 (Connection, worker->n_connections);
       worker->context = g_main_context_new ();
@@ -914,6 +946,19 @@ main (int   argc,
     printf ("/status      messages_sent +%" G_GINT64_FORMAT ", frames_dropped +%" G_GINT64_FORMAT " (window and grace), clients %" G_GINT64_FORMAT "\n",
             status_end.messages_sent - status_start.messages_sent,
             status_end.frames_dropped - status_start.frames_dropped, status_end.clients);
+  if (have_status_start && have_status_end && status_end.clients > 0)
+    {
+      /* Ticks between the two reads, as the daemon counted them: every
+       * client got one frame per tick. */
+      double ticks = (double) (status_end.messages_sent - status_start.messages_sent) / status_end.clients;
+
+      printf ("groups       %" G_GINT64_FORMAT " subscription groups; %.2f encodings and %.2f framings per tick "
+              "(/status frames_encoded, frames_framed over %.0f ticks)\n",
+              status_end.groups,
+              ticks > 0 ? (status_end.frames_encoded - status_start.frames_encoded) / ticks : 0.0,
+              ticks > 0 ? (status_end.frames_framed - status_start.frames_framed) / ticks : 0.0,
+              ticks);
+    }
 
   for (int t = 0; t < n_threads; t++)
     {

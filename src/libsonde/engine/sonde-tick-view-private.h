@@ -57,6 +57,15 @@ JsonObject           *_sonde_tick_view_to_json       (SondeTickView      *self,
                                                       SondeFilter        *filter,
                                                       JsonArray         **stale);
 
+/* The same object as _sonde_tick_view_to_json(), appended to @data as
+ * compact JSON text, and the array of stale collectors appended to @stale
+ * (nothing when none is stale). Each collector's data is serialised once
+ * per view, whatever the number of filters; any thread. */
+void                  _sonde_tick_view_write_data    (SondeTickView      *self,
+                                                      SondeFilter        *filter,
+                                                      GString            *data,
+                                                      GString            *stale);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeTickView, _sonde_tick_view_unref)
 
 G_END_DECLS

@@ -12,6 +12,8 @@ void    _sonde_append_double      (GString     *out,
 /* @text as a JSON string literal, quotes included, made valid UTF-8. */
 void    _sonde_append_json_string (GString     *out,
                                    const char  *text);
+void    _sonde_json_append_node   (GString     *out,
+                                   JsonNode    *node);
 GBytes *_sonde_json_object_to_bytes (JsonObject *object);
 GBytes *_sonde_json_node_to_bytes (JsonNode    *node);
 GBytes *_sonde_error_frame_new    (const char  *code,

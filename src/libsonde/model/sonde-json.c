@@ -31,8 +31,6 @@ _sonde_format_timestamp (gint64 timestamp_us)
   return g_strdup_printf ("%s.%03dZ", base, millis);
 }
 
-static void write_node (GString *out, JsonNode *node);
-
 void
 _sonde_append_json_string (GString    *out,
                            const char *text)
@@ -127,9 +125,10 @@ write_value (GString  *out,
     }
 }
 
-static void
-write_node (GString  *out,
-            JsonNode *node)
+/* Compact JSON, the members of objects in the order they were set. */
+void
+_sonde_json_append_node (GString  *out,
+                         JsonNode *node)
 {
   switch (json_node_get_node_type (node))
     {
@@ -149,7 +148,7 @@ write_node (GString  *out,
             first = FALSE;
             _sonde_append_json_string (out, member);
             g_string_append_c (out, ':');
-            write_node (out, child);
+            _sonde_json_append_node (out, child);
           }
         g_string_append_c (out, '}');
       }
@@ -165,7 +164,7 @@ write_node (GString  *out,
           {
             if (i > 0)
               g_string_append_c (out, ',');
-            write_node (out, json_array_get_element (array, i));
+            _sonde_json_append_node (out, json_array_get_element (array, i));
           }
         g_string_append_c (out, ']');
       }
@@ -182,7 +181,6 @@ write_node (GString  *out,
     }
 }
 
-/* Compact JSON. Frames are written once per group per tick, then shared. */
 /* ISO 8601 UTC to the second, as some replaced products' formats write
  * it: 2024-01-15T10:30:45Z */
 char *
@@ -195,12 +193,13 @@ _sonde_format_timestamp_seconds (gint64 timestamp_us)
   return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
 }
 
+/* Compact JSON. Frames are written once per group per tick, then shared. */
 GBytes *
 _sonde_json_node_to_bytes (JsonNode *node)
 {
   GString *out = g_string_sized_new (1024);
 
-  write_node (out, node);
+  _sonde_json_append_node (out, node);
   return g_string_free_to_bytes (out);
 }
 

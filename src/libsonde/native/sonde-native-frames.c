@@ -15,25 +15,30 @@
  * gets it spliced in after the type, once per tick. */
 #define SNAPSHOT_HEAD "{\"type\":\"snapshot\","
 
+/* Written as text around the view's data: the members in the order the
+ * protocol documents, each collector's data copied from the view. */
 static GBytes *
 encode_snapshot (SondeHubGroup *group,
                  SondeTickView *view)
 {
-  g_autoptr(JsonObject) frame = json_object_new ();
   g_autofree char *timestamp = _sonde_format_timestamp (_sonde_tick_view_get_timestamp (view));
-  JsonArray *stale = NULL;
-  JsonObject *data;
+  g_autoptr(GString) stale = g_string_new (NULL);
+  GString *frame = g_string_sized_new (4096);
 
-  data = _sonde_tick_view_to_json (view, _sonde_hub_group_get_filter (group), &stale);
+  g_string_append (frame, SNAPSHOT_HEAD);
+  g_string_append_printf (frame, "\"seq\":%" G_GUINT64_FORMAT ",\"timestamp\":",
+                          _sonde_hub_group_get_seq (group));
+  _sonde_append_json_string (frame, timestamp);
+  g_string_append (frame, ",\"data\":");
+  _sonde_tick_view_write_data (view, _sonde_hub_group_get_filter (group), frame, stale);
+  if (stale->len > 0)
+    {
+      g_string_append (frame, ",\"stale\":");
+      g_string_append_len (frame, stale->str, stale->len);
+    }
+  g_string_append_c (frame, '}');
 
-  json_object_set_string_member (frame, "type", "snapshot");
-  json_object_set_int_member (frame, "seq", _sonde_hub_group_get_seq (group));
-  json_object_set_string_member (frame, "timestamp", timestamp);
-  json_object_set_object_member (frame, "data", data);
-  if (stale != NULL)
-    json_object_set_array_member (frame, "stale", stale);
-
-  return _sonde_json_object_to_bytes (frame);
+  return g_string_free_to_bytes (frame);
 }
 
 static GBytes *
