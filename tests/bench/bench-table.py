@@ -30,6 +30,16 @@ SECTIONS = {
          ("deflate", "deflate", "{:.0f}"),
          ("client_cpu", "client CPU %", "{:.1f}")],
         ["cpu", "p50", "p99", "connect"]),
+    "groups": (
+        "Distinct subscription groups: N clients over G groups (bench-fanout -g), same frames",
+        "sonded g=1",
+        [("cpu", "server CPU %", "{:.2f}"),
+         ("encodings", "encodings / tick", "{:.2f}"),
+         ("rss_per_client", "KiB/client", "{:.1f}"),
+         ("p50", "p50 ms", "{:.1f}"),
+         ("p99", "p99 ms", "{:.1f}"),
+         ("lost", "frames lost", "{:.0f}")],
+        ["cpu", "p99"]),
     "storm": (
         "Reconnect storm: N clients handshaking at once (bench-storm)",
         "floor-1t",

@@ -16,6 +16,8 @@
 #                  /proc/net/tcp longer)
 #   --deflate      also run sonded and python-reference with clients that offer
 #                  permessage-deflate, as browsers do
+#   --groups LIST  also run sonded with each N clients spread over G distinct
+#                  subscription groups, for each G of LIST (e.g. 1,10,100,1000)
 #   --frame-size B payload of the send floor's frames (default 2900)
 #
 # Servers: the send floor with 1 and 2 threads (bench-send-floor), sonded
@@ -39,6 +41,7 @@ sampling_s=20
 sections=sampling,fanout,storm
 deflate=0
 frame_size=2900
+groups=
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     -s) sampling_s=$2; shift ;;
     --sections) sections=$2; shift ;;
     --deflate) deflate=1 ;;
+    --groups) groups=$2; shift ;;
     --frame-size) frame_size=$2; shift ;;
     -h|--help) sed -n '3,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -117,6 +121,23 @@ fanout_run() {
   grep -E '^(connect err|errors|closed +[1-9])' "$out" | sed 's/^/    /'
   # The floor's own account: sends, EAGAIN, the send loop's time per tick.
   grep -E '^(sends|send loop)' "$server_out" 2>/dev/null | sed 's/^/    floor: /'
+}
+
+# Distinct groups: the same frame content, each group encoded on its own.
+groups_run() {
+  local g=$1 n=$2 round=$3 out name="sonded g=$1"
+  out=$work/groups-$g-$n-$round.out
+  start_named sonded || return
+  "$bench/bench-fanout" -n "$n" -d "$duration" -g "$g" --pid "$server_pid" "$server_url" >"$out" 2>&1
+  stop_server
+  record groups "$n" "$name" cpu "$(field "$out" '^daemon CPU' 9)"
+  record groups "$n" "$name" rss_per_client "$(field "$out" '^daemon RSS' 12)"
+  record groups "$n" "$name" p50 "$(field "$out" '^latency' 3)"
+  record groups "$n" "$name" p99 "$(field "$out" '^latency' 9)"
+  record groups "$n" "$name" lost "$(awk '/^frames / { print $NF; exit }' "$out")"
+  record groups "$n" "$name" encodings "$(field "$out" '^groups' 5)"
+  printf '  %-16s %s | %s | %s\n' "$name" "$(grep '^latency' "$out" | cut -c14-60)" \
+    "$(grep '^groups' "$out" | cut -c14-)" "$(grep '^daemon CPU' "$out" | cut -c14-)"
 }
 
 # Reconnect storm ---------------------------------------------------------
@@ -272,6 +293,15 @@ for n in ${counts//,/ }; do
       echo "round $((round + 1)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
       for name in $(rotate "$round" "${servers[@]}"); do
         fanout_run "$name" "$n" "$round"
+      done
+    done
+  fi
+  if [ -n "$groups" ]; then
+    echo "== distinct subscription groups, N = $n"
+    for ((round = 0; round < reps; round++)); do
+      echo "round $((round + 1)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+      for g in $(rotate "$round" ${groups//,/ }); do
+        groups_run "$g" "$n" "$round"
       done
     done
   fi
