@@ -107,8 +107,19 @@ class ChurnTest(unittest.TestCase):
         self.assertLessEqual(rss_end, rss_half * (1 + SECOND_HALF_GROWTH))
         self.assertEqual(fds_end, fds_start)
 
+    @staticmethod
+    def configured(daemon, server=""):
+        """History off: its rings fill block by block over the daemon's
+        first hour (up to ~2.5 MiB), which is not churn."""
+        conf = os.path.join(daemon.tmpdir.name, "sonde.conf")
+        with open(conf, "w") as f:
+            f.write(f"[server]\nport=0\n{server}[history]\nseconds=0\n")
+        os.chmod(conf, 0o600)
+        daemon.args += ["--config", conf]
+        return daemon
+
     def test_plain(self):
-        self.start(Daemon("--port", "0"))
+        self.start(self.configured(Daemon()))
         self.run_cycles(CYCLES)
 
     def test_tls(self):
@@ -120,11 +131,7 @@ class ChurnTest(unittest.TestCase):
                         "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
                         "-keyout", os.path.join(tmp, "key.pem"), "-out", os.path.join(tmp, "cert.pem")],
                        check=True, capture_output=True, timeout=60)
-        conf = os.path.join(tmp, "sonde.conf")
-        with open(conf, "w") as f:
-            f.write(f"[server]\nport=0\ntls-certificate={tmp}/cert.pem\ntls-key={tmp}/key.pem\n")
-        os.chmod(conf, 0o600)
-        daemon.args += ["--config", conf]
+        self.configured(daemon, f"tls-certificate={tmp}/cert.pem\ntls-key={tmp}/key.pem\n")
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

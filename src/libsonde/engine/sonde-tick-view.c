@@ -7,7 +7,7 @@
 /* One collector's data as JSON text, written the first time a frame of the
  * tick asks for it and then copied into every group's frame: a tick costs
  * one serialisation per collector, however many groups it has. Each
- * member is `"name":value`, in the sample's order, separated by commas. */
+ * member is `"name":value`, in the sample's order. */
 typedef struct
 {
   const char *name;       /* the sample's */
@@ -208,11 +208,8 @@ entry_text_new (JsonObject *data)
   json_object_iter_init_ordered (&iter, data);
   while (json_object_iter_next_ordered (&iter, &member, &node))
     {
-      MemberText entry = { member, 0, 0 };
+      MemberText entry = { member, text->text->len, 0 };
 
-      if (text->members->len > 0)
-        g_string_append_c (text->text, ',');
-      entry.start = text->text->len;
       _sonde_append_json_string (text->text, member);
       g_string_append_c (text->text, ':');
       _sonde_json_append_node (text->text, node);
