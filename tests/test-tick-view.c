@@ -142,6 +142,18 @@ test_tick_view_text_matches_object (Fixture       *fixture,
       }
 }
 
+static void
+test_tick_view_timestamp_text (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autofree char *expected = _sonde_format_timestamp (_sonde_tick_view_get_timestamp (fixture->view));
+  const char *text = _sonde_tick_view_get_timestamp_text (fixture->view);
+
+  g_assert_cmpstr (text, ==, expected);
+  /* Made once: every frame of the tick gets the same string. */
+  g_assert_true (_sonde_tick_view_get_timestamp_text (fixture->view) == text);
+}
+
 /* The view's texts are made once and shared: frames written for the same
  * filter from several threads at once are the same bytes. */
 typedef struct
@@ -195,6 +207,8 @@ main (int   argc,
 
   g_test_add ("/tick-view/text-matches-object", Fixture, NULL,
               fixture_set_up, test_tick_view_text_matches_object, fixture_tear_down);
+  g_test_add ("/tick-view/timestamp-text", Fixture, NULL,
+              fixture_set_up, test_tick_view_timestamp_text, fixture_tear_down);
   g_test_add ("/tick-view/text-threads", Fixture, NULL,
               fixture_set_up, test_tick_view_text_threads, fixture_tear_down);
 

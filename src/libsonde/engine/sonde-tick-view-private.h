@@ -37,6 +37,9 @@ SondeTickView        *_sonde_tick_view_ref           (SondeTickView      *self);
 void                  _sonde_tick_view_unref         (SondeTickView      *self);
 
 gint64                _sonde_tick_view_get_timestamp (SondeTickView      *self);
+/* The timestamp as _sonde_format_timestamp() writes it, made once per view
+ * for every frame of the tick; any thread. */
+const char           *_sonde_tick_view_get_timestamp_text (SondeTickView *self);
 guint                 _sonde_tick_view_get_n_entries (SondeTickView      *self);
 const SondeTickEntry *_sonde_tick_view_get_entry     (SondeTickView      *self,
                                                       guint               index);

@@ -27,6 +27,7 @@ struct _SondeTickView
   GArray     *entries;   /* SondeTickEntry; names and failures owned */
   GHashTable *by_name;   /* name -> index + 1 */
   GPtrArray  *texts;     /* EntryText, or NULL until asked; one per entry */
+  char       *timestamp_text;  /* NULL until asked */
 };
 
 static void
@@ -51,6 +52,7 @@ static void
 tick_view_release (SondeTickView *self)
 {
   g_ptr_array_unref (self->texts);
+  g_free (self->timestamp_text);
   g_hash_table_unref (self->by_name);
   g_array_unref (self->entries);
 }
@@ -193,6 +195,14 @@ _sonde_tick_view_to_json (SondeTickView  *self,
     }
 
   return data;
+}
+
+const char *
+_sonde_tick_view_get_timestamp_text (SondeTickView *self)
+{
+  if (g_once_init_enter (&self->timestamp_text))
+    g_once_init_leave (&self->timestamp_text, _sonde_format_timestamp (self->timestamp_us));
+  return self->timestamp_text;
 }
 
 static EntryText *

@@ -21,14 +21,13 @@ static GBytes *
 encode_snapshot (SondeHubGroup *group,
                  SondeTickView *view)
 {
-  g_autofree char *timestamp = _sonde_format_timestamp (_sonde_tick_view_get_timestamp (view));
   g_autoptr(GString) stale = g_string_new (NULL);
   GString *frame = g_string_sized_new (4096);
 
   g_string_append (frame, SNAPSHOT_HEAD);
   g_string_append_printf (frame, "\"seq\":%" G_GUINT64_FORMAT ",\"timestamp\":",
                           _sonde_hub_group_get_seq (group));
-  _sonde_append_json_string (frame, timestamp);
+  _sonde_append_json_string (frame, _sonde_tick_view_get_timestamp_text (view));
   g_string_append (frame, ",\"data\":");
   _sonde_tick_view_write_data (view, _sonde_hub_group_get_filter (group), frame, stale);
   if (stale->len > 0)
