@@ -81,7 +81,7 @@ struct _Worker
   Connection   *connections;
   guint         n_connections;
   guint         next_to_connect;
-  guint         connect_timer;
+  gint          all_started;     /* atomic: every connection asked for */
 
   /* Results, read by the main thread once the worker stopped, or (the
    * counters) with atomics while it runs. */
@@ -105,6 +105,9 @@ struct _Worker
 static gint stopping = 0;
 /* Handshakes in flight, over all the workers. */
 static gint in_flight = 0;
+/* Every worker, for the one that passes on free handshake slots. */
+static Worker *all_workers = NULL;
+static int n_workers = 0;
 
 /* Timestamps --------------------------------------------------------------- */
 
@@ -381,10 +384,27 @@ connection_url (const char *url,
   return g_strdup_printf ("%s%cmetrics=%s", url, strchr (url, '?') ? '&' : '?', escaped);
 }
 
-/* Keeps at most --parallel handshakes in flight over all the workers.
- * sonded listens with GSocket's default backlog of 10: more connections
- * at once overflow it, and each dropped SYN costs a retransmission (1 s,
- * then 3 s...). */
+/* Slots left free by a worker with nothing more to connect go to one that
+ * has: it is woken, and takes them after its iteration. Workers used to
+ * poll for slots every 5 ms, each polling all of its sockets every time,
+ * which was most of the client's CPU while connecting. */
+static void
+pass_free_slots (void)
+{
+  if (g_atomic_int_get (&in_flight) >= parallel)
+    return;
+
+  for (int t = 0; t < n_workers; t++)
+    if (!g_atomic_int_get (&all_workers[t].all_started))
+      {
+        g_main_context_wakeup (all_workers[t].context);
+        return;
+      }
+}
+
+/* Keeps at most --parallel handshakes in flight over all the workers, as
+ * dashboards coming one after another would (bench-storm opens them all
+ * at once). */
 static void
 connect_more (Worker *worker)
 {
@@ -400,27 +420,18 @@ connect_more (Worker *worker)
       soup_session_websocket_connect_async (worker->session, msg, NULL, NULL,
                                             G_PRIORITY_DEFAULT, NULL, connected_cb, conn);
     }
-}
 
-/* Slots freed by other workers are taken up by polling. */
-static gboolean
-connect_timer_cb (gpointer data)
-{
-  Worker *worker = data;
-
-  connect_more (worker);
-  if (worker->next_to_connect < worker->n_connections)
-    return G_SOURCE_CONTINUE;
-
-  worker->connect_timer = 0;
-  return G_SOURCE_REMOVE;
+  if (worker->next_to_connect == worker->n_connections)
+    {
+      g_atomic_int_set (&worker->all_started, TRUE);
+      pass_free_slots ();
+    }
 }
 
 static gpointer
 worker_main (gpointer data)
 {
   Worker *worker = data;
-  g_autoptr(GSource) timer = g_timeout_source_new (5);
 
   g_main_context_push_thread_default (worker->context);
 
@@ -437,14 +448,13 @@ worker_main (gpointer data)
   else if (!offer_deflate)
     soup_session_remove_feature_by_type (worker->session, SOUP_TYPE_WEBSOCKET_EXTENSION_MANAGER);
   connect_more (worker);
-  g_source_set_callback (timer, connect_timer_cb, worker, NULL);
-  worker->connect_timer = g_source_attach (timer, worker->context);
 
   while (!g_atomic_int_get (&stopping))
-    g_main_context_iteration (worker->context, TRUE);
-
-  if (worker->connect_timer != 0)
-    g_source_destroy (timer);
+    {
+      g_main_context_iteration (worker->context, TRUE);
+      if (!g_atomic_int_get (&worker->all_started))
+        connect_more (worker);
+    }
 
   /* Close everything, and give the close handshakes a moment. */
   for (guint i = 0; i < worker->n_connections; i++)
@@ -687,14 +697,14 @@ main (int   argc,
   g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GHashTable) spreads = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   gint64 window_start_ms, window_end_ms;
-  ProcInfo before = { 0, }, connected = { 0, }, end = { 0, };
+  ProcInfo before = { 0, }, after_connect = { 0, }, connected = { 0, }, end = { 0, };
   Status status_start = { 0, }, status_end = { 0, };
   gboolean have_status_start, have_status_end;
   gint64 connect_start_us, connect_us, expected, window_ms;
   guint64 in_window = 0, total = 0, bytes = 0, gaps = 0, skipped = 0, with_dropped = 0;
   guint64 error_frames = 0, closed = 0;
   guint interval, ticks_in_window, n_connected, n_failed;
-  double client_cpu_start, client_cpu_end, spread_sum_ms = 0, spread_max_ms = 0;
+  double client_cpu_start, client_cpu_end, client_cpu_connect, spread_sum_ms = 0, spread_max_ms = 0;
   const char *first_error = NULL, *first_error_frame = NULL;
   guint first_close_code = 0;
   long clock_ticks = sysconf (_SC_CLK_TCK);
@@ -768,6 +778,9 @@ main (int   argc,
 
   /* Connect. */
   workers = g_new0 (Worker, n_threads);
+  all_workers = workers;
+  n_workers = n_threads;
+  client_cpu_connect = process_cpu_seconds ();
   connect_start_us = g_get_monotonic_time ();
   for (int t = 0; t < n_threads; t++)
     {
@@ -783,8 +796,10 @@ main (int   argc,
       worker->records = g_array_sized_new (FALSE, FALSE, sizeof (Record),
                                            MIN ((gint64) worker->n_connections * (duration_s + 10) * 1000 / interval,
                                                 G_MAXINT / 32));
-      worker->thread = g_thread_new ("bench-fanout", worker_main, worker);
     }
+  /* Each may wake the others' contexts: all are made first. */
+  for (int t = 0; t < n_threads; t++)
+    workers[t].thread = g_thread_new ("bench-fanout", worker_main, &workers[t]);
 
   for (gint64 next_report = connect_start_us + 5 * G_USEC_PER_SEC;;)
     {
@@ -802,8 +817,14 @@ main (int   argc,
       g_usleep (20000);
     }
   connect_us = g_get_monotonic_time () - connect_start_us;
+  client_cpu_connect = process_cpu_seconds () - client_cpu_connect;
   printf ("connect      %u/%d connected in %.2f s (%.0f handshakes/s), %u failed\n",
           n_connected, n_connections, connect_us / 1e6, n_connected / (connect_us / 1e6), n_failed);
+  /* Both share the CPUs: which of the two the connect time is made of. */
+  if (pid > 0 && read_proc_info (pid, &after_connect))
+    printf ("connect CPU  daemon %.2f s, client %.2f s (of %.2f s on %u CPUs)\n",
+            (after_connect.cpu_ticks - before.cpu_ticks) / (double) clock_ticks, client_cpu_connect,
+            connect_us / 1e6, g_get_num_processors ());
   printf ("deflate      %s; %" G_GINT64_FORMAT " of %u connections negotiated permessage-deflate\n",
           offer_deflate ? "offered" : "not offered",
           sum_atomic (workers, G_STRUCT_OFFSET (Worker, n_deflate)), n_connected);

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 
 #include "sonde-budget-stream-private.h"
+#include "sonde-connection-contexts-private.h"
 #include "sonde-listener-private.h"
 #include "sonde-nested-context-private.h"
 
@@ -28,12 +29,13 @@ struct _SondeListener
   SoupServer      *soup_server;   /* weak */
   GTlsCertificate *certificate;
   SondeAdmission  *admission;
-  GMainContext    *context;       /* where its connections run */
+  GMainContext    *context;       /* where its own sources run */
+  gboolean         spread;        /* connections over the shared contexts */
   GSource         *accept_source;
   GSource         *resume_source;
   GQueue           pending;       /* GSocket: accepted, not started */
   GSource         *start_source;  /* ready while some are pending */
-  SondeFdWatch    *fd_watch;      /* of its plain connections; NULL with TLS */
+  SondeFdWatch    *fd_watch;      /* of its plain connections, unless spread */
   gint64           last_emfile_log_us;
 };
 
@@ -112,9 +114,12 @@ new_tls_connection (GIOStream        *base,
                          NULL);
 }
 
+/* Run with the connection's context as the thread-default one: there go
+ * the sources made for it, now and as they run. */
 static void
 start_connection (SondeListener *self,
-                  GSocket       *client)
+                  GSocket       *client,
+                  SondeFdWatch  *fd_watch)
 {
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GSocketAddress) local = g_socket_get_local_address (client, NULL);
@@ -132,7 +137,9 @@ start_connection (SondeListener *self,
 
   g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   connection = g_socket_connection_factory_create_connection (client);
-  budget = _sonde_budget_stream_new (G_IO_STREAM (connection), self->fd_watch, BUDGET_BURST, BUDGET_RATE);
+  /* A TLS layer reads its base stream from threads of its own. */
+  budget = _sonde_budget_stream_new (G_IO_STREAM (connection), self->certificate ? NULL : fd_watch,
+                                     BUDGET_BURST, BUDGET_RATE);
 
   _sonde_admitted_attach (admitted, budget);
 
@@ -252,8 +259,12 @@ start_pending_cb (gpointer data)
   for (guint i = 0; i < STARTS_PER_DISPATCH && !g_queue_is_empty (&self->pending); i++)
     {
       g_autoptr(GSocket) client = g_queue_pop_head (&self->pending);
+      SondeFdWatch *fd_watch = self->fd_watch;
+      GMainContext *context = self->spread ? _sonde_connection_contexts_next (&fd_watch) : self->context;
 
-      start_connection (self, client);
+      g_main_context_push_thread_default (context);
+      start_connection (self, client, fd_watch);
+      g_main_context_pop_thread_default (context);
     }
 
   if (g_queue_is_empty (&self->pending))
@@ -277,24 +288,6 @@ static GSourceFuncs ready_time_source_funcs = {
   NULL, NULL, ready_time_source_dispatch, NULL, NULL, NULL,
 };
 
-/* Where a listener's connections run: for a server of the global default
- * context, a context nested in it (sonde-nested-context-private.h), made
- * once and kept, as that one is, for the life of the process; for a
- * server run in another context, that context. */
-static GMainContext *
-connections_context (void)
-{
-  static SondeNestedContext *nested = NULL;
-  GMainContext *current = g_main_context_get_thread_default ();
-
-  if (current != NULL && current != g_main_context_default ())
-    return g_main_context_ref (current);
-
-  if (g_once_init_enter (&nested))
-    g_once_init_leave (&nested, _sonde_nested_context_new (g_main_context_default ()));
-  return g_main_context_ref (_sonde_nested_context_get_context (nested));
-}
-
 SondeListener *
 _sonde_listener_new (GSocket         *socket,
                      SoupServer      *soup_server,
@@ -308,13 +301,21 @@ _sonde_listener_new (GSocket         *socket,
   g_object_add_weak_pointer (G_OBJECT (soup_server), (gpointer *) &self->soup_server);
   self->certificate = certificate ? g_object_ref (certificate) : NULL;
   self->admission = _sonde_admission_ref (admission);
-  self->context = connections_context ();
 
-  g_main_context_push_thread_default (self->context);
-  /* A TLS layer reads its base stream from threads of its own. */
-  if (certificate == NULL)
-    self->fd_watch = _sonde_fd_watch_new ();
-  g_main_context_pop_thread_default (self->context);
+  /* A server of the global default context spreads its connections over
+   * contexts nested in it (sonde-connection-contexts-private.h); a server
+   * run in another context keeps them in that one. */
+  self->context = g_main_context_ref_thread_default ();
+  self->spread = self->context == g_main_context_default ();
+  if (self->spread)
+    {
+      g_main_context_unref (self->context);
+      self->context = g_main_context_ref (_sonde_connection_contexts_next (NULL));
+    }
+  else if (certificate == NULL)
+    {
+      self->fd_watch = _sonde_fd_watch_new ();
+    }
 
   g_socket_set_blocking (socket, FALSE);
   watch_socket (self);
