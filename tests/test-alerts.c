@@ -535,6 +535,40 @@ test_alerts_remove_releases_hold (Fixture       *fixture,
   g_assert_true (sonde_engine_get_latest (fixture->engine, "dial") == last);
 }
 
+/* Unwanted (nobody would receive them), rules hold nothing, but still
+ * judge the samples taken for someone else; wanted again, they hold. */
+static void
+test_alerts_unwanted (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_assert_true (sonde_engine_get_alerts_wanted (fixture->engine));
+  sonde_engine_set_alerts_wanted (fixture->engine, FALSE);
+  g_assert_false (sonde_engine_get_alerts_wanted (fixture->engine));
+
+  dial_set (fixture->dial, 80);
+  add_rule (fixture, sonde_alert_rule_new_full ("watch", "dial.level", SONDE_ALERT_COMPARISON_ABOVE, 50,
+                                                0, 1, TRUE, NULL));
+  sonde_test_spin_for (1200);
+  g_assert_false (sonde_collector_get_running (SONDE_COLLECTOR (fixture->dial)));
+  g_assert_null (sonde_engine_get_latest (fixture->engine, "dial"));
+  g_assert_cmpuint (fixture->alerts->len, ==, 0);
+
+  /* Samples taken for someone else are judged all the same. */
+  sample_fast (fixture);
+  sonde_test_wait_until (fixture->alerts->len >= 1);
+  sonde_engine_release (fixture->engine, fixture->hold);
+  fixture->hold = 0;
+  sonde_test_wait_until (!sonde_collector_get_running (SONDE_COLLECTOR (fixture->dial)));
+
+  /* Wanted: the rule keeps the dial sampled again, at 1 s. */
+  sonde_engine_set_alerts_wanted (fixture->engine, TRUE);
+  sonde_test_wait_until (sonde_collector_get_running (SONDE_COLLECTOR (fixture->dial)));
+
+  /* Unwanted again: the hold goes. */
+  sonde_engine_set_alerts_wanted (fixture->engine, FALSE);
+  sonde_test_wait_until (!sonde_collector_get_running (SONDE_COLLECTOR (fixture->dial)));
+}
+
 static void
 test_alerts_instance (Fixture       *fixture,
                       gconstpointer  data)
@@ -672,6 +706,7 @@ main (int   argc,
   ADD ("/alerts/below", test_alerts_below);
   ADD ("/alerts/disabled", test_alerts_disabled);
   ADD ("/alerts/remove-releases-hold", test_alerts_remove_releases_hold);
+  ADD ("/alerts/unwanted", test_alerts_unwanted);
   ADD ("/alerts/instance", test_alerts_instance);
   ADD ("/alerts/missing-value", test_alerts_missing_value);
   ADD ("/alerts/collector-back", test_alerts_collector_back);

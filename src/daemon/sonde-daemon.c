@@ -532,6 +532,18 @@ sonde_daemon_handle_local_options (GApplication *application,
   return -1;
 }
 
+/* The alert rules keep their collectors sampled only while an alert can
+ * reach someone: a WebSocket client, a D-Bus caller, the desktop. With
+ * history off and nobody there, nothing is sampled at all. */
+static void
+update_alerts_wanted (SondeDaemon *self)
+{
+  gboolean wanted = self->notify_alerts || sonde_server_get_n_clients (self->server) > 0 ||
+                    (self->ipc != NULL && ipc_sonde1_get_client_count (IPC_SONDE1 (self->ipc)) > 0);
+
+  sonde_engine_set_alerts_wanted (self->engine, wanted);
+}
+
 /* A connected WebSocket client holds the daemon like a D-Bus caller. */
 static void
 n_clients_cb (SondeServer *server,
@@ -539,6 +551,8 @@ n_clients_cb (SondeServer *server,
               SondeDaemon *self)
 {
   gboolean busy = sonde_server_get_n_clients (server) > 0;
+
+  update_alerts_wanted (self);
 
   if (busy == self->clients_held)
     return;
@@ -576,6 +590,7 @@ sonde_daemon_startup (GApplication *application)
   /* Registered by now: GApplication sends notifications only then. */
   if (self->notify_alerts)
     self->notifier = sonde_alert_notifier_new (application, self->engine);
+  update_alerts_wanted (self);
 
   if (!self->service || self->idle_timeout == 0)
     {
@@ -655,6 +670,7 @@ sonde_daemon_dbus_register (GApplication     *application,
       g_clear_object (&self->ipc);
       return FALSE;
     }
+  g_signal_connect_swapped (self->ipc, "notify::client-count", G_CALLBACK (update_alerts_wanted), self);
 
   /* A service owns the name through GApplication; by hand, sonded is not
    * unique and takes the name only if it is free. */

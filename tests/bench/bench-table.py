@@ -25,11 +25,12 @@ SECTIONS = {
          ("p99", "p99 ms", "{:.1f}"),
          ("spread", "fan-out spread ms", "{:.1f}"),
          ("connect", "connect N s", "{:.2f}"),
+         ("connect_cpu", "server CPU s connecting", "{:.2f}"),
          ("lost", "frames lost", "{:.0f}"),
          ("frame", "frame B", "{:.0f}"),
          ("deflate", "deflate", "{:.0f}"),
          ("client_cpu", "client CPU %", "{:.1f}")],
-        ["cpu", "p50", "p99", "connect"]),
+        ["cpu", "p50", "p99", "connect", "connect_cpu"]),
     "groups": (
         "Distinct subscription groups: N clients over G groups (bench-fanout -g), same frames",
         "sonded g=1",

@@ -112,6 +112,7 @@ fanout_run() {
   record fanout "$n" "$name" p99 "$(field "$out" '^latency' 9)"
   record fanout "$n" "$name" spread "$(field "$out" '^fan-out' 10)"
   record fanout "$n" "$name" connect "$(field "$out" '^connect ' 5)"
+  record fanout "$n" "$name" connect_cpu "$(field "$out" '^connect CPU' 4)"
   record fanout "$n" "$name" lost "$(awk '/^frames / { print $NF; exit }' "$out")"
   record fanout "$n" "$name" frame "$(field "$out" '^size' 2)"
   record fanout "$n" "$name" deflate "$(awk '/^deflate/ { for (i = 2; i <= NF; i++) if ($i == "of") { print $(i - 1); exit } }' "$out")"

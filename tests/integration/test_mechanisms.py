@@ -78,8 +78,9 @@ class MechanismTest(unittest.TestCase):
                 if c["last_sample"] is not None}
 
     def test_collectors_idle_without_need(self):
-        # No history, no alert rule, no client: nothing to sample for.
-        daemon = self.start("[history]\nseconds=0\n[alert cpu]\nenabled=false\n")
+        # No history and no client: nothing to sample for. The built-in
+        # alert rule is on, but its alerts would reach nobody.
+        daemon = self.start("[history]\nseconds=0\n")
         time.sleep(2.5)
         for collector in daemon.get_json("/status")["collectors"]:
             self.assertFalse(collector["running"], collector)
@@ -89,11 +90,31 @@ class MechanismTest(unittest.TestCase):
         frame = self.next_snapshot(ws)
         self.assertEqual(list(frame["data"]), ["memory"])
         self.next_snapshot(ws)
-        self.assertEqual(self.sampled(daemon), {"memory"})
+        # And cpu for the alert rule, now that a client would get its alerts.
+        self.assertEqual(self.sampled(daemon), {"memory", "cpu"})
+
+    def running(self, daemon):
+        return {c["name"] for c in daemon.get_json("/status")["collectors"] if c["running"]}
 
     def test_alert_rule_samples_only_its_collector(self):
-        # The built-in rule watches cpu.usage_percent: cpu, and only cpu.
+        # The built-in rule watches cpu.usage_percent: cpu, and only cpu,
+        # while a client is there to receive its alerts.
         daemon = self.start("[history]\nseconds=0\n")
+        ws = self.connect(daemon, "/ws/v1?metrics=memory.*")
+        self.next_snapshot(ws)
+        self.next_snapshot(ws)
+        self.assertEqual(self.running(daemon), {"cpu", "memory"})
+
+        ws.close()
+        deadline = time.monotonic() + 10
+        while self.running(daemon) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.running(daemon), set())
+
+    def test_alert_rule_samples_for_the_desktop(self):
+        # With notifications on, alerts reach someone without any client
+        # (here no desktop answers, but the daemon cannot know in advance).
+        daemon = self.start("[history]\nseconds=0\n[alerts]\nnotify=true\n")
         time.sleep(2.5)
         self.assertEqual(self.sampled(daemon), {"cpu"})
 

@@ -45,6 +45,7 @@ struct _SondeAlerts
 {
   SondeEngine *engine;        /* owns us */
   GPtrArray   *rules;         /* RuleState, in the order added */
+  gboolean     unwanted;      /* nobody receives alerts: hold nothing */
   gulong       tick_handler;
   gulong       added_handler;
   gulong       removed_handler;
@@ -359,7 +360,7 @@ static void
 hold_rule (SondeAlerts *self,
            RuleState   *state)
 {
-  if (state->hold_id != 0 || !sonde_alert_rule_get_enabled (state->rule))
+  if (state->hold_id != 0 || self->unwanted || !sonde_alert_rule_get_enabled (state->rule))
     return;
 
   /* Fails only while the collector is not in the engine (disabled by the
@@ -635,4 +636,69 @@ sonde_engine_list_alert_rules (SondeEngine *self)
       g_ptr_array_add (ret, sonde_alert_rule_ref (state->rule));
     }
   return ret;
+}
+
+/**
+ * sonde_engine_set_alerts_wanted:
+ * @self: a #SondeEngine
+ * @wanted: whether anyone receives the engine's alerts now
+ *
+ * Says whether the engine's alerts reach anyone. While they do not, its
+ * rules keep no collector sampled: they are evaluated only on the samples
+ * the engine takes for something else (its history, a client), and the
+ * streaks of their for-seconds start again. sonded sets it to %FALSE while
+ * it has no client and no desktop to notify, so that with its history
+ * off nothing is sampled and it does not wake up at all.
+ *
+ * An engine wants its alerts when it is created.
+ *
+ * Since: 0.1
+ */
+void
+sonde_engine_set_alerts_wanted (SondeEngine *self,
+                                gboolean     wanted)
+{
+  SondeAlerts *alerts;
+
+  g_return_if_fail (SONDE_IS_ENGINE (self));
+
+  alerts = _sonde_engine_get_alerts (self, TRUE);
+  if (alerts->unwanted == !wanted)
+    return;
+
+  alerts->unwanted = !wanted;
+  for (guint i = 0; i < alerts->rules->len; i++)
+    {
+      RuleState *state = g_ptr_array_index (alerts->rules, i);
+
+      if (wanted)
+        {
+          hold_rule (alerts, state);
+        }
+      else
+        {
+          release_rule (alerts, state);
+          state->since_us = NO_TIME;
+        }
+    }
+}
+
+/**
+ * sonde_engine_get_alerts_wanted:
+ * @self: a #SondeEngine
+ *
+ * Returns: whether the engine's alerts reach anyone, as
+ *   sonde_engine_set_alerts_wanted() last said
+ *
+ * Since: 0.1
+ */
+gboolean
+sonde_engine_get_alerts_wanted (SondeEngine *self)
+{
+  SondeAlerts *alerts;
+
+  g_return_val_if_fail (SONDE_IS_ENGINE (self), TRUE);
+
+  alerts = _sonde_engine_get_alerts (self, FALSE);
+  return alerts == NULL || !alerts->unwanted;
 }

@@ -108,6 +108,11 @@ SondeAlertRule       *sonde_engine_lookup_alert_rule     (SondeEngine          *
                                                           const char           *name);
 SONDE_AVAILABLE_IN_ALL
 GPtrArray            *sonde_engine_list_alert_rules      (SondeEngine          *self);
+SONDE_AVAILABLE_IN_ALL
+void                  sonde_engine_set_alerts_wanted     (SondeEngine          *self,
+                                                          gboolean              wanted);
+SONDE_AVAILABLE_IN_ALL
+gboolean              sonde_engine_get_alerts_wanted     (SondeEngine          *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SondeAlertRule, sonde_alert_rule_unref)
 
