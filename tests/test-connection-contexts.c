@@ -1,33 +1,46 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <sys/resource.h>
+
 #include "sonde-connection-contexts-private.h"
 
 /*
  * The contexts connections are spread over (sonde-connection-contexts.c):
- * round robin over a fixed number, each run from the global default
- * context, each with an epoll set of its own.
+ * one per 256 descriptors the process may open, taken round robin, each
+ * run from the global default context, each with an epoll set of its own.
  */
+
+/* One per 256 descriptors: main() sets RLIMIT_NOFILE to this. */
+#define FD_LIMIT 1024
 
 static void
 test_round_robin (void)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
-  GMainContext *first[SONDE_CONNECTION_CONTEXTS_MAX];
+  g_autofree GMainContext **first = NULL;
+  guint count;
 
-  for (guint i = 0; i < SONDE_CONNECTION_CONTEXTS_MAX; i++)
+  first = g_new0 (GMainContext *, SONDE_CONNECTION_CONTEXTS_MAX);
+  first[0] = _sonde_connection_contexts_next (NULL);
+  count = _sonde_connection_contexts_get_count ();
+  g_assert_cmpuint (count, ==, FD_LIMIT / 256);
+
+  for (guint i = 1; i < count; i++)
+    first[i] = _sonde_connection_contexts_next (NULL);
+  for (guint i = 0; i < count; i++)
     {
-      first[i] = _sonde_connection_contexts_next (NULL);
       g_assert_nonnull (first[i]);
       g_assert_true (first[i] != g_main_context_default ());
       g_hash_table_add (seen, first[i]);
     }
-  g_assert_cmpuint (g_hash_table_size (seen), ==, SONDE_CONNECTION_CONTEXTS_MAX);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, count);
 
   /* Then the same ones again, in the same order: no more are made. */
   for (guint round = 0; round < 3; round++)
-    for (guint i = 0; i < SONDE_CONNECTION_CONTEXTS_MAX; i++)
+    for (guint i = 0; i < count; i++)
       g_assert_true (_sonde_connection_contexts_next (NULL) == first[i]);
+  g_assert_cmpuint (_sonde_connection_contexts_get_count (), ==, count);
 }
 
 static gboolean
@@ -91,7 +104,20 @@ int
 main (int    argc,
       char **argv)
 {
+  struct rlimit limit;
+
   g_test_init (&argc, &argv, NULL);
+
+  /* The number of contexts follows the descriptors the process may open,
+   * read when the first is asked for. */
+  g_assert_no_errno (getrlimit (RLIMIT_NOFILE, &limit));
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < FD_LIMIT)
+    {
+      g_print ("1..0 # SKIP RLIMIT_NOFILE's hard limit is below %d\n", FD_LIMIT);
+      return 0;
+    }
+  limit.rlim_cur = FD_LIMIT;
+  g_assert_no_errno (setrlimit (RLIMIT_NOFILE, &limit));
 
   g_test_add_func ("/connection-contexts/round-robin", test_round_robin);
   g_test_add_func ("/connection-contexts/run-from-main-context", test_run_from_main_context);

@@ -17,10 +17,11 @@ G_BEGIN_DECLS
  * there: connecting 10,000 clients one after another was quadratic. Over
  * N contexts an iteration walks a connection's share only.
  *
- * The contexts are made as connections come, round robin, up to a fixed
- * number, and kept for the life of the process, as the global default
- * context is. Each has one epoll set (sonde-fd-watch-private.h) for the
- * sockets of its plain connections.
+ * The contexts are made with the first listener, one per 256 descriptors
+ * of RLIMIT_NOFILE up to a maximum, and kept for the life of the process,
+ * as the global default context is; connections take them round robin.
+ * Each has one epoll set (sonde-fd-watch-private.h) for the sockets of its
+ * plain connections.
  */
 
 /* An iteration walks about (connections / MAX) sources in its context,
@@ -32,6 +33,8 @@ G_BEGIN_DECLS
 
 /* The context for the next connection, and its epoll set, both owned by
  * the pool. From any thread. */
-GMainContext *_sonde_connection_contexts_next (SondeFdWatch **fd_watch);
+GMainContext *_sonde_connection_contexts_next      (SondeFdWatch **fd_watch);
+/* How many there are (0 before the first call of the above). */
+guint         _sonde_connection_contexts_get_count (void);
 
 G_END_DECLS
