@@ -6,6 +6,7 @@
 #include "sonde-collector-private.h"
 #include "sonde-engine-private.h"
 #include "sonde-error.h"
+#include "sonde-ready-time-source-private.h"
 
 /* The engine's clock: wall-clock aligned ticks, one collection per due
  * collector in a worker thread with a deadline, holds that make
@@ -464,9 +465,11 @@ _sonde_clock_set_wall_clock (SondeClock  *self,
 void
 _sonde_clock_schedule (SondeClock *self)
 {
-  gint64 now_ms = self->wall_clock () / 1000;
+  gint64 now_us = self->wall_clock ();
+  gint64 now_ms = now_us / 1000;
   guint min_interval;
   gint64 next_ms = compute_next_tick_ms (self, now_ms, &min_interval);
+  g_autoptr(GSource) source = NULL;
 
   if (self->last_tick_ms > now_ms)
     {
@@ -489,8 +492,12 @@ _sonde_clock_schedule (SondeClock *self)
   if (next_ms == G_MAXINT64)
     return;
 
-  self->clock_source = g_timeout_add (MAX (next_ms - now_ms, 0), clock_cb, self);
-  g_source_set_name_by_id (self->clock_source, "[sonde] clock");
+  /* Due to the microsecond: g_timeout_add() would count whole
+   * milliseconds from a truncated now, and wake up to 1 ms late on top of
+   * the millisecond GLib rounds its poll timeout up to. */
+  source = _sonde_ready_time_source_new (clock_cb, self, "[sonde] clock");
+  g_source_set_ready_time (source, g_get_monotonic_time () + MAX (next_ms * 1000 - now_us, 0));
+  self->clock_source = g_source_attach (source, NULL);
 }
 
 /* Forgets @state, which leaves the engine: its holds go, and the tick no

@@ -9,6 +9,7 @@
 #include "sonde-connection-contexts-private.h"
 #include "sonde-listener-private.h"
 #include "sonde-nested-context-private.h"
+#include "sonde-ready-time-source-private.h"
 
 /* A connection reads a burst, then a sustained rate: a monitoring client
  * sends little (a 64 KiB request body, a subscription, pings). */
@@ -276,18 +277,6 @@ start_pending_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-ready_time_source_dispatch (GSource     *source,
-                            GSourceFunc  callback,
-                            gpointer     data)
-{
-  return callback (data);
-}
-
-static GSourceFuncs ready_time_source_funcs = {
-  NULL, NULL, ready_time_source_dispatch, NULL, NULL, NULL,
-};
-
 SondeListener *
 _sonde_listener_new (GSocket         *socket,
                      SoupServer      *soup_server,
@@ -320,11 +309,7 @@ _sonde_listener_new (GSocket         *socket,
   g_socket_set_blocking (socket, FALSE);
   watch_socket (self);
 
-  /* Dispatched at its ready time only. */
-  self->start_source = g_source_new (&ready_time_source_funcs, sizeof (GSource));
-  g_source_set_callback (self->start_source, start_pending_cb, self, NULL);
-  g_source_set_name (self->start_source, "[sonde] start connections");
-  g_source_set_ready_time (self->start_source, -1);
+  self->start_source = _sonde_ready_time_source_new (start_pending_cb, self, "[sonde] start connections");
   g_source_attach (self->start_source, self->context);
   return self;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "sonde-ready-time-source-private.h"
 #include "sonde-timer-queue-private.h"
 
 /* Waking up this much early is on time. */
@@ -16,16 +17,6 @@ struct _SondeTimerQueue
   SondeTimerFunc  func;
   gboolean       *freed;   /* set while calling out: the call may free the queue */
 };
-
-static gboolean
-timer_dispatch (GSource     *source,
-                GSourceFunc  callback,
-                gpointer     user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs timer_funcs = { NULL, NULL, timer_dispatch, NULL, NULL, NULL };
 
 static void
 arm (SondeTimerQueue *self)
@@ -137,9 +128,7 @@ _sonde_timer_queue_add (SondeTimerQueue *self,
 
   if (self->timer == NULL)
     {
-      self->timer = g_source_new (&timer_funcs, sizeof (GSource));
-      g_source_set_callback (self->timer, timer_cb, self, NULL);
-      g_source_set_name (self->timer, self->name);
+      self->timer = _sonde_ready_time_source_new (timer_cb, self, self->name);
       g_source_attach (self->timer, NULL);
       arm (self);
     }
