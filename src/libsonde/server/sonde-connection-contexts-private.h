@@ -24,11 +24,13 @@ G_BEGIN_DECLS
  * plain connections.
  */
 
-/* An iteration walks about (connections / MAX) sources in its context,
- * and MAX in the main one. Each context costs two fds (its wake-up and
- * its epoll set). Connecting 10,000 clients cost the daemon half the CPU
- * of one context with 64, and no less with 128 to 512
- * (tests/bench/README.md, "Connections over 64 contexts"). */
+/* With N contexts, an iteration walks about connections / N sources in
+ * its context, and N in the main one; each context costs two fds (its
+ * wake-up and its epoll set), taken from the 256 the connection cap leaves
+ * to the process (sonde-admission.c). Connecting 10,000 clients cost the
+ * daemon half the CPU of one context with 64, and no less with 128 to 512
+ * (tests/bench/README.md, "Connections over 64 contexts; alerts only when
+ * heard"). */
 #define SONDE_CONNECTION_CONTEXTS_MAX 64
 
 /* The context for the next connection, and its epoll set, both owned by
